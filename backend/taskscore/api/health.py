@@ -1,0 +1,64 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from kombu import Connection
+from redis import Redis
+
+
+def _check_postgres() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_redis() -> None:
+    Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+
+
+def _check_broker() -> None:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:
+        conn.ensure_connection(max_retries=0)
+
+
+_CHECKS = {"postgres": _check_postgres, "redis": _check_redis, "broker": _check_broker}
+
+
+def _json(body: dict[str, object], status: int) -> HttpResponse:
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is up and serving; checks no dependency."""
+    return _json({"status": "ok"}, 200)
+
+
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Every dependency answers; 503 naming the ones that do not."""
+    results: dict[str, str] = {}
+    for name, check in _CHECKS.items():
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+    failing = [name for name, result in results.items() if result != "ok"]
+    if failing:
+        return _json(
+            {
+                "type": "/problems/not-ready",
+                "title": "Not ready",
+                "status": 503,
+                "detail": f"Unreachable: {', '.join(failing)}.",
+                "checks": results,
+            },
+            503,
+        )
+    return _json({"status": "ok", "checks": results}, 200)

@@ -1,0 +1,75 @@
+"""API v1, the original: API keys only, the org implied by the key, offset pagination and a flat
+score. Kept working for existing clients; new ones use v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, NinjaAPI, Query, Schema
+
+from taskscore.api.common.auth import ApiKeyAuth, request_principal
+from taskscore.api.common.errors import install_error_handlers
+from taskscore.api.v1.schemas import TaskV1In, TaskV1Out, TaskV1PageOut
+from taskscore.orgs.permissions import permission_require
+from taskscore.tasks import selectors, services
+from taskscore.tasks.models import Task
+from taskscore.tasks.selectors import task_latest_score
+
+api = NinjaAPI(
+    title="Taskscore API (v1, deprecated)",
+    version="1.0.0",
+    description="The original API. Use v2 for new clients.",
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+    docs_url="/docs",
+)
+install_error_handlers(api)
+
+
+def _out(task: Task) -> dict[str, Any]:
+    score = task_latest_score(task)
+    return {
+        "id": str(task.id),
+        "title": task.title,
+        "description": task.description,
+        "attributes": task.attributes,
+        "status": task.status,
+        "score": score.value if score else None,
+        "created_at": task.created_at,
+    }
+
+
+class OffsetQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)
+
+
+@api.get("/tasks", response=TaskV1PageOut, tags=["tasks"], operation_id="v1_task_list")
+def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]:
+    principal = request_principal(request)
+    permission_require(principal, "task.read")
+    items, count = selectors.task_list_offset(
+        org_id=principal.org_id, limit=query.limit, offset=query.offset
+    )
+    return {"items": [_out(t) for t in items], "count": count, "limit": query.limit,
+            "offset": query.offset}
+
+
+@api.post("/tasks", response={201: TaskV1Out}, tags=["tasks"], operation_id="v1_task_create")
+def task_create(request: HttpRequest, payload: TaskV1In) -> tuple[int, dict[str, Any]]:
+    principal = request_principal(request)
+    permission_require(principal, "task.create")
+    task = services.task_submit(
+        org_id=principal.org_id,
+        data=services.TaskInput(**payload.model_dump()),
+        api_key_id=principal.api_key_id,
+    )
+    return 201, _out(selectors.task_get(org_id=principal.org_id, task_id=task.id))
+
+
+@api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")
+def task_get(request: HttpRequest, task_id: str) -> dict[str, Any]:
+    principal = request_principal(request)
+    permission_require(principal, "task.read")
+    return _out(selectors.task_get(org_id=principal.org_id, task_id=task_id))

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from taskscore.api.common.schemas import Attributes
+
+
+class TaskV1In(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class TaskV1Out(Schema):
+    """v1's original shape: a flat score, no breakdown."""
+
+    id: str
+    title: str
+    description: str
+    attributes: dict[str, float]
+    status: Literal["queued", "scoring", "scored", "failed"]
+    score: float | None
+    created_at: datetime
+
+
+class TaskV1PageOut(Schema):
+    items: list[TaskV1Out]
+    count: int
+    limit: int
+    offset: int

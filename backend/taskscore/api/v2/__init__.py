@@ -1,0 +1,19 @@
+"""API v2: the org in the path, sessions or API keys, cursor pagination, score breakdowns."""
+
+from ninja import NinjaAPI
+
+from taskscore.api.common.auth import ApiKeyAuth, BrowserSessionAuth
+from taskscore.api.common.errors import install_error_handlers
+from taskscore.api.v2 import account, tasks
+
+api = NinjaAPI(
+    title="Taskscore API",
+    version="2.0.0",
+    description="Submit tasks and read their scores. Errors are RFC 9457 problem JSON.",
+    urls_namespace="api-v2",
+    auth=[ApiKeyAuth(), BrowserSessionAuth()],
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("", account.router)
+api.add_router("", tasks.router)

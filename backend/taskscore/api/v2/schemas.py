@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from taskscore.api.common.schemas import Attributes
+
+TaskStatusLiteral = Literal["queued", "scoring", "scored", "failed"]
+
+
+class TaskIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class BreakdownItemOut(Schema):
+    key: str
+    label: str
+    kind: Literal["attribute", "ai"]
+    weight: float
+    value: float | None
+    normalized: float
+    contribution: float
+    rationale: str | None = None
+
+
+class ScoreOut(Schema):
+    value: float
+    version: int
+    scored_at: datetime
+    breakdown: list[BreakdownItemOut]
+
+
+class TaskOut(Schema):
+    id: str
+    title: str
+    description: str
+    attributes: dict[str, float]
+    status: TaskStatusLiteral
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    score: ScoreOut | None
+
+
+class TaskPageOut(Schema):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+class OrgOut(Schema):
+    slug: str
+    name: str
+    role: str
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    orgs: list[OrgOut]

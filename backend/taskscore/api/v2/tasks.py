@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja import Field as NinjaField
+
+from taskscore.api.common.auth import request_principal
+from taskscore.api.v2.presenters import task_out
+from taskscore.api.v2.schemas import TaskIn, TaskOut, TaskPageOut
+from taskscore.orgs.permissions import permission_require
+from taskscore.tasks import selectors, services
+
+router = Router(tags=["tasks"])
+
+
+class TaskListQuery(Schema):
+    limit: int = NinjaField(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+@router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
+def task_create(request: HttpRequest, org: str, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.create")
+    task = services.task_submit(
+        org_id=principal.org_id,
+        data=services.TaskInput(**payload.model_dump()),
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+    )
+    return 201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id))
+
+
+@router.get("/orgs/{org}/tasks", response=TaskPageOut, operation_id="task_list")
+def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    page = selectors.task_list(org_id=principal.org_id, limit=query.limit, cursor=query.cursor)
+    return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
+def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from taskscore.core.models import TimestampedModel
+
+
+class Role(models.TextChoices):
+    """Built-in roles. The RBAC capability turns these into permission bundles."""
+
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+class Organization(TimestampedModel):
+    """A tenant: every task, score and key belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(TimestampedModel):
+    """A user in an org, with one role there."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=40, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "user"], name="membership_unique_org_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.org_id}:{self.role}"
+
+
+class ApiKey(TimestampedModel):
+    """An org's programmatic principal. The secret is shown once; only its SHA-256 is stored."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    role = models.CharField(max_length=40, choices=Role.choices, default=Role.MEMBER)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def __str__(self) -> str:
+        return f"ts_{self.prefix}_… ({self.name})"

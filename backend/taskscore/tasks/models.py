@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from taskscore.core.models import TimestampedModel
+from taskscore.orgs.models import ApiKey, Organization
+
+
+class TaskStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SCORING = "scoring", "Scoring"
+    SCORED = "scored", "Scored"
+    FAILED = "failed", "Failed"
+
+
+class Task(TimestampedModel):
+    """A unit of work an org submitted for scoring."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    attributes = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
+    failure_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When the scoring job was last handed to the broker, and when a worker last claimed it:
+    # the sweeper uses both to find tasks whose message or worker was lost.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org", "-created_at", "-id"], name="task_org_created"),
+            models.Index(
+                fields=["status", "enqueued_at"],
+                name="task_pending",
+                condition=models.Q(status__in=["queued", "scoring"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+
+from taskscore.core.cursor import cursor_decode, cursor_encode
+from taskscore.core.errors import NotFound
+from taskscore.scoring.models import TaskScore
+from taskscore.tasks.models import Task
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[Task]
+    next_cursor: str | None
+
+
+def _with_scores(qs: QuerySet[Task]) -> QuerySet[Task]:
+    return qs.prefetch_related(
+        Prefetch(
+            "scores",
+            queryset=TaskScore.objects.select_related("version").order_by("-created_at"),
+            to_attr="scores_newest_first",
+        )
+    )
+
+
+def task_latest_score(task: Task) -> TaskScore | None:
+    """The newest score of a task loaded through this module's selectors."""
+    scores: list[TaskScore] = getattr(task, "scores_newest_first", [])
+    return scores[0] if scores else None
+
+
+def task_get(*, org_id: int, task_id: uuid.UUID | str) -> Task:
+    """The task with its scores; NotFound for an unknown id or another org's task."""
+    try:
+        return _with_scores(Task.objects.filter(org_id=org_id)).get(pk=task_id)
+    except (Task.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise NotFound(detail="No such task.") from exc
+
+
+def task_list(*, org_id: int, limit: int, cursor: str | None) -> TaskPage:
+    qs = Task.objects.filter(org_id=org_id).order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = cursor_decode(cursor)
+        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    items = list(_with_scores(qs)[: limit + 1])
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
+        next_cursor = cursor_encode(created_at=last.created_at, pk=last.pk)
+    return TaskPage(items=items, next_cursor=next_cursor)
+
+
+def task_list_offset(*, org_id: int, limit: int, offset: int) -> tuple[list[Task], int]:
+    qs = Task.objects.filter(org_id=org_id).order_by("-created_at", "-id")
+    return list(_with_scores(qs)[offset : offset + limit]), qs.count()
