@@ -8,9 +8,7 @@ from taskscore.orgs.models import ApiKey, Membership
 
 def membership_get(*, user_id: int, org_slug: str) -> Membership | None:
     return (
-        Membership.objects.select_related("org")
-        .filter(user_id=user_id, org__slug=org_slug)
-        .first()
+        Membership.objects.select_related("org").filter(user_id=user_id, org__slug=org_slug).first()
     )
 
 

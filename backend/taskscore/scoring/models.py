@@ -44,3 +44,6 @@ class TaskScore(models.Model):
             models.UniqueConstraint(fields=["task", "version"], name="task_score_unique_version")
         ]
         indexes = [models.Index(fields=["task", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}@v{self.version_id}={self.value:.1f}"

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
-from typing_extensions import Annotated
 
 from taskscore.scoring.engine import AICriterion, AttributeCriterion, Criterion
 from taskscore.scoring.models import ScoringVersion

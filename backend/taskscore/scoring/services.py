@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import IntegrityError, transaction
 
 from taskscore.integrations.ai.base import AIAssessment
@@ -40,7 +42,7 @@ def task_score_compute(
     )
 
 
-def task_score_record(*, task_id: object, version: ScoringVersion, result: ScoreResult) -> bool:
+def task_score_record(*, task_id: UUID | str, version: ScoringVersion, result: ScoreResult) -> bool:
     """Store the score; False when this (task, version) was already scored (a duplicate job).
 
     Call inside the caller's transaction: the savepoint keeps a duplicate from aborting it.

@@ -55,7 +55,9 @@ def _validate(data: TaskInput) -> TaskInput:
         field = f"attributes.{name}"
         if not ATTRIBUTE_NAME.match(name):
             errors.append(
-                FieldError(field, "Names are lowercase letters, digits and _, starting with a letter.")
+                FieldError(
+                    field, "Names are lowercase letters, digits and _, starting with a letter."
+                )
             )
         elif isinstance(value, bool) or not isinstance(value, int | float):
             errors.append(FieldError(field, "Must be a number."))
@@ -75,7 +77,7 @@ def _enqueue(task_id: uuid.UUID) -> None:
 
     try:
         task_score.delay(str(task_id))
-    except Exception:  # noqa: BLE001 - any broker error; the sweeper recovers the task
+    except Exception:
         logger.warning("could not enqueue task %s; the sweeper will retry", task_id, exc_info=True)
 
 
@@ -148,9 +150,11 @@ def tasks_requeue_stuck(*, limit: int = 1000) -> int:
     """Enqueue again every task left queued or scoring past the deadline; returns how many."""
     now = timezone.now()
     deadline = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_SECONDS)
-    stuck = Q(status=TaskStatus.QUEUED, enqueued_at__lt=deadline) | Q(
-        status=TaskStatus.QUEUED, enqueued_at__isnull=True
-    ) | Q(status=TaskStatus.SCORING, claimed_at__lt=deadline, enqueued_at__lt=deadline)
+    stuck = (
+        Q(status=TaskStatus.QUEUED, enqueued_at__lt=deadline)
+        | Q(status=TaskStatus.QUEUED, enqueued_at__isnull=True)
+        | Q(status=TaskStatus.SCORING, claimed_at__lt=deadline, enqueued_at__lt=deadline)
+    )
     ids = list(Task.objects.filter(stuck).values_list("id", flat=True)[:limit])
     requeued = 0
     for task_id in ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,7 +46,9 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
+    errors = [
+        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors
+    ]
     return problem_response(
         status=422,
         code="validation-failed",
@@ -77,9 +80,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem_response(
-        status=404, code="not-found", title="Not found", instance=request.path
-    )
+    return problem_response(status=404, code="not-found", title="Not found", instance=request.path)
 
 
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -93,10 +94,16 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+_HANDLERS: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
+    (DomainError, _domain_error),
+    (NinjaValidationError, _validation_error),
+    (AuthenticationError, _authentication_error),
+    (HttpError, _http_error),
+    (Http404, _not_found),
+    (Exception, _unexpected),
+]
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
-    api.add_exception_handler(DomainError, _domain_error)
-    api.add_exception_handler(NinjaValidationError, _validation_error)
-    api.add_exception_handler(AuthenticationError, _authentication_error)
-    api.add_exception_handler(HttpError, _http_error)
-    api.add_exception_handler(Http404, _not_found)
-    api.add_exception_handler(Exception, _unexpected)
+    for exc_class, handler in _HANDLERS:
+        api.add_exception_handler(exc_class, handler)

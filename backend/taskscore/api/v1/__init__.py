@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
+from ninja.responses import Status
 
 from taskscore.api.common.auth import ApiKeyAuth, request_principal
 from taskscore.api.common.errors import install_error_handlers
@@ -52,12 +53,16 @@ def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]
     items, count = selectors.task_list_offset(
         org_id=principal.org_id, limit=query.limit, offset=query.offset
     )
-    return {"items": [_out(t) for t in items], "count": count, "limit": query.limit,
-            "offset": query.offset}
+    return {
+        "items": [_out(t) for t in items],
+        "count": count,
+        "limit": query.limit,
+        "offset": query.offset,
+    }
 
 
 @api.post("/tasks", response={201: TaskV1Out}, tags=["tasks"], operation_id="v1_task_create")
-def task_create(request: HttpRequest, payload: TaskV1In) -> tuple[int, dict[str, Any]]:
+def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any]]:
     principal = request_principal(request)
     permission_require(principal, "task.create")
     task = services.task_submit(
@@ -65,7 +70,7 @@ def task_create(request: HttpRequest, payload: TaskV1In) -> tuple[int, dict[str,
         data=services.TaskInput(**payload.model_dump()),
         api_key_id=principal.api_key_id,
     )
-    return 201, _out(selectors.task_get(org_id=principal.org_id, task_id=task.id))
+    return Status(201, _out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
 
 
 @api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
 from ninja import Field as NinjaField
+from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from taskscore.api.common.auth import request_principal
 from taskscore.api.v2.presenters import task_out
@@ -21,7 +22,7 @@ class TaskListQuery(Schema):
 
 
 @router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
-def task_create(request: HttpRequest, org: str, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[str, Any]]:
     principal = request_principal(request, org_slug=org)
     permission_require(principal, "task.create")
     task = services.task_submit(
@@ -30,7 +31,7 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> tuple[int, d
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
     )
-    return 201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id))
+    return Status(201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
 
 
 @router.get("/orgs/{org}/tasks", response=TaskPageOut, operation_id="task_list")

@@ -1,0 +1,53 @@
+"""factory_boy factories for tests (kept in the package so every app's tests can import them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+
+from taskscore.accounts.models import User
+from taskscore.orgs.models import Membership, Organization, Role
+from taskscore.tasks.models import Task
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
+        obj.set_password(extracted or "password")
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Org {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    org = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.MEMBER
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    org = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    attributes = factory.LazyFunction(
+        lambda: {"reach": 500.0, "impact": 5.0, "confidence": 50.0, "effort": 5.0}
+    )

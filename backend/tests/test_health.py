@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+
+
+def test_healthz_needs_no_dependency() -> None:
+    response = Client().get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.django_db
+def test_readyz_reports_each_dependency() -> None:
+    response = Client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_names_the_unreachable_part() -> None:
+    # port 9 (discard) is closed on loopback
+    with override_settings(REDIS_URL="redis://127.0.0.1:9/0"):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["detail"] == "Unreachable: redis."
+    assert body["checks"]["postgres"] == "ok" and body["checks"]["redis"].startswith("error")
