@@ -37,17 +37,17 @@ class Actor:
 
 @pytest.fixture
 def org(db: None) -> Organization:
-    return OrganizationFactory(name="Acme", slug="acme")
+    return OrganizationFactory.create(name="Acme", slug="acme")
 
 
 @pytest.fixture
 def other_org(db: None) -> Organization:
-    return OrganizationFactory(name="Globex", slug="globex")
+    return OrganizationFactory.create(name="Globex", slug="globex")
 
 
 def _actor(email: str, org: Organization, role: str) -> Actor:
-    user = UserFactory(email=email, password=PASSWORD)
-    MembershipFactory(user=user, org=org, role=role)
+    user = UserFactory.create(email=email, password=PASSWORD)
+    MembershipFactory.create(user=user, org=org, role=role)
     client = Client(enforce_csrf_checks=False)
     client.force_login(user)
     return Actor(email=email, org=org, role=role, client=client)
@@ -108,7 +108,9 @@ def test_process_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
-        DATABASE_URL=f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DATABASE_URL=(
+            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
         CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         PYTHONPATH=str(BACKEND_DIR),
         PYTHONUNBUFFERED="1",
@@ -160,10 +162,22 @@ def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def api_server(django_db_setup: None) -> Iterator[str]:
+def api_web_origin() -> str:
+    """The browser origin the API trusts for CSRF; the e2e tests override it with the web app's."""
+    return "http://127.0.0.1:3000"
+
+
+@pytest.fixture(scope="session")
+def api_server(django_db_setup: None, api_web_origin: str) -> Iterator[str]:
     """The API served by gunicorn (as in production) on a free port; yields its base URL."""
     port = free_port()
-    env = test_process_env() | {"API_HOST": "127.0.0.1", "API_PORT": str(port), "WEB_WORKERS": "2"}
+    env = test_process_env() | {
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        "WEB_WORKERS": "2",
+        "WEB_ORIGIN": api_web_origin,
+        "CSRF_TRUSTED_ORIGINS": api_web_origin,
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
         cwd=BACKEND_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -42,6 +42,7 @@ def test_v2_submit_returns_the_queued_task(bob: Actor) -> None:
         "queued", None, {"reach": 100.0, "effort": 2.0}
     )  # fmt: skip
     task = Task.objects.get()
+    assert task.created_by is not None
     assert (str(task.id), task.created_by.email) == (body["id"], bob.email)
 
 
@@ -76,18 +77,24 @@ def test_malformed_json_is_a_problem_and_writes_nothing(alice: Actor) -> None:
 
 def test_anonymous_requests_are_401_and_write_nothing() -> None:
     client = Client()
-    _assert_problem(_post(client, "/api/v2/orgs/acme/tasks", VALID), 401, "/problems/not-authenticated")
+    _assert_problem(
+        _post(client, "/api/v2/orgs/acme/tasks", VALID), 401, "/problems/not-authenticated"
+    )
     _assert_problem(client.get("/api/v1/tasks"), 401, "/problems/not-authenticated")
     bad_key = {"authorization": "Bearer ts_000000000000_wrong"}
-    _assert_problem(_post(client, "/api/v1/tasks", VALID, **bad_key), 401, "/problems/not-authenticated")
+    _assert_problem(
+        _post(client, "/api/v1/tasks", VALID, **bad_key), 401, "/problems/not-authenticated"
+    )
     assert Task.objects.count() == 0
 
 
 def test_another_orgs_tasks_are_404_and_unchanged(alice: Actor, mallory: Actor) -> None:
-    task = TaskFactory(org=alice.org)
+    task = TaskFactory.create(org=alice.org)
     # mallory names alice's org: 404, as if it did not exist
     _assert_problem(mallory.client.get("/api/v2/orgs/acme/tasks"), 404, "/problems/not-found")
-    _assert_problem(_post(mallory.client, "/api/v2/orgs/acme/tasks", VALID), 404, "/problems/not-found")
+    _assert_problem(
+        _post(mallory.client, "/api/v2/orgs/acme/tasks", VALID), 404, "/problems/not-found"
+    )
     # mallory names her own org and alice's task id: 404 too
     _assert_problem(
         mallory.client.get(f"/api/v2/orgs/globex/tasks/{task.id}"), 404, "/problems/not-found"
@@ -95,14 +102,14 @@ def test_another_orgs_tasks_are_404_and_unchanged(alice: Actor, mallory: Actor) 
     assert Task.objects.count() == 1
 
 
-def test_an_api_key_cannot_reach_another_org(
-    alice: Actor, other_org_key: CreatedKey
-) -> None:
-    task = TaskFactory(org=alice.org)
+def test_an_api_key_cannot_reach_another_org(alice: Actor, other_org_key: CreatedKey) -> None:
+    task = TaskFactory.create(org=alice.org)
     headers = _bearer(other_org_key)
     response = _post(Client(), "/api/v2/orgs/acme/tasks", VALID, **headers)
     _assert_problem(response, 404, "/problems/not-found")
-    _assert_problem(Client().get(f"/api/v1/tasks/{task.id}", headers=headers), 404, "/problems/not-found")
+    _assert_problem(
+        Client().get(f"/api/v1/tasks/{task.id}", headers=headers), 404, "/problems/not-found"
+    )
     assert Task.objects.count() == 1
 
 
@@ -122,13 +129,17 @@ def test_a_viewer_cannot_submit(carol: Actor) -> None:
 
 
 def test_v2_list_pages_with_a_cursor_newest_first(alice: Actor) -> None:
-    created = [TaskFactory(org=alice.org, title=f"t{i}") for i in range(5)]
+    created = [TaskFactory.create(org=alice.org, title=f"t{i}") for i in range(5)]
     seen: list[str] = []
     url = "/api/v2/orgs/acme/tasks?limit=2"
     while url:
         page = alice.client.get(url).json()
         seen += [item["title"] for item in page["items"]]
-        url = f"/api/v2/orgs/acme/tasks?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+        url = (
+            f"/api/v2/orgs/acme/tasks?limit=2&cursor={page['next_cursor']}"
+            if page["next_cursor"]
+            else ""
+        )
     assert seen == [t.title for t in reversed(created)]
 
 
@@ -145,7 +156,8 @@ def test_v1_and_v2_see_the_same_task(alice: Actor, owner_key: CreatedKey) -> Non
     v2 = alice.client.get(f"/api/v2/orgs/acme/tasks/{task_id}").json()
     v1 = Client().get(f"/api/v1/tasks/{task_id}", headers=_bearer(owner_key)).json()
     assert v1["title"] == v2["title"] == "Dark mode"
-    assert v1["score"] is None and v2["score"] is None
+    assert v1["score"] is None
+    assert v2["score"] is None
     listed = Client().get("/api/v1/tasks?limit=10&offset=0", headers=_bearer(owner_key)).json()
     assert (listed["count"], listed["items"][0]["id"]) == (1, task_id)
 
@@ -158,7 +170,9 @@ def test_me_lists_the_users_orgs(alice: Actor) -> None:
 
 def test_session_posts_need_the_csrf_token(alice: Actor) -> None:
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(Task.objects.model._meta.apps.get_model("accounts", "User").objects.get(email=alice.email))
+    strict.force_login(
+        Task.objects.model._meta.apps.get_model("accounts", "User").objects.get(email=alice.email)
+    )
     response = _post(strict, "/api/v2/orgs/acme/tasks", VALID)
     assert response.status_code == 403
     assert response["content-type"] == "application/problem+json"

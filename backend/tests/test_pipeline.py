@@ -59,12 +59,22 @@ def test_a_task_submitted_through_the_api_is_scored_by_the_worker(owner_key: Cre
     assert task.status == TaskStatus.SCORED
     score = TaskScore.objects.get(task=task)
     assert score.value == pytest.approx(_expected_default_score(320, 8, 70, 3))
-    body = Client().get(
-        f"/api/v2/orgs/acme/tasks/{task.id}", headers={"authorization": f"Bearer {owner_key.token}"}
-    ).json()
+    body = (
+        Client()
+        .get(
+            f"/api/v2/orgs/acme/tasks/{task.id}",
+            headers={"authorization": f"Bearer {owner_key.token}"},
+        )
+        .json()
+    )
     assert body["status"] == "scored"
     assert body["score"]["value"] == pytest.approx(score.value)
-    assert [b["key"] for b in body["score"]["breakdown"]] == ["reach", "impact", "confidence", "effort"]
+    assert [b["key"] for b in body["score"]["breakdown"]] == [
+        "reach",
+        "impact",
+        "confidence",
+        "effort",
+    ]
     assert sum(b["contribution"] for b in body["score"]["breakdown"]) == pytest.approx(score.value)
 
 
@@ -72,7 +82,7 @@ def test_a_task_whose_broker_message_was_lost_is_recovered_by_the_sweeper(
     owner_key: CreatedKey,
 ) -> None:
     # given a committed task whose job never reached the broker
-    task = TaskFactory(
+    task = TaskFactory.create(
         org=owner_key.api_key.org, enqueued_at=timezone.now() - timedelta(minutes=10)
     )
     time.sleep(0.5)

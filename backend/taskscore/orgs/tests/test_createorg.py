@@ -26,7 +26,8 @@ def test_createorg_creates_org_owner_and_a_working_owner_key() -> None:
     membership = Membership.objects.get()
     assert (membership.user.email, membership.role) == ("demo@example.test", "owner")
     owner = result["owner"]
-    assert isinstance(owner, dict) and owner["password"]
+    assert isinstance(owner, dict)
+    assert owner["password"]
     assert Client().login(email="demo@example.test", password=owner["password"])
 
     api_key = result["api_key"]
@@ -42,7 +43,8 @@ def test_a_second_org_for_the_same_owner_reuses_the_user_and_gets_a_new_slug() -
     _createorg("--name", "Demo", "--owner-email", "o@example.test")
     result = _createorg("--name", "Demo", "--owner-email", "o@example.test")
     owner = result["owner"]
-    assert isinstance(owner, dict) and owner["password"] is None
+    assert isinstance(owner, dict)
+    assert owner["password"] is None
     assert sorted(Organization.objects.values_list("slug", flat=True)) == ["demo", "demo-2"]
 
 

@@ -75,6 +75,7 @@ def test_score_is_always_between_0_and_100(reach: float, effort: float) -> None:
 @given(low=finite, high=finite, effort=finite)
 def test_score_is_monotonic_in_each_criterion(low: float, high: float, effort: float) -> None:
     low, high = min(low, high), max(low, high)
+
     def score(reach: float, effort_value: float) -> float:
         return score_compute(
             criteria=[REACH, EFFORT],
