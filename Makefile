@@ -1,0 +1,115 @@
+# Taskscore — the one entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCAL := .local
+
+export API_HOST ?= 127.0.0.1
+export API_PORT ?= 8000
+export WEB_HOST ?= 127.0.0.1
+export WEB_PORT ?= 3000
+export DJANGO_ORIGIN ?= http://$(API_HOST):$(API_PORT)
+export WEB_ORIGIN ?= http://$(WEB_HOST):$(WEB_PORT)
+export NEXT_TELEMETRY_DISABLED := 1
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := frontend/node_modules/.installed
+FRONTEND_BUILD := frontend/.next/BUILD_ID
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/package-lock.json frontend/next.config.ts frontend/tsconfig.json
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ------------------------------------------------------------------------------ install
+$(PY_STAMP): backend/requirements.txt backend/requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt
+	@touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: install
+install: $(PY_STAMP) $(NPM_STAMP) ## Create .venv and install Python and npm dependencies (when missing)
+
+.PHONY: browser
+browser: ## Install Debian's chromium for the browser tests (when missing)
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium (Debian package) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing at $(CHROMIUM_PATH): run 'sudo apt-get install chromium' or set CHROMIUM_PATH"; exit 1; \
+	  fi; \
+	fi
+
+$(FRONTEND_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run build --silent
+	@touch $@
+
+.PHONY: build
+build: $(FRONTEND_BUILD) ## Build the Next.js app (when its sources changed)
+
+# ------------------------------------------------------------------------------ run
+.PHONY: services
+services: ## Make sure Postgres and Redis answer (starts project-local ones if none runs)
+	@scripts/services.sh ensure
+
+.PHONY: services-stop
+services-stop: ## Stop the project-local Postgres/Redis started by `make services`
+	@scripts/services.sh stop
+
+.PHONY: migrate
+migrate: $(PY_STAMP) services ## Apply database migrations
+	cd backend && ../$(PY) manage.py migrate --no-input -v 0
+
+.PHONY: run
+run: install build migrate ## Start the whole stack (web app, API, worker, beat); Ctrl-C stops it
+	@cd backend && ../$(PY) manage.py demo --state ../$(LOCAL)/demo.json
+	@echo "Web app:  $(WEB_ORIGIN)    API: $(DJANGO_ORIGIN)/api/v2/docs"
+	$(VENV)/bin/honcho -f Procfile -d . start
+
+# ------------------------------------------------------------------------------ quality
+.PHONY: fmt
+fmt: $(PY_STAMP) ## Format Python code
+	cd backend && ../$(VENV)/bin/ruff format . && ../$(VENV)/bin/ruff check --fix .
+
+.PHONY: openapi
+openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file and the frontend's types
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --output openapi/v2.json
+	cd frontend && npm run --silent gen:api
+
+.PHONY: lint
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, the OpenAPI drift check, tsc
+	cd backend && ../$(VENV)/bin/ruff check . && ../$(VENV)/bin/ruff format --check .
+	cd backend && ../$(VENV)/bin/mypy .
+	cd backend && ../$(VENV)/bin/lint-imports --no-cache
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
+	cd frontend && npm run --silent typecheck
+
+# ------------------------------------------------------------------------------ test
+.PHONY: test
+test: install browser services lint build test-frontend test-backend ## Install what is missing, start what is down, run every test
+
+.PHONY: test-backend
+test-backend: $(PY_STAMP) services ## pytest: unit, API, real-worker integration and browser (e2e) tests
+	cd backend && ../$(PY) -m pytest
+
+.PHONY: test-frontend
+test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app
+	cd frontend && npm test --silent
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps .venv, node_modules and .local)
+	rm -rf frontend/.next backend/.pytest_cache backend/.mypy_cache backend/.ruff_cache
