@@ -1,0 +1,66 @@
+/**
+ * django-allauth headless ("browser" client) answers. allauth serves these endpoints itself,
+ * outside the backend's OpenAPI file, so this module validates the few fields the UI reads
+ * with zod instead of trusting a hand-written type.
+ */
+import { z } from "zod";
+
+export const ALLAUTH_BASE = "/_allauth/browser/v1";
+
+const allauthErrorSchema = z.object({
+  message: z.string(),
+  code: z.string().optional(),
+  param: z.string().optional(),
+});
+
+const allauthErrorBodySchema = z.object({
+  status: z.number(),
+  errors: z.array(allauthErrorSchema).min(1),
+});
+
+export const allauthUserSchema = z.object({
+  id: z.union([z.number(), z.string()]).optional(),
+  email: z.string().nullish(),
+  display: z.string().optional(),
+});
+
+export const allauthSessionSchema = z.object({
+  status: z.literal(200),
+  data: z.object({ user: allauthUserSchema }),
+  meta: z.object({ is_authenticated: z.boolean() }),
+});
+
+export type AllauthUser = z.infer<typeof allauthUserSchema>;
+
+/** A refused allauth request; `messages` are allauth's own, ready to show. */
+export class AllauthError extends Error {
+  override readonly name = "AllauthError";
+  readonly status: number;
+  readonly messages: readonly string[];
+  readonly params: readonly (string | undefined)[];
+
+  constructor(status: number, messages: readonly string[], params: readonly (string | undefined)[] = []) {
+    super(messages.join(" "));
+    this.status = status;
+    this.messages = messages;
+    this.params = params;
+  }
+}
+
+const PENDING_FLOW_MESSAGE =
+  "Your account needs another step before you can log in (for example, verifying your email address).";
+
+/** Turns a non-successful allauth answer into an `AllauthError` with readable messages. */
+export function toAllauthError(status: number, body: unknown): AllauthError {
+  const parsed = allauthErrorBodySchema.safeParse(body);
+  if (parsed.success) {
+    return new AllauthError(
+      status,
+      parsed.data.errors.map((error) => error.message),
+      parsed.data.errors.map((error) => error.param),
+    );
+  }
+  if (status === 401) return new AllauthError(status, [PENDING_FLOW_MESSAGE]);
+  if (status === 429) return new AllauthError(status, ["Too many attempts. Please wait a moment and try again."]);
+  return new AllauthError(status, [`Logging in failed (status ${status}). Please try again.`]);
+}

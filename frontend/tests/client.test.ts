@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+
+import { AllauthError } from "@/lib/api/allauth";
+import { createApiClient } from "@/lib/api/client";
+import { ApiProblem } from "@/lib/api/problem";
+
+import { BASE_URL, fakeFetch, jsonResponse, makeClient, makeTask, problemResponse } from "./helpers";
+
+const ME = { id: 7, email: "alice@example.com", orgs: [{ slug: "acme", name: "Acme", role: "owner" }] };
+
+describe("createApiClient", () => {
+  it("sends GETs same-origin without a CSRF header and returns the data", async () => {
+    document.cookie = "csrftoken=token-123";
+    const { fetch, sent } = fakeFetch((request) => (request.path === "/api/v2/me" ? jsonResponse(200, ME) : undefined));
+
+    await expect(makeClient(fetch).me()).resolves.toEqual(ME);
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.method).toBe("GET");
+    expect(sent[0]?.credentials).toBe("same-origin");
+    expect(sent[0]?.headers.has("X-CSRFToken")).toBe(false);
+  });
+
+  it("adds X-CSRFToken from the csrftoken cookie to a POST", async () => {
+    document.cookie = "csrftoken=token-123";
+    const created = makeTask({ title: "Ship it" });
+    const { fetch, sent } = fakeFetch((request) =>
+      request.method === "POST" && request.path === "/api/v2/orgs/acme/tasks" ? jsonResponse(201, created) : undefined,
+    );
+
+    const task = await makeClient(fetch).submitTask("acme", {
+      title: "Ship it",
+      description: "",
+      attributes: { reach: 10 },
+    });
+
+    expect(task).toEqual(created);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.headers.get("X-CSRFToken")).toBe("token-123");
+    expect(sent[0]?.headers.get("Content-Type")).toBe("application/json");
+    expect(sent[0]?.body).toEqual({ title: "Ship it", description: "", attributes: { reach: 10 } });
+  });
+
+  it("fetches the CSRF cookie first when it is missing", async () => {
+    let cookie: string | undefined;
+    const { fetch, sent } = fakeFetch((request) => {
+      if (request.path === "/api/v2/auth/csrf") {
+        cookie = "fresh-token";
+        return new Response(null, { status: 204 });
+      }
+      if (request.method === "POST") return jsonResponse(201, makeTask());
+      return undefined;
+    });
+    const client = createApiClient({ fetch, baseUrl: BASE_URL, readCookie: (name) => (name === "csrftoken" ? cookie : undefined) });
+
+    await client.submitTask("acme", { title: "x", description: "", attributes: {} });
+
+    expect(sent.map((request) => `${request.method} ${request.path}`)).toEqual([
+      "GET /api/v2/auth/csrf",
+      "POST /api/v2/orgs/acme/tasks",
+    ]);
+    expect(sent[1]?.headers.get("X-CSRFToken")).toBe("fresh-token");
+  });
+
+  it("throws a 422 problem as ApiProblem with field errors", async () => {
+    document.cookie = "csrftoken=t";
+    const { fetch } = fakeFetch(() =>
+      problemResponse(422, {
+        title: "Validation failed",
+        errors: [{ field: "attributes.effort", message: "Must be at most 10." }],
+      }),
+    );
+
+    const error: unknown = await makeClient(fetch)
+      .submitTask("acme", { title: "x", description: "", attributes: { effort: 11 } })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ApiProblem);
+    expect((error as ApiProblem).status).toBe(422);
+    expect((error as ApiProblem).fieldErrors).toEqual({ "attributes.effort": "Must be at most 10." });
+  });
+
+  it("throws a 401 as an unauthenticated ApiProblem", async () => {
+    const { fetch } = fakeFetch(() => problemResponse(401, { title: "Not authenticated" }));
+
+    await expect(makeClient(fetch).me()).rejects.toMatchObject({ status: 401, isUnauthenticated: true });
+  });
+
+  it("sends the page size and cursor when listing tasks", async () => {
+    const { fetch, sent } = fakeFetch(() => jsonResponse(200, { items: [], next_cursor: null }));
+
+    await makeClient(fetch).listTasks("acme", "abc==");
+
+    expect(sent[0]?.path).toBe("/api/v2/orgs/acme/tasks");
+    expect(sent[0]?.search.get("limit")).toBe("50");
+    expect(sent[0]?.search.get("cursor")).toBe("abc==");
+  });
+});
+
+describe("allauth helpers", () => {
+  it("logs in with JSON credentials and the CSRF header", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch, sent } = fakeFetch(() =>
+      jsonResponse(200, { status: 200, data: { user: { id: 1, email: "alice@example.com" } }, meta: { is_authenticated: true } }),
+    );
+
+    const user = await makeClient(fetch).login({ email: "alice@example.com", password: "pw" });
+
+    expect(user).toMatchObject({ email: "alice@example.com" });
+    expect(sent[0]?.method).toBe("POST");
+    expect(sent[0]?.path).toBe("/_allauth/browser/v1/auth/login");
+    expect(sent[0]?.headers.get("X-CSRFToken")).toBe("t0k");
+    expect(sent[0]?.headers.get("Content-Type")).toBe("application/json");
+    expect(sent[0]?.body).toEqual({ email: "alice@example.com", password: "pw" });
+  });
+
+  it("throws allauth's 400 messages as AllauthError", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch } = fakeFetch(() =>
+      jsonResponse(400, {
+        status: 400,
+        errors: [{ message: "The email address and/or password you specified are not correct.", code: "email_password_mismatch", param: "password" }],
+      }),
+    );
+
+    const error: unknown = await makeClient(fetch)
+      .login({ email: "a@b.c", password: "wrong" })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(AllauthError);
+    expect((error as AllauthError).messages).toEqual(["The email address and/or password you specified are not correct."]);
+  });
+
+  it("treats the 401 answer to logout as success, with the CSRF header sent", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch, sent } = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(fetch).logout()).resolves.toBeUndefined();
+    expect(sent[0]?.method).toBe("DELETE");
+    expect(sent[0]?.path).toBe("/_allauth/browser/v1/auth/session");
+    expect(sent[0]?.headers.get("X-CSRFToken")).toBe("t0k");
+  });
+
+  it("reports the session state", async () => {
+    const loggedIn = fakeFetch(() => jsonResponse(200, { status: 200, data: { user: {} }, meta: { is_authenticated: true } }));
+    const loggedOut = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(loggedIn.fetch).isLoggedIn()).resolves.toBe(true);
+    await expect(makeClient(loggedOut.fetch).isLoggedIn()).resolves.toBe(false);
+  });
+});
