@@ -29,10 +29,12 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # ------------------------------------------------------------------------------ install
-$(PY_STAMP): backend/requirements.txt backend/requirements-dev.txt
+$(PY_STAMP): backend/requirements.txt backend/requirements-dev.txt backend/requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt
+	@# Packages whose declared dependencies we do not use (torch, a model hub): see docs/decisions/0003
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r backend/requirements-nodeps.txt
 	@touch $@
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json

@@ -4,24 +4,26 @@ processes (a Celery worker, the gunicorn-served API) running against the test da
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from config.celery import app as celery_app
 from taskscore.orgs.models import Organization, Role
 from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
+from taskscore.testing.fake_ai import FakeAIServer
+from taskscore.testing.processes import (
+    BACKEND_DIR,
+    Process,
+    free_port,
+    start_gunicorn,
+    start_worker,
+)
 
-BACKEND_DIR = Path(__file__).resolve().parent
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -83,26 +85,8 @@ def other_org_key(other_org: Organization) -> CreatedKey:
     return api_key_create(org=other_org, name="ci", role=Role.OWNER, created_by=None)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listened on {port} within {timeout}s")
-
-
 def test_process_env() -> dict[str, str]:
-    """The environment for a child process that must use the test database and queue."""
+    """The environment for a child process that must use the test database, queue and AI."""
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = dict(os.environ)
@@ -112,6 +96,9 @@ def test_process_env() -> dict[str, str]:
             f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
         CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+        AI_PROVIDER=settings.AI_PROVIDER,
+        AI_BASE_URL=settings.AI_BASE_URL,
+        AI_MODEL=settings.AI_MODEL,
         PYTHONPATH=str(BACKEND_DIR),
         PYTHONUNBUFFERED="1",
     )
@@ -121,43 +108,39 @@ def test_process_env() -> dict[str, str]:
 test_process_env.__test__ = False  # type: ignore[attr-defined]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
+@pytest.fixture(scope="session", autouse=True)
+def fake_ai() -> Iterator[FakeAIServer]:
+    """Every test scores against a fake OpenAI-compatible server on loopback (the worker
+    processes too, through test_process_env): deterministic ratings, scriptable faults."""
+    with FakeAIServer() as server:
+        override = override_settings(
+            AI_PROVIDER="openai", AI_BASE_URL=server.url, AI_MODEL="fake-model"
+        )
+        override.enable()
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield server
+        finally:
+            override.disable()
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
-    """A real Celery worker process consuming this run's queue against the test database."""
-    celery_app.control.purge()
-    log = open(BACKEND_DIR / ".pytest-worker.log", "wb")  # noqa: SIM115 - closed at teardown
-    worker = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "-P", "threads", "-c", "4", "-l", "info",
-            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-n", f"pytest-{os.getpid()}@%h",
-        ],
-        cwd=BACKEND_DIR, env=test_process_env(), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while b" ready." not in (BACKEND_DIR / ".pytest-worker.log").read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            _stop(worker)
-            raise RuntimeError(
-                "Celery worker did not start:\n"
-                + (BACKEND_DIR / ".pytest-worker.log").read_text(errors="replace")
-            )
-        time.sleep(0.1)
+@pytest.fixture(autouse=True)
+def _fake_ai_clean(fake_ai: FakeAIServer) -> Iterator[None]:
+    fake_ai.reset()
     yield
-    _stop(worker)
-    log.close()
+    fake_ai.reset()
+    fake_ai.configure(latency=(0.0, 0.0), fail_rate=0.0)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Process]:
+    """A real Celery worker process consuming this run's queue against the test database.
+    Module-scoped, so fault tests can run workers of their own with none of these around."""
+    celery_app.control.purge()
+    worker = start_worker(test_process_env(), log_dir=tmp_path_factory.mktemp("worker"))
+    yield worker
+    worker.stop()
     celery_app.control.purge()
 
 
@@ -168,22 +151,15 @@ def api_web_origin() -> str:
 
 
 @pytest.fixture(scope="session")
-def api_server(django_db_setup: None, api_web_origin: str) -> Iterator[str]:
+def api_server(
+    django_db_setup: None, api_web_origin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The API served by gunicorn (as in production) on a free port; yields its base URL."""
     port = free_port()
     env = test_process_env() | {
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "WEB_WORKERS": "2",
         "WEB_ORIGIN": api_web_origin,
         "CSRF_TRUSTED_ORIGINS": api_web_origin,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-        cwd=BACKEND_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, timeout=30, process=server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(server)
+    server = start_gunicorn(env, port=port, log_dir=tmp_path_factory.mktemp("gunicorn"))
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

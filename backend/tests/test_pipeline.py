@@ -11,11 +11,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from taskscore.integrations.ai.prompt import user_prompt
 from taskscore.orgs.services import CreatedKey
+from taskscore.scoring.ai import task_text
 from taskscore.scoring.models import TaskScore
 from taskscore.tasks.models import Task, TaskStatus
 from taskscore.tasks.services import tasks_requeue_stuck
 from taskscore.testing.factories import TaskFactory
+from taskscore.testing.fake_ai import expected_rating
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,15 +37,23 @@ def _wait_terminal(task_id: str, timeout: float = 20.0) -> Task:
     raise AssertionError(f"task {task_id} still {Task.objects.get(pk=task_id).status}")
 
 
-def _expected_default_score(reach: float, impact: float, confidence: float, effort: float) -> float:
-    """The default (RICE-like) version, written out independently of the engine."""
+def _expected_default_score(
+    reach: float, impact: float, confidence: float, effort: float, ai_rating: float
+) -> float:
+    """The default version (RICE-like + AI clarity), written out independently of the engine."""
     parts = [
         (2, min(max(reach / 1000, 0), 1)),
         (3, min(max(impact / 10, 0), 1)),
         (1, min(max(confidence / 100, 0), 1)),
         (2, 1 - min(max(effort / 10, 0), 1)),
+        (2, ai_rating / 10),
     ]
     return 100 * sum(w * s for w, s in parts) / sum(w for w, _ in parts)
+
+
+def _fake_rating(title: str, description: str = "") -> int:
+    """What the fake AI answers for this task (it derives the rating from the prompt)."""
+    return expected_rating(user_prompt(task_text(title=title, description=description)))
 
 
 def test_a_task_submitted_through_the_api_is_scored_by_the_worker(owner_key: CreatedKey) -> None:
@@ -58,7 +69,11 @@ def test_a_task_submitted_through_the_api_is_scored_by_the_worker(owner_key: Cre
 
     assert task.status == TaskStatus.SCORED
     score = TaskScore.objects.get(task=task)
-    assert score.value == pytest.approx(_expected_default_score(320, 8, 70, 3))
+    assert score.value == pytest.approx(
+        _expected_default_score(320, 8, 70, 3, ai_rating=_fake_rating("Bulk export"))
+    )
+    assert (score.ai_calls, score.ai_model) == (1, "fake-model")
+    assert score.input_tokens > 0
     body = (
         Client()
         .get(
@@ -70,11 +85,9 @@ def test_a_task_submitted_through_the_api_is_scored_by_the_worker(owner_key: Cre
     assert body["status"] == "scored"
     assert body["score"]["value"] == pytest.approx(score.value)
     assert [b["key"] for b in body["score"]["breakdown"]] == [
-        "reach",
-        "impact",
-        "confidence",
-        "effort",
-    ]
+        "reach", "impact", "confidence", "effort", "clarity"
+    ]  # fmt: skip
+    assert body["score"]["breakdown"][-1]["rationale"]
     assert sum(b["contribution"] for b in body["score"]["breakdown"]) == pytest.approx(score.value)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import django_stubs_ext
 
 from config.db_url import database_from_url
-from config.env import env_int, env_list, env_str
+from config.env import env_float, env_int, env_list, env_str
 
 # Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -73,12 +73,22 @@ TEMPLATES = [
     },
 ]
 
+# With DATABASE_POOL_MAX_SIZE > 0 (the default), each process keeps a psycopg pool: a Celery
+# worker runs many threads that wait on the AI with no connection checked out, so connections
+# scale with the pool, not with the threads. 0 turns pooling off (persistent connections instead).
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
 DATABASES = {
     "default": database_from_url(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/taskscore"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_max_age=0 if DATABASE_POOL_MAX_SIZE else env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+if DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -151,9 +161,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "UTC"
 
-# The sweeper re-enqueues tasks left queued/scoring longer than this (a lost broker message, a
-# killed worker); see taskscore.tasks.jobs.
+# The sweeper re-enqueues tasks left queued longer than TASK_REQUEUE_AFTER_SECONDS (a lost broker
+# message) and tasks whose claim is older than TASK_CLAIM_LEASE_SECONDS (a killed worker); the
+# lease must exceed the longest job: AI_TIMEOUT_SECONDS × the AI criteria of a version.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 60)
+TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 300)
+# Transient failures (AI timeouts, 429, 5xx) retry with exponential backoff and jitter, honoring
+# Retry-After, until a task has been attempted TASK_MAX_ATTEMPTS times; then it is `failed`.
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 6)
+TASK_RETRY_BASE_SECONDS = env_float("TASK_RETRY_BASE_SECONDS", 2.0)
+TASK_RETRY_MAX_SECONDS = env_float("TASK_RETRY_MAX_SECONDS", 300.0)
 TASK_SWEEP_INTERVAL_SECONDS = env_int("TASK_SWEEP_INTERVAL_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "tasks-sweep-stuck": {
@@ -161,6 +178,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(TASK_SWEEP_INTERVAL_SECONDS),
     },
 }
+
+# AI: with AI_BASE_URL set, the OpenAI-compatible provider; otherwise the embedded local one.
+AI_BASE_URL = env_str("AI_BASE_URL", "")
+AI_PROVIDER = env_str("AI_PROVIDER", "openai" if AI_BASE_URL else "local")
+AI_API_KEY = env_str("AI_API_KEY", "")
+AI_MODEL = env_str("AI_MODEL", "gpt-4o-mini" if AI_PROVIDER == "openai" else "all-MiniLM-L6-v2")
+AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 30.0)
+AI_PRICE_INPUT_PER_MTOK = env_float("AI_PRICE_INPUT_PER_MTOK", 0.0)
+AI_PRICE_OUTPUT_PER_MTOK = env_float("AI_PRICE_OUTPUT_PER_MTOK", 0.0)
+AI_CACHE_TTL_SECONDS = env_int("AI_CACHE_TTL_SECONDS", 7 * 24 * 3600)
+AI_CACHE_KEY_PREFIX = env_str("AI_CACHE_KEY_PREFIX", "ai")
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 import os
 
-from config.env import env_int, env_str
+from config.env import env_float, env_int, env_str
 from config.settings.base import *  # noqa: F403
 from config.settings.base import CACHES, SECRET_KEY
 
@@ -14,5 +14,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Redis never takes the tests' jobs (and the tests' worker never takes the developer's).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", f"taskscore-test-{os.getpid()}")
 CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE
-# Short deadlines so recovery tests do not wait a minute.
+AI_CACHE_KEY_PREFIX = f"ai-{CELERY_TASK_DEFAULT_QUEUE}"
+# Short deadlines and backoff so recovery tests do not wait minutes.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 2)
+TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 4)
+TASK_RETRY_BASE_SECONDS = env_float("TASK_RETRY_BASE_SECONDS", 0.1)
+TASK_RETRY_MAX_SECONDS = env_float("TASK_RETRY_MAX_SECONDS", 1.0)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 4)
+AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 1.0)

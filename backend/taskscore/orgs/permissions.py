@@ -9,7 +9,7 @@ from taskscore.orgs.principals import Principal
 
 _VIEWER = frozenset({"task.read"})
 _MEMBER = _VIEWER | {"task.create"}
-_ADMIN = _MEMBER
+_ADMIN = _MEMBER | {"task.rescore", "scoring.manage"}
 _OWNER = _ADMIN
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

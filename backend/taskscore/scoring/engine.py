@@ -14,15 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from taskscore.integrations.ai.base import AIAssessment
+from taskscore.integrations.ai.base import AIAssessment, Rubric
 
 
 class AttributeCriterion(BaseModel):
     kind: Literal["attribute"] = "attribute"
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    label: str
+    label: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1000)
-    attribute: str
+    attribute: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     min: float = 0.0
     max: float = 1.0
     invert: bool = False
@@ -37,9 +37,16 @@ class AttributeCriterion(BaseModel):
 class AICriterion(BaseModel):
     kind: Literal["ai"] = "ai"
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    label: str
+    label: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1000)
-    rubric: str
+    rubric: str = Field(min_length=3, max_length=1000)
+    high_anchor: str = Field(default="", max_length=1000)
+    low_anchor: str = Field(default="", max_length=1000)
+
+    def as_rubric(self) -> Rubric:
+        return Rubric(
+            question=self.rubric, high_anchor=self.high_anchor, low_anchor=self.low_anchor
+        )
 
 
 Criterion = AttributeCriterion | AICriterion

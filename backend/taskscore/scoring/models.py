@@ -1,42 +1,88 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from taskscore.orgs.models import Organization
 
 
-class ScoringVersion(models.Model):
-    """An immutable, numbered set of weighted criteria. One version per org is active."""
+class ScoringModel(models.Model):
+    """A named scoring formula of an org, evolving through numbered versions."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scoring_versions")
-    number = models.PositiveIntegerField()
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scoring_models")
     name = models.CharField(max_length=200)
-    criteria = models.JSONField()
-    is_active = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["org", "number"], name="scoring_version_unique_number"),
+            models.UniqueConstraint(fields=["org", "name"], name="scoring_model_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}:{self.name}"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class ScoringVersion(models.Model):
+    """An immutable, numbered list of weighted criteria. Drafts can be previewed; a published
+    version can be activated; exactly one version per org is active (used for new scores)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scoring_versions")
+    model = models.ForeignKey(ScoringModel, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    criteria = models.JSONField()
+    notes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "number"], name="scoring_version_unique_number"
+            ),
             models.UniqueConstraint(
                 fields=["org"],
                 condition=models.Q(is_active=True),
                 name="scoring_version_one_active_per_org",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(is_active=True, status="draft"),
+                name="scoring_version_active_is_published",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.org_id}:v{self.number}"
+        return f"{self.model_id}:v{self.number}"
 
 
 class TaskScore(models.Model):
-    """The score of one task under one version. Unique per (task, version): a job that runs
-    twice cannot write two scores."""
+    """The score of one task under one version, with what the AI part cost. Unique per (task,
+    version): a job that runs twice cannot write two scores."""
 
     task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="scores")
     version = models.ForeignKey(ScoringVersion, on_delete=models.PROTECT, related_name="scores")
     value = models.FloatField()
     breakdown = models.JSONField()
+    ai_provider = models.CharField(max_length=40, blank=True)
+    ai_model = models.CharField(max_length=200, blank=True)
+    ai_calls = models.PositiveIntegerField(default=0)  # calls made; cache hits are not calls
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    ai_latency_ms = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,24 +1,142 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
+from django.db.models import QuerySet
 from pydantic import Field, TypeAdapter, ValidationError
 
+from taskscore.core.errors import FieldError, NotFound, ValidationFailed
 from taskscore.scoring.engine import AICriterion, AttributeCriterion, Criterion
-from taskscore.scoring.models import ScoringVersion
+from taskscore.scoring.models import ScoringModel, ScoringVersion, TaskScore
+
+MAX_CRITERIA = 30
+MAX_AI_CRITERIA = 5
 
 _criteria_adapter: TypeAdapter[list[Criterion]] = TypeAdapter(
     list[Annotated[AttributeCriterion | AICriterion, Field(discriminator="kind")]]
 )
 
 
-def criteria_parse(raw: list[dict[str, Any]]) -> list[Criterion]:
-    """Typed criteria from a version's stored JSON. Raises ValueError when they are invalid."""
+def _field(loc: tuple[int | str, ...]) -> str:
+    """`criteria[2].weight` from pydantic's location (index, kind tag, field...)."""
+    index, fields = loc[:1], loc[2:]
+    return "criteria" + "".join(f"[{p}]" for p in index) + "".join(f".{p}" for p in fields)
+
+
+def criteria_validate(raw: Any) -> list[Criterion]:
+    """Typed criteria, or ValidationFailed naming each bad field (`criteria[2].weight`)."""
     try:
-        return _criteria_adapter.validate_python(raw)
+        criteria = _criteria_adapter.validate_python(raw)
     except ValidationError as exc:
-        raise ValueError(f"invalid scoring criteria: {exc}") from exc
+        errors = [FieldError(_field(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        raise ValidationFailed(detail="The criteria are not valid.", errors=errors) from exc
+    errors = []
+    if not criteria:
+        errors.append(FieldError("criteria", "Add at least one criterion."))
+    if len(criteria) > MAX_CRITERIA:
+        errors.append(FieldError("criteria", f"Use at most {MAX_CRITERIA} criteria."))
+    if sum(isinstance(c, AICriterion) for c in criteria) > MAX_AI_CRITERIA:
+        errors.append(FieldError("criteria", f"Use at most {MAX_AI_CRITERIA} AI criteria."))
+    seen: set[str] = set()
+    for index, criterion in enumerate(criteria):
+        if criterion.key in seen:
+            errors.append(FieldError(f"criteria[{index}].key", "Keys must be unique."))
+        seen.add(criterion.key)
+    if errors:
+        raise ValidationFailed(detail="The criteria are not valid.", errors=errors)
+    return criteria
+
+
+def criteria_parse(raw: Any) -> list[Criterion]:
+    """Typed criteria from a stored version. Raises ValueError when they are invalid."""
+    try:
+        return criteria_validate(raw)
+    except ValidationFailed as exc:
+        raise ValueError(
+            "invalid scoring criteria: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        ) from exc
 
 
 def version_active_get(*, org_id: int) -> ScoringVersion | None:
     return ScoringVersion.objects.filter(org_id=org_id, is_active=True).first()
+
+
+def scoring_model_list(*, org_id: int) -> QuerySet[ScoringModel]:
+    return (
+        ScoringModel.objects.filter(org_id=org_id)
+        .prefetch_related("versions")
+        .order_by("created_at", "id")
+    )
+
+
+def scoring_model_get(*, org_id: int, model_id: int) -> ScoringModel:
+    model = scoring_model_list(org_id=org_id).filter(pk=model_id).first()
+    if model is None:
+        raise NotFound(detail="No such scoring model.")
+    return model
+
+
+def version_get(*, org_id: int, model_id: int, number: int) -> ScoringVersion:
+    version = ScoringVersion.objects.filter(org_id=org_id, model_id=model_id, number=number).first()
+    if version is None:
+        raise NotFound(detail="No such scoring version.")
+    return version
+
+
+def task_scores(*, task_id: UUID | str) -> QuerySet[TaskScore]:
+    """Every score of a task, newest first."""
+    return (
+        TaskScore.objects.filter(task_id=task_id)
+        .select_related("version", "version__model")
+        .order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    task_id: str
+    title: str
+    from_value: float
+    to_value: float
+    delta: float
+    from_rank: int
+    to_rank: int
+
+
+def version_compare(
+    *, org_id: int, from_version_id: int, to_version_id: int
+) -> list[ComparisonRow]:
+    """Tasks scored under both versions: old and new value and rank (1 = highest)."""
+    found = ScoringVersion.objects.filter(org_id=org_id, pk__in=[from_version_id, to_version_id])
+    if found.count() != len({from_version_id, to_version_id}):
+        raise NotFound(detail="No such scoring version.")
+    rows = TaskScore.objects.filter(
+        task__org_id=org_id, version_id__in=[from_version_id, to_version_id]
+    ).values_list("task_id", "task__title", "version_id", "value")
+    by_task: dict[str, dict[int, float]] = {}
+    titles: dict[str, str] = {}
+    for task_id, title, version_id, value in rows:
+        by_task.setdefault(str(task_id), {})[version_id] = value
+        titles[str(task_id)] = title
+    both = {t: v for t, v in by_task.items() if len(v) == 2}
+
+    def ranks(version_id: int) -> dict[str, int]:
+        ordered = sorted(both, key=lambda t: (-both[t][version_id], t))
+        return {t: i + 1 for i, t in enumerate(ordered)}
+
+    old_rank, new_rank = ranks(from_version_id), ranks(to_version_id)
+    result = [
+        ComparisonRow(
+            task_id=t,
+            title=titles[t],
+            from_value=v[from_version_id],
+            to_value=v[to_version_id],
+            delta=v[to_version_id] - v[from_version_id],
+            from_rank=old_rank[t],
+            to_rank=new_rank[t],
+        )
+        for t, v in both.items()
+    ]
+    return sorted(result, key=lambda r: r.to_rank)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
@@ -15,16 +13,17 @@ from taskscore.tasks import services
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=8,
 )
 def task_score(self, task_id: str) -> bool:  # type: ignore[no-untyped-def]
     try:
         return services.task_score_run(task_id=task_id)
+    except services.RetryLater as exc:
+        raise self.retry(countdown=exc.countdown, max_retries=None) from exc
     except (DatabaseError, InterfaceError) as exc:
-        services.task_release(task_id=task_id)
-        # Exponential backoff with full jitter, capped at five minutes.
-        countdown = random.uniform(0, min(300, 2**self.request.retries))
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        # The database is unreachable: the claim (if any) expires with its lease and the
+        # sweeper re-enqueues; meanwhile retry with backoff.
+        countdown = services.retry_delay(attempt=self.request.retries + 1, retry_after=None)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
 @shared_task(name="taskscore.tasks.jobs.tasks_sweep_stuck", ignore_result=True)

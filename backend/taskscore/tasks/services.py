@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import re
 import uuid
 from dataclasses import dataclass
@@ -11,17 +12,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from taskscore.core.errors import FieldError, ValidationFailed
-from taskscore.scoring.services import (
-    task_score_compute,
-    task_score_record,
-    version_active_get_or_create,
-)
+from taskscore.core.errors import Conflict, FieldError, ValidationFailed
+from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
+from taskscore.scoring.ai import ai_assess_criteria
+from taskscore.scoring.engine import score_compute
+from taskscore.scoring.selectors import criteria_parse
+from taskscore.scoring.services import task_score_record, version_active_get_or_create
 from taskscore.tasks.models import Task, TaskStatus
+from taskscore.tasks.selectors import task_get
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     """Move the task to `scoring` for this worker, or return None when another worker holds it
     or it is finished. A claim older than the lease (a killed worker) can be taken over."""
     now = timezone.now()
-    lease_expired = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_SECONDS)
+    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
     claimable = Q(status=TaskStatus.QUEUED) | Q(
         status=TaskStatus.SCORING, claimed_at__lt=lease_expired
     )
@@ -116,44 +118,148 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     return Task.objects.get(pk=task_id)
 
 
+@dataclass
+class RetryLater(Exception):
+    """The task was released after a transient failure; run the job again in `countdown` s."""
+
+    countdown: float
+    reason: str
+
+
+def retry_delay(*, attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter (half fixed, half random), never sooner than the
+    server's Retry-After."""
+    base = float(settings.TASK_RETRY_BASE_SECONDS)
+    ceiling = min(float(settings.TASK_RETRY_MAX_SECONDS), base * 2.0 ** (attempt - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not a secret
+    return max(delay, retry_after or 0.0)
+
+
 def task_score_run(*, task_id: uuid.UUID | str) -> bool:
-    """Claim, score and finish one task. False when there was nothing to do (a duplicate job)."""
+    """Claim, score and finish one task. False when there was nothing to do (a duplicate job).
+
+    Raises RetryLater after releasing the task when the AI failed transiently and the retry
+    budget (TASK_MAX_ATTEMPTS) is not spent."""
     task = task_claim(task_id=task_id)
     if task is None:
         return False
-    with transaction.atomic():
-        version = version_active_get_or_create(org_id=task.org_id)
-        try:
-            result = task_score_compute(version=version, attributes=task.attributes, ai_results={})
-        except ValueError as exc:
-            _finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
+    version = version_active_get_or_create(org_id=task.org_id)
+    try:
+        criteria = criteria_parse(version.criteria)
+    except ValueError as exc:
+        _finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
+        return True
+    # Give the connection back to the pool while waiting on the network (unless a caller's
+    # transaction, e.g. a test's, still needs it).
+    if not connection.in_atomic_block:
+        connection.close()
+    try:
+        ai_results = ai_assess_criteria(
+            criteria=criteria, title=task.title, description=task.description
+        )
+    except RetryableAIError as exc:
+        if task.attempts >= settings.TASK_MAX_ATTEMPTS:
+            _finish(
+                task,
+                status=TaskStatus.FAILED,
+                reason=f"The AI provider failed {task.attempts} times; last error: {exc}",
+            )
             return True
-        task_score_record(task_id=task.id, version=version, result=result)
+        countdown = retry_delay(attempt=task.attempts, retry_after=exc.retry_after)
+        task_release(task_id=task.id, delay_seconds=countdown)
+        raise RetryLater(countdown=countdown, reason=str(exc)) from exc
+    except PermanentAIError as exc:
+        _finish(task, status=TaskStatus.FAILED, reason=f"The AI provider refused the task: {exc}")
+        return True
+    result = score_compute(criteria=criteria, attributes=task.attributes, ai_results=ai_results)
+    with transaction.atomic():
+        task_score_record(task_id=task.id, version=version, result=result, ai_results=ai_results)
         _finish(task, status=TaskStatus.SCORED, reason="")
     return True
 
 
 def _finish(task: Task, *, status: TaskStatus, reason: str) -> None:
     Task.objects.filter(pk=task.pk, status=TaskStatus.SCORING).update(
-        status=status, failure_reason=reason, updated_at=timezone.now()
+        status=status, failure_reason=reason[:2000], updated_at=timezone.now()
     )
 
 
-def task_release(*, task_id: uuid.UUID | str) -> None:
-    """Give a claimed task back to the queue (a transient failure before it was scored)."""
+def task_release(*, task_id: uuid.UUID | str, delay_seconds: float = 0.0) -> None:
+    """Give a claimed task back to the queue, due again in `delay_seconds` (the sweeper leaves
+    it alone until then plus its deadline)."""
+    now = timezone.now()
     Task.objects.filter(pk=task_id, status=TaskStatus.SCORING).update(
-        status=TaskStatus.QUEUED, claimed_at=None, updated_at=timezone.now()
+        status=TaskStatus.QUEUED,
+        claimed_at=None,
+        enqueued_at=now + timedelta(seconds=delay_seconds),
+        updated_at=now,
     )
+
+
+def _rescorable(org_id: int, version_id: int) -> QuerySet[Task]:
+    return Task.objects.filter(
+        org_id=org_id, status__in=[TaskStatus.SCORED, TaskStatus.FAILED]
+    ).exclude(scores__version_id=version_id)
+
+
+@transaction.atomic
+def task_rescore(*, org_id: int, task_id: uuid.UUID | str) -> Task:
+    """Score the task again with the org's active version (a failed task: try again)."""
+    task = task_get(org_id=org_id, task_id=task_id)
+    version = version_active_get_or_create(org_id=org_id)
+    if task.status in (TaskStatus.QUEUED, TaskStatus.SCORING):
+        raise Conflict(detail="The task is being scored already.")
+    if not _rescorable(org_id, version.pk).filter(pk=task.pk).exists():
+        raise Conflict(
+            detail=f"The task already has a score from the active version {version.number}; "
+            "activate another version to re-score it."
+        )
+    _requeue(Task.objects.filter(pk=task.pk))
+    return task_get(org_id=org_id, task_id=task_id)
+
+
+@transaction.atomic
+def tasks_rescore_all(*, org_id: int, limit: int = 10_000) -> int:
+    """Queue every finished task of the org that has no score from the active version yet."""
+    version = version_active_get_or_create(org_id=org_id)
+    ids = list(_rescorable(org_id, version.pk).values_list("id", flat=True)[:limit])
+    return _requeue(Task.objects.filter(pk__in=ids))
+
+
+def _requeue(tasks: QuerySet[Task]) -> int:
+    now = timezone.now()
+    ids = list(
+        tasks.filter(status__in=[TaskStatus.SCORED, TaskStatus.FAILED]).values_list("id", flat=True)
+    )
+    changed = Task.objects.filter(
+        pk__in=ids, status__in=[TaskStatus.SCORED, TaskStatus.FAILED]
+    ).update(
+        status=TaskStatus.QUEUED,
+        attempts=0,
+        failure_reason="",
+        claimed_at=None,
+        enqueued_at=now,
+        updated_at=now,
+    )
+
+    def enqueue_all() -> None:
+        for task_id in ids:
+            _enqueue(task_id)
+
+    transaction.on_commit(enqueue_all)
+    return changed
 
 
 def tasks_requeue_stuck(*, limit: int = 1000) -> int:
-    """Enqueue again every task left queued or scoring past the deadline; returns how many."""
+    """Enqueue again every task left queued past its deadline, or claimed by a worker that has
+    not finished within the lease; returns how many."""
     now = timezone.now()
     deadline = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_SECONDS)
+    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
     stuck = (
         Q(status=TaskStatus.QUEUED, enqueued_at__lt=deadline)
         | Q(status=TaskStatus.QUEUED, enqueued_at__isnull=True)
-        | Q(status=TaskStatus.SCORING, claimed_at__lt=deadline, enqueued_at__lt=deadline)
+        | Q(status=TaskStatus.SCORING, claimed_at__lt=lease_expired, enqueued_at__lt=deadline)
     )
     ids = list(Task.objects.filter(stuck).values_list("id", flat=True)[:limit])
     requeued = 0

@@ -4,14 +4,13 @@ Debian's chromium by Playwright."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import BACKEND_DIR, free_port, wait_for_port
+from taskscore.testing.processes import BACKEND_DIR, free_port, spawn
 
 # Playwright's sync API keeps an asyncio loop in this thread; Django then refuses ORM calls from
 # it as "async context". The tests are plain synchronous code, so the guard does not apply.
@@ -44,23 +43,29 @@ def api_web_origin(web_port: int) -> str:
 
 
 @pytest.fixture(scope="session")
-def web_app(api_server: str, web_port: int) -> Iterator[str]:
+def web_app(
+    api_server: str, web_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if not (FRONTEND_DIR / ".next" / "BUILD_ID").exists():
         pytest.fail("The web app is not built: run `make build` (make test does).")
     env = dict(os.environ, DJANGO_ORIGIN=api_server, NEXT_TELEMETRY_DISABLED="1")
-    log_path = BACKEND_DIR / ".pytest-web.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [str(FRONTEND_DIR / "node_modules/.bin/next"), "start", "-H", "127.0.0.1",
-             "-p", str(web_port)],
-            cwd=FRONTEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            wait_for_port(web_port, timeout=60, process=server)
-            yield f"http://127.0.0.1:{web_port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    server = spawn(
+        "next",
+        [
+            str(FRONTEND_DIR / "node_modules/.bin/next"),
+            "start",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(web_port),
+        ],
+        env=env,
+        log_dir=tmp_path_factory.mktemp("next"),
+        cwd=FRONTEND_DIR,
+    )
+    server.wait_for_port(web_port, timeout=60)
+    yield f"http://127.0.0.1:{web_port}"
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from taskscore.api.common.problems import problem_response
 from taskscore.core.errors import DomainError, PermissionDenied, ValidationFailed
+from taskscore.integrations.ai.base import AIError, RetryableAIError
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,26 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(status=404, code="not-found", title="Not found", instance=request.path)
 
 
+def _ai_unavailable(request: HttpRequest, exc: AIError) -> HttpResponse:
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, RetryableAIError):
+        return problem_response(
+            status=503,
+            code="ai-unavailable",
+            title="The AI provider is unavailable",
+            detail=str(exc),
+            instance=request.path,
+            headers={"Retry-After": str(int(retry_after or 5))},
+        )
+    return problem_response(
+        status=502,
+        code="ai-refused",
+        title="The AI provider refused the request",
+        detail=str(exc),
+        instance=request.path,
+    )
+
+
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem_response(
@@ -100,6 +121,7 @@ _HANDLERS: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
     (AuthenticationError, _authentication_error),
     (HttpError, _http_error),
     (Http404, _not_found),
+    (AIError, _ai_unavailable),
     (Exception, _unexpected),
 ]
 

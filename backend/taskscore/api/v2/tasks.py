@@ -10,7 +10,9 @@ from ninja.responses import Status
 from taskscore.api.common.auth import request_principal
 from taskscore.api.v2.presenters import task_out
 from taskscore.api.v2.schemas import TaskIn, TaskOut, TaskPageOut
+from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
 from taskscore.orgs.permissions import permission_require
+from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
 
 router = Router(tags=["tasks"])
@@ -47,3 +49,51 @@ def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
     principal = request_principal(request, org_slug=org)
     permission_require(principal, "task.read")
     return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))
+
+
+@router.post(
+    "/orgs/{org}/tasks/{task_id}/rescore", response={202: TaskOut}, operation_id="task_rescore"
+)
+def task_rescore(request: HttpRequest, org: str, task_id: str) -> Status[dict[str, Any]]:
+    """Score the task again with the org's active version."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.rescore")
+    return Status(202, task_out(services.task_rescore(org_id=principal.org_id, task_id=task_id)))
+
+
+@router.post(
+    "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
+)
+def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
+    """Queue every finished task that has no score from the active version yet."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.rescore")
+    return Status(202, {"queued": services.tasks_rescore_all(org_id=principal.org_id)})
+
+
+@router.get(
+    "/orgs/{org}/tasks/{task_id}/scores", response=list[TaskScoreOut], operation_id="task_scores"
+)
+def task_scores(request: HttpRequest, org: str, task_id: str) -> list[dict[str, Any]]:
+    """Every score of the task, newest first, with the version and what the AI part cost."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
+    return [
+        {
+            "version_id": s.version_id,
+            "version": s.version.number,
+            "model": s.version.model.name,
+            "value": s.value,
+            "breakdown": s.breakdown,
+            "ai_provider": s.ai_provider,
+            "ai_model": s.ai_model,
+            "ai_calls": s.ai_calls,
+            "input_tokens": s.input_tokens,
+            "output_tokens": s.output_tokens,
+            "ai_latency_ms": s.ai_latency_ms,
+            "cost_usd": float(s.cost_usd),
+            "scored_at": s.created_at,
+        }
+        for s in scoring_selectors.task_scores(task_id=task.id)
+    ]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from taskscore.integrations.ai.base import AIAssessment
 from taskscore.scoring.engine import AICriterion, AttributeCriterion, score_compute
 from taskscore.scoring.selectors import criteria_parse
-from taskscore.scoring.templates import DEFAULT_CRITERIA
+from taskscore.scoring.templates import RICE
 
 REACH = AttributeCriterion(key="reach", label="Reach", weight=2, attribute="reach", max=1000)
 EFFORT = AttributeCriterion(
@@ -40,14 +40,14 @@ def test_values_outside_the_range_are_clamped() -> None:
 
 
 def test_ai_criterion_uses_rating_over_ten_and_keeps_the_rationale() -> None:
-    assessment = AIAssessment(rating=7, rationale="Clear scope.", model="m")
+    assessment = AIAssessment(rating=7, rationale="Clear scope.", provider="p", model="m")
     result = score_compute(criteria=[QUALITY], attributes={}, ai_results={"quality": assessment})
     assert result.value == pytest.approx(70.0)
     assert result.breakdown[0].rationale == "Clear scope."
 
 
-def test_default_template_parses_and_scores_midpoints_at_fifty() -> None:
-    criteria = criteria_parse(DEFAULT_CRITERIA)
+def test_rice_template_parses_and_scores_midpoints_at_fifty() -> None:
+    criteria = criteria_parse(RICE.criteria)
     attributes = {"reach": 500, "impact": 5, "confidence": 50, "effort": 5}
     assert score_compute(criteria=criteria, attributes=attributes, ai_results={}).value == (
         pytest.approx(50.0)

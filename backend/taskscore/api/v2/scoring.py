@@ -1,0 +1,215 @@
+"""Scoring models, versions, preview and comparison (v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from taskscore.api.common.auth import request_principal
+from taskscore.api.v2.scoring_schemas import (
+    ComparisonOut,
+    PreviewIn,
+    PreviewOut,
+    ScoringModelIn,
+    ScoringModelOut,
+    TemplateOut,
+    VersionIn,
+    VersionOut,
+)
+from taskscore.orgs.permissions import permission_require
+from taskscore.scoring import selectors, services
+from taskscore.scoring.models import ScoringModel, ScoringVersion
+from taskscore.scoring.templates import TEMPLATES
+
+router = Router(tags=["scoring"])
+
+
+def version_out(version: ScoringVersion) -> dict[str, Any]:
+    return {
+        "id": version.pk,
+        "model_id": version.model_id,
+        "number": version.number,
+        "status": version.status,
+        "is_active": version.is_active,
+        "notes": version.notes,
+        "criteria": version.criteria,
+        "created_at": version.created_at,
+        "published_at": version.published_at,
+        "activated_at": version.activated_at,
+    }
+
+
+def _model_out(model: ScoringModel) -> dict[str, Any]:
+    versions = sorted(model.versions.all(), key=lambda v: v.number)
+    return {
+        "id": model.pk,
+        "name": model.name,
+        "description": model.description,
+        "created_at": model.created_at,
+        "versions": [version_out(v) for v in versions],
+    }
+
+
+def _dump(criteria: list[Any]) -> list[dict[str, Any]]:
+    return [c.model_dump() for c in criteria]
+
+
+@router.get(
+    "/orgs/{org}/scoring/templates", response=list[TemplateOut], operation_id="scoring_templates"
+)
+def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    permission_require(request_principal(request, org_slug=org), "task.read")
+    return [
+        {"key": t.key, "name": t.name, "description": t.description, "criteria": t.criteria}
+        for t in TEMPLATES.values()
+    ]
+
+
+@router.get(
+    "/orgs/{org}/scoring/models", response=list[ScoringModelOut], operation_id="scoring_model_list"
+)
+def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    services.version_active_get_or_create(org_id=principal.org_id)
+    return [_model_out(m) for m in selectors.scoring_model_list(org_id=principal.org_id)]
+
+
+@router.post(
+    "/orgs/{org}/scoring/models",
+    response={201: ScoringModelOut},
+    operation_id="scoring_model_create",
+)
+def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Status[dict[str, Any]]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "scoring.manage")
+    model = services.scoring_model_create(
+        org_id=principal.org_id,
+        name=payload.name,
+        description=payload.description,
+        template=payload.template,
+        criteria=_dump(payload.criteria) if payload.criteria is not None else None,
+        user_id=principal.user_id,
+    )
+    return Status(
+        201, _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model.pk))
+    )
+
+
+@router.get(
+    "/orgs/{org}/scoring/models/{model_id}",
+    response=ScoringModelOut,
+    operation_id="scoring_model_get",
+)
+def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    return _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model_id))
+
+
+@router.post(
+    "/orgs/{org}/scoring/models/{model_id}/versions",
+    response={201: VersionOut},
+    operation_id="scoring_version_create",
+)
+def version_create(
+    request: HttpRequest, org: str, model_id: int, payload: VersionIn
+) -> Status[dict[str, Any]]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "scoring.manage")
+    version = services.version_create(
+        org_id=principal.org_id,
+        model_id=model_id,
+        criteria=_dump(payload.criteria),
+        notes=payload.notes,
+        user_id=principal.user_id,
+    )
+    return Status(201, version_out(version))
+
+
+@router.get(
+    "/orgs/{org}/scoring/models/{model_id}/versions/{number}",
+    response=VersionOut,
+    operation_id="scoring_version_get",
+)
+def version_get(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    return version_out(
+        selectors.version_get(org_id=principal.org_id, model_id=model_id, number=number)
+    )
+
+
+@router.post(
+    "/orgs/{org}/scoring/models/{model_id}/versions/{number}/publish",
+    response=VersionOut,
+    operation_id="scoring_version_publish",
+)
+def version_publish(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "scoring.manage")
+    return version_out(
+        services.version_publish(org_id=principal.org_id, model_id=model_id, number=number)
+    )
+
+
+@router.post(
+    "/orgs/{org}/scoring/models/{model_id}/versions/{number}/activate",
+    response=VersionOut,
+    operation_id="scoring_version_activate",
+)
+def version_activate(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "scoring.manage")
+    return version_out(
+        services.version_activate(org_id=principal.org_id, model_id=model_id, number=number)
+    )
+
+
+@router.get(
+    "/orgs/{org}/scoring/active", response=VersionOut, operation_id="scoring_version_active"
+)
+def version_active(request: HttpRequest, org: str) -> dict[str, Any]:
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    return version_out(services.version_active_get_or_create(org_id=principal.org_id))
+
+
+@router.post("/orgs/{org}/scoring/preview", response=PreviewOut, operation_id="scoring_preview")
+def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any]:
+    """Score a sample task with the given criteria; nothing is stored."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "scoring.manage")
+    result = services.score_preview(
+        criteria=_dump(payload.criteria),
+        title=payload.task.title,
+        description=payload.task.description,
+        attributes=payload.task.attributes,
+    )
+    return {"value": result.value, "breakdown": result.breakdown_as_json()}
+
+
+class CompareQuery(Schema):
+    from_version: int
+    to_version: int
+
+
+@router.get("/orgs/{org}/scoring/compare", response=ComparisonOut, operation_id="scoring_compare")
+def compare(request: HttpRequest, org: str, query: Query[CompareQuery]) -> dict[str, Any]:
+    """Old and new scores of the tasks scored under both versions (ids), ranked by the new."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.read")
+    rows = selectors.version_compare(
+        org_id=principal.org_id, from_version_id=query.from_version, to_version_id=query.to_version
+    )
+    return {
+        "from_version": query.from_version,
+        "to_version": query.to_version,
+        "tasks": len(rows),
+        "mean_delta": sum(r.delta for r in rows) / len(rows) if rows else 0.0,
+        "rank_changes": sum(r.from_rank != r.to_rank for r in rows),
+        "items": [r.__dict__ for r in rows],
+    }

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import Field as PydanticField
+
+from taskscore.api.v2.schemas import BreakdownItemOut, TaskIn
+from taskscore.scoring.engine import AICriterion, AttributeCriterion
+
+CriterionSchema = Annotated[AttributeCriterion | AICriterion, PydanticField(discriminator="kind")]
+
+
+class TemplateOut(Schema):
+    key: str
+    name: str
+    description: str
+    criteria: list[CriterionSchema]
+
+
+class VersionOut(Schema):
+    id: int
+    model_id: int
+    number: int
+    status: Literal["draft", "published"]
+    is_active: bool
+    notes: str
+    criteria: list[CriterionSchema]
+    created_at: datetime
+    published_at: datetime | None
+    activated_at: datetime | None
+
+
+class ScoringModelOut(Schema):
+    id: int
+    name: str
+    description: str
+    created_at: datetime
+    versions: list[VersionOut]
+
+
+class ScoringModelIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    template: str | None = Field(default=None, description="A template key; or give criteria.")
+    criteria: list[CriterionSchema] | None = None
+
+
+class VersionIn(Schema):
+    criteria: list[CriterionSchema]
+    notes: str = Field(default="", max_length=2000)
+
+
+class PreviewIn(Schema):
+    criteria: list[CriterionSchema]
+    task: TaskIn
+
+
+class PreviewOut(Schema):
+    value: float
+    breakdown: list[BreakdownItemOut]
+
+
+class ComparisonRowOut(Schema):
+    task_id: str
+    title: str
+    from_value: float
+    to_value: float
+    delta: float
+    from_rank: int
+    to_rank: int
+
+
+class ComparisonOut(Schema):
+    from_version: int
+    to_version: int
+    tasks: int
+    mean_delta: float
+    rank_changes: int
+    items: list[ComparisonRowOut]
+
+
+class TaskScoreOut(Schema):
+    version_id: int
+    version: int
+    model: str
+    value: float
+    breakdown: list[BreakdownItemOut]
+    ai_provider: str
+    ai_model: str
+    ai_calls: int
+    input_tokens: int
+    output_tokens: int
+    ai_latency_ms: int
+    cost_usd: float
+    scored_at: datetime
+
+
+class RescoreAllOut(Schema):
+    queued: int

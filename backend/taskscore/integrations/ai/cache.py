@@ -1,0 +1,224 @@
+"""The AI result cache: one provider call per distinct question, shared through Redis.
+
+Keys (see `cache_key`): `<prefix>:{<sha256>}` holds the stored assessment as JSON and
+`<prefix>:{<sha256>}:lock` the single-flight lock. The braces are a Redis Cluster hash tag, so a
+result and its lock live in the same slot and can be read with one MGET.
+
+Single flight: on a miss, the caller that wins `SET lock NX PX` asks the provider and stores the
+answer; the others poll for it. If the lock disappears without a result (the owner failed or
+died), they race for it again; after `wait_timeout_seconds` a waiter asks the provider itself.
+Redis trouble never fails an assessment: the cache logs a warning and asks the provider directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import secrets
+import time
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from taskscore.integrations.ai.base import AIAssessment, AIProvider, Rubric
+
+__all__ = ["AIResultCache", "cache_key"]
+
+logger = logging.getLogger(__name__)
+
+# Bump when the stored format or the meaning of a result changes (e.g. a new prompt), so that old
+# entries are no longer found.
+KEY_VERSION = 1
+
+# Deletes the lock only if it still holds our token: after our lock expired, another caller may
+# own it, and its lock is not ours to release.
+_RELEASE_LOCK = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("del", KEYS[1])
+end
+return 0
+"""
+
+
+def cache_key(
+    provider: AIProvider, *, rubric: Rubric, task_text: str, key_prefix: str = "ai"
+) -> str:
+    """The Redis key of the result of asking `provider` about `task_text` under `rubric`.
+
+    It is `<key_prefix>:{<hex sha256>}` over the canonical JSON (sorted keys, no whitespace,
+    UTF-8) of: the key version, `provider.name`, `provider.model`, the rubric's question and
+    anchors, and the task text. Any change to one of them is a different question.
+    """
+    material = {
+        "version": KEY_VERSION,
+        "provider": provider.name,
+        "model": provider.model,
+        "question": rubric.question,
+        "high_anchor": rubric.high_anchor,
+        "low_anchor": rubric.low_anchor,
+        "task_text": task_text,
+    }
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return f"{key_prefix}:{{{digest}}}"
+
+
+class AIResultCache:
+    """Caches provider assessments in Redis, with one provider call per key at a time.
+
+    Safe to share between threads: it holds no per-call state, and a `redis.Redis` client draws
+    connections from its pool.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        ttl_seconds: int = 7 * 24 * 3600,
+        lock_ttl_seconds: float = 60,
+        wait_timeout_seconds: float = 65,
+        key_prefix: str = "ai",
+        poll_interval_seconds: float = 0.025,
+        max_poll_interval_seconds: float = 0.1,
+        unavailable_backoff_seconds: float = 5.0,
+    ) -> None:
+        self._redis = redis
+        self._ttl_seconds = ttl_seconds
+        self._lock_ttl_ms = max(1, round(lock_ttl_seconds * 1000))
+        self._wait_timeout_seconds = wait_timeout_seconds
+        self._key_prefix = key_prefix
+        self._poll_interval_seconds = poll_interval_seconds
+        self._max_poll_interval_seconds = max_poll_interval_seconds
+        self._unavailable_backoff_seconds = unavailable_backoff_seconds
+        # After a Redis error the cache is skipped for a while: a down Redis would otherwise
+        # cost every assessment the client's connect timeouts and retries, and a warning each.
+        self._skip_redis_until = 0.0
+        self._release_lock = redis.register_script(_RELEASE_LOCK)
+
+    def assess(self, provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessment:
+        """The cached assessment (`cached=True`, nothing spent) or a fresh one from `provider`.
+
+        Provider errors propagate and nothing is cached for them.
+        """
+        if time.monotonic() < self._skip_redis_until:
+            return provider.assess(rubric=rubric, task_text=task_text)
+        key = cache_key(provider, rubric=rubric, task_text=task_text, key_prefix=self._key_prefix)
+        lock_key = f"{key}:lock"
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + self._wait_timeout_seconds
+        while True:
+            try:
+                hit = self._get(key)
+                if hit is not None:
+                    return hit
+                is_owner = bool(self._redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms))
+                if is_owner:
+                    # The previous owner may have stored the result and released the lock
+                    # between our GET and our SET: check again before paying for a call.
+                    hit = self._get(key)
+                    if hit is not None:
+                        self._release(lock_key, token)
+                        return hit
+                else:
+                    hit = self._wait(key, lock_key, deadline)
+            except RedisError as exc:
+                self._redis_failed(exc)
+                return provider.assess(rubric=rubric, task_text=task_text)
+            if is_owner:
+                return self._compute(provider, rubric, task_text, key, lock_key, token)
+            if hit is not None:
+                return hit
+            if time.monotonic() >= deadline:
+                logger.warning(
+                    "AI cache: no result for %s after %.1fs; asking the provider directly",
+                    key,
+                    self._wait_timeout_seconds,
+                )
+                assessment = provider.assess(rubric=rubric, task_text=task_text)
+                self._store(key, assessment, only_if_absent=True)
+                return assessment
+            # The lock vanished without a result (its owner failed): race for it again.
+
+    def _compute(
+        self,
+        provider: AIProvider,
+        rubric: Rubric,
+        task_text: str,
+        key: str,
+        lock_key: str,
+        token: str,
+    ) -> AIAssessment:
+        try:
+            assessment = provider.assess(rubric=rubric, task_text=task_text)
+            self._store(key, assessment, only_if_absent=False)
+        finally:
+            # Released on failure too, so that waiters stop waiting and try for themselves.
+            self._release(lock_key, token)
+        return assessment
+
+    def _wait(self, key: str, lock_key: str, deadline: float) -> AIAssessment | None:
+        """Poll until the result appears (returned), the lock disappears or the deadline passes
+        (None). Redis errors propagate."""
+        # Polling rather than pub/sub: no dedicated connection per waiter, and a dead owner is
+        # noticed through its lock's expiry without any extra protocol. The interval grows so
+        # that many waiters on a slow call do not hammer Redis.
+        interval = self._poll_interval_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 1.5, self._max_poll_interval_seconds)
+            stored, lock = self._redis.mget([key, lock_key])
+            if stored is not None:
+                hit = self._decode(key, stored)
+                if hit is not None:
+                    return hit
+            if lock is None:
+                return None
+
+    def _get(self, key: str) -> AIAssessment | None:
+        stored = self._redis.get(key)
+        return None if stored is None else self._decode(key, stored)
+
+    def _store(self, key: str, assessment: AIAssessment, *, only_if_absent: bool) -> None:
+        value = json.dumps(dataclasses.asdict(assessment), sort_keys=True)
+        try:
+            self._redis.set(key, value, ex=self._ttl_seconds, nx=only_if_absent)
+        except RedisError as exc:
+            self._redis_failed(exc)
+
+    def _release(self, lock_key: str, token: str) -> None:
+        try:
+            self._release_lock(keys=[lock_key], args=[token])
+        except RedisError as exc:
+            # The lock expires by itself after lock_ttl_seconds.
+            self._redis_failed(exc)
+
+    def _decode(self, key: str, stored: object) -> AIAssessment | None:
+        """The stored assessment as a hit, or None (with a warning) if the entry is unreadable."""
+        try:
+            text = stored.decode("utf-8") if isinstance(stored, bytes) else str(stored)
+            data = json.loads(text)
+            original = AIAssessment(
+                rating=float(data["rating"]),
+                rationale=str(data["rationale"]),
+                provider=str(data["provider"]),
+                model=str(data["model"]),
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.warning("AI cache: ignoring unreadable entry %s: %s", key, exc)
+            return None
+        # Nothing was spent this time: the stored tokens and cost belong to the original call.
+        return dataclasses.replace(original, cached=True)
+
+    def _redis_failed(self, exc: RedisError) -> None:
+        self._skip_redis_until = time.monotonic() + self._unavailable_backoff_seconds
+        logger.warning(
+            "AI cache: Redis unavailable (%s: %s); calling the provider directly for %.0fs",
+            type(exc).__name__,
+            exc,
+            self._unavailable_backoff_seconds,
+        )

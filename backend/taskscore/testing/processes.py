@@ -1,0 +1,147 @@
+"""Real processes for tests and benchmarks: Celery workers, gunicorn, beat, a private Redis, the
+fake AI server. Each is a subprocess with its own log file; `stop()` terminates, `kill()` sends
+SIGKILL (to test what survives a crash)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    _log: object = field(repr=False, default=None)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def is_running(self) -> bool:
+        return self.popen.poll() is None
+
+    def wait_for_log(self, marker: str, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while marker not in self.log():
+            if not self.is_running() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} did not log {marker!r}:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def wait_for_port(self, port: int, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_is_open(port):
+            if not self.is_running() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} did not listen on {port}:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL the process group: no cleanup, no acknowledgements (a crashed host)."""
+        if self.is_running():
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.is_running():
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def spawn(
+    name: str, args: list[str], *, env: dict[str, str], log_dir: Path, cwd: Path = BACKEND_DIR
+) -> Process:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - owned by the child for its lifetime
+    popen = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    log.close()  # the child holds its own descriptor
+    return Process(name=name, popen=popen, log_path=log_path)
+
+
+def start_worker(
+    env: dict[str, str],
+    *,
+    log_dir: Path,
+    name: str = "worker",
+    concurrency: int = 8,
+    queue: str | None = None,
+) -> Process:
+    """A Celery worker (threads pool) consuming `queue` (default: the settings' queue)."""
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads",
+            "-c", str(concurrency), "-l", "info", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "-n", f"{name}-{time.monotonic_ns()}@%h"]  # fmt: skip
+    if queue:
+        args += ["-Q", queue]
+    worker = spawn(name, args, env=env, log_dir=log_dir)
+    worker.wait_for_log(" ready.", timeout=60)
+    return worker
+
+
+def start_gunicorn(env: dict[str, str], *, port: int, log_dir: Path, workers: int = 2) -> Process:
+    env = env | {"API_HOST": "127.0.0.1", "API_PORT": str(port), "WEB_WORKERS": str(workers)}
+    server = spawn(
+        "gunicorn",
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        env=env,
+        log_dir=log_dir,
+    )
+    server.wait_for_port(port, timeout=30)
+    return server
+
+
+def start_redis(*, port: int, log_dir: Path) -> Process:
+    """A throwaway redis-server that keeps nothing on disk: a restart loses every message."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    server = spawn(
+        f"redis-{port}",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(log_dir)],
+        env=dict(os.environ),
+        log_dir=log_dir,
+    )  # fmt: skip
+    server.wait_for_port(port, timeout=10)
+    return server
+
+
+def start_fake_ai(
+    *, port: int, log_dir: Path, latency: str = "0:0", fail_rate: float = 0.0, seed: int = 1
+) -> Process:
+    server = spawn(
+        "fake-ai",
+        [sys.executable, "-m", "taskscore.testing.fake_ai", "--host", "127.0.0.1",
+         "--port", str(port), "--latency", latency, "--fail-rate", str(fail_rate),
+         "--seed", str(seed)],
+        env=dict(os.environ, PYTHONPATH=str(BACKEND_DIR)),
+        log_dir=log_dir,
+    )  # fmt: skip
+    server.wait_for_port(port, timeout=15)
+    return server
