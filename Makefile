@@ -80,7 +80,7 @@ migrate: $(PY_STAMP) services ## Apply database migrations
 run: install build migrate ## Start the whole stack (web app, API, worker, beat); Ctrl-C stops it
 	@cd backend && ../$(PY) manage.py demo --state ../$(LOCAL)/demo.json
 	@echo "Web app:  $(WEB_ORIGIN)    API: $(DJANGO_ORIGIN)/api/v2/docs"
-	$(VENV)/bin/honcho -f Procfile -d . start
+	$(VENV)/bin/honcho -f Procfile -d . start -c worker=$${WORKER_PROCESSES:-2}
 
 # ------------------------------------------------------------------------------ quality
 .PHONY: fmt
@@ -94,7 +94,7 @@ openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file an
 
 .PHONY: lint
 lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, the OpenAPI drift check, tsc
-	cd backend && ../$(VENV)/bin/ruff check . && ../$(VENV)/bin/ruff format --check .
+	cd backend && ../$(VENV)/bin/ruff check . ../bench && ../$(VENV)/bin/ruff format --check . ../bench
 	cd backend && ../$(VENV)/bin/mypy .
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
@@ -111,6 +111,15 @@ test-backend: $(PY_STAMP) services ## pytest: unit, API, real-worker integration
 .PHONY: test-frontend
 test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app
 	cd frontend && npm test --silent
+
+# ------------------------------------------------------------------------------ benchmarks
+.PHONY: bench-scoring
+bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a 0.2–2.0 s fake AI (JSON last line)
+	$(PY) bench/scoring.py
+
+.PHONY: chaos
+chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis restarts and the AI fails (JSON last line)
+	$(PY) bench/chaos.py
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps .venv, node_modules and .local)

@@ -1,0 +1,81 @@
+"""Shared set-up for the benchmarks: a dedicated database and queue, Django configured in this
+process, and CPU accounting of child processes. Run from the repo root with the project venv."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = ROOT / "backend"
+sys.path.insert(0, str(BACKEND))
+
+
+def bench_env(name: str, **overrides: str) -> dict[str, str]:
+    """Environment for this process and its children: a `taskscore_bench` database next to the
+    configured one, a private queue and cache prefix, so nothing touches real data."""
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/taskscore")
+    parts = urlsplit(base_url)
+    database_url = urlunsplit(parts._replace(path="/taskscore_bench"))
+    run = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=database_url,
+        CELERY_QUEUE=f"taskscore-{run}",
+        AI_CACHE_KEY_PREFIX=f"ai-{run}",
+        CACHE_KEY_PREFIX=f"ts-{run}",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(BACKEND),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def django_setup(env: dict[str, str]) -> None:
+    """Configure Django in this process with `env`, creating and migrating the bench database."""
+    os.environ.update(env)
+    import psycopg
+
+    target = urlsplit(env["DATABASE_URL"])
+    admin = urlunsplit(target._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [target.path.lstrip("/")]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{target.path.lstrip("/")}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its reaped children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def emit(figures: dict[str, object]) -> None:
+    """The benchmark's result: one JSON object on the last line."""
+    sys.stdout.flush()
+    print(json.dumps(figures), flush=True)
+
+
+def wait_until(predicate: object, *, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(interval)
+    return False
