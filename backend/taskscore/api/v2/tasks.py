@@ -44,6 +44,17 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
+# Registered before /tasks/{task_id} so that "rescore" is not taken for a task id.
+@router.post(
+    "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
+)
+def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
+    """Queue every finished task that has no score from the active version yet."""
+    principal = request_principal(request, org_slug=org)
+    permission_require(principal, "task.rescore")
+    return Status(202, {"queued": services.tasks_rescore_all(org_id=principal.org_id)})
+
+
 @router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
 def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
     principal = request_principal(request, org_slug=org)
@@ -59,16 +70,6 @@ def task_rescore(request: HttpRequest, org: str, task_id: str) -> Status[dict[st
     principal = request_principal(request, org_slug=org)
     permission_require(principal, "task.rescore")
     return Status(202, task_out(services.task_rescore(org_id=principal.org_id, task_id=task_id)))
-
-
-@router.post(
-    "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
-)
-def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
-    """Queue every finished task that has no score from the active version yet."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.rescore")
-    return Status(202, {"queued": services.tasks_rescore_all(org_id=principal.org_id)})
 
 
 @router.get(

@@ -41,6 +41,183 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/scoring/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Version Active */
+        get: operations["scoring_version_active"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Old and new scores of the tasks scored under both versions (ids), ranked by the new.
+         */
+        get: operations["scoring_compare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model List */
+        get: operations["scoring_model_list"];
+        put?: never;
+        /** Model Create */
+        post: operations["scoring_model_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model Get */
+        get: operations["scoring_model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Version Create */
+        post: operations["scoring_version_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Version Get */
+        get: operations["scoring_version_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Version Activate */
+        post: operations["scoring_version_activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Version Publish */
+        post: operations["scoring_version_publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description Score a sample task with the given criteria; nothing is stored.
+         */
+        post: operations["scoring_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Templates */
+        get: operations["scoring_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/tasks": {
         parameters: {
             query?: never;
@@ -53,6 +230,26 @@ export interface paths {
         put?: never;
         /** Task Create */
         post: operations["task_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/tasks/rescore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Task Rescore All
+         * @description Queue every finished task that has no score from the active version yet.
+         */
+        post: operations["task_rescore_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -76,10 +273,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/tasks/{task_id}/rescore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Task Rescore
+         * @description Score the task again with the org's active version.
+         */
+        post: operations["task_rescore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/tasks/{task_id}/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Task Scores
+         * @description Every score of the task, newest first, with the version and what the AI part cost.
+         */
+        get: operations["task_scores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AICriterion */
+        AICriterion: {
+            /**
+             * High Anchor
+             * @default
+             */
+            high_anchor: string;
+            /** Key */
+            key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ai";
+            /** Label */
+            label: string;
+            /**
+             * Low Anchor
+             * @default
+             */
+            low_anchor: string;
+            /** Rubric */
+            rubric: string;
+            /** Weight */
+            weight: number;
+        };
+        /** AttributeCriterion */
+        AttributeCriterion: {
+            /** Attribute */
+            attribute: string;
+            /**
+             * Invert
+             * @default false
+             */
+            invert: boolean;
+            /** Key */
+            key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "attribute";
+            /** Label */
+            label: string;
+            /**
+             * Max
+             * @default 1
+             */
+            max: number;
+            /**
+             * Min
+             * @default 0
+             */
+            min: number;
+            /** Weight */
+            weight: number;
+        };
         /** BreakdownItemOut */
         BreakdownItemOut: {
             /** Contribution */
@@ -102,6 +396,45 @@ export interface components {
             /** Weight */
             weight: number;
         };
+        /** CompareQuery */
+        CompareQuery: {
+            /** From Version */
+            from_version: number;
+            /** To Version */
+            to_version: number;
+        };
+        /** ComparisonOut */
+        ComparisonOut: {
+            /** From Version */
+            from_version: number;
+            /** Items */
+            items: components["schemas"]["ComparisonRowOut"][];
+            /** Mean Delta */
+            mean_delta: number;
+            /** Rank Changes */
+            rank_changes: number;
+            /** Tasks */
+            tasks: number;
+            /** To Version */
+            to_version: number;
+        };
+        /** ComparisonRowOut */
+        ComparisonRowOut: {
+            /** Delta */
+            delta: number;
+            /** From Rank */
+            from_rank: number;
+            /** From Value */
+            from_value: number;
+            /** Task Id */
+            task_id: string;
+            /** Title */
+            title: string;
+            /** To Rank */
+            to_rank: number;
+            /** To Value */
+            to_value: number;
+        };
         /** MeOut */
         MeOut: {
             /** Email */
@@ -120,6 +453,24 @@ export interface components {
             /** Slug */
             slug: string;
         };
+        /** PreviewIn */
+        PreviewIn: {
+            /** Criteria */
+            criteria: (components["schemas"]["AttributeCriterion"] | components["schemas"]["AICriterion"])[];
+            task: components["schemas"]["TaskIn"];
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Breakdown */
+            breakdown: components["schemas"]["BreakdownItemOut"][];
+            /** Value */
+            value: number;
+        };
+        /** RescoreAllOut */
+        RescoreAllOut: {
+            /** Queued */
+            queued: number;
+        };
         /** ScoreOut */
         ScoreOut: {
             /** Breakdown */
@@ -133,6 +484,39 @@ export interface components {
             value: number;
             /** Version */
             version: number;
+        };
+        /** ScoringModelIn */
+        ScoringModelIn: {
+            /** Criteria */
+            criteria?: (components["schemas"]["AttributeCriterion"] | components["schemas"]["AICriterion"])[] | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Template
+             * @description A template key; or give criteria.
+             */
+            template?: string | null;
+        };
+        /** ScoringModelOut */
+        ScoringModelOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Versions */
+            versions: components["schemas"]["VersionOut"][];
         };
         /** TaskIn */
         TaskIn: {
@@ -196,6 +580,88 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** TaskScoreOut */
+        TaskScoreOut: {
+            /** Ai Calls */
+            ai_calls: number;
+            /** Ai Latency Ms */
+            ai_latency_ms: number;
+            /** Ai Model */
+            ai_model: string;
+            /** Ai Provider */
+            ai_provider: string;
+            /** Breakdown */
+            breakdown: components["schemas"]["BreakdownItemOut"][];
+            /** Cost Usd */
+            cost_usd: number;
+            /** Input Tokens */
+            input_tokens: number;
+            /** Model */
+            model: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /**
+             * Scored At
+             * Format: date-time
+             */
+            scored_at: string;
+            /** Value */
+            value: number;
+            /** Version */
+            version: number;
+            /** Version Id */
+            version_id: number;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Criteria */
+            criteria: (components["schemas"]["AttributeCriterion"] | components["schemas"]["AICriterion"])[];
+            /** Description */
+            description: string;
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+        };
+        /** VersionIn */
+        VersionIn: {
+            /** Criteria */
+            criteria: (components["schemas"]["AttributeCriterion"] | components["schemas"]["AICriterion"])[];
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+        };
+        /** VersionOut */
+        VersionOut: {
+            /** Activated At */
+            activated_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Criteria */
+            criteria: (components["schemas"]["AttributeCriterion"] | components["schemas"]["AICriterion"])[];
+            /** Id */
+            id: number;
+            /** Is Active */
+            is_active: boolean;
+            /** Model Id */
+            model_id: number;
+            /** Notes */
+            notes: string;
+            /** Number */
+            number: number;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "published";
+        };
     };
     responses: never;
     parameters: never;
@@ -239,6 +705,271 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+        };
+    };
+    scoring_version_active: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+        };
+    };
+    scoring_compare: {
+        parameters: {
+            query: {
+                from_version: number;
+                to_version: number;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonOut"];
+                };
+            };
+        };
+    };
+    scoring_model_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoringModelOut"][];
+                };
+            };
+        };
+    };
+    scoring_model_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScoringModelIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoringModelOut"];
+                };
+            };
+        };
+    };
+    scoring_model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoringModelOut"];
+                };
+            };
+        };
+    };
+    scoring_version_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+        };
+    };
+    scoring_version_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+        };
+    };
+    scoring_version_activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+        };
+    };
+    scoring_version_publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+        };
+    };
+    scoring_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+        };
+    };
+    scoring_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"][];
                 };
             };
         };
@@ -294,6 +1025,28 @@ export interface operations {
             };
         };
     };
+    task_rescore_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RescoreAllOut"];
+                };
+            };
+        };
+    };
     task_get: {
         parameters: {
             query?: never;
@@ -313,6 +1066,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+        };
+    };
+    task_rescore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+        };
+    };
+    task_scores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskScoreOut"][];
                 };
             };
         };
