@@ -12,8 +12,9 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from config.celery import app as celery_app
-from taskscore.orgs.models import Organization, Role
+from taskscore.orgs.models import Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
+from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
 from taskscore.testing.fake_ai import FakeAIServer
 from taskscore.testing.processes import (
@@ -49,7 +50,7 @@ def other_org(db: None) -> Organization:
 
 def _actor(email: str, org: Organization, role: str) -> Actor:
     user = UserFactory.create(email=email, password=PASSWORD)
-    MembershipFactory.create(user=user, org=org, role=role)
+    MembershipFactory.create(user=user, org=org, role=role_builtin(role))
     client = Client(enforce_csrf_checks=False)
     client.force_login(user)
     return Actor(email=email, org=org, role=role, client=client)
@@ -57,32 +58,32 @@ def _actor(email: str, org: Organization, role: str) -> Actor:
 
 @pytest.fixture
 def alice(org: Organization) -> Actor:
-    return _actor("alice@acme.test", org, Role.OWNER)
+    return _actor("alice@acme.test", org, "owner")
 
 
 @pytest.fixture
 def bob(org: Organization) -> Actor:
-    return _actor("bob@acme.test", org, Role.MEMBER)
+    return _actor("bob@acme.test", org, "member")
 
 
 @pytest.fixture
 def carol(org: Organization) -> Actor:
-    return _actor("carol@acme.test", org, Role.VIEWER)
+    return _actor("carol@acme.test", org, "viewer")
 
 
 @pytest.fixture
 def mallory(other_org: Organization) -> Actor:
-    return _actor("mallory@globex.test", other_org, Role.OWNER)
+    return _actor("mallory@globex.test", other_org, "owner")
 
 
 @pytest.fixture
 def owner_key(org: Organization) -> CreatedKey:
-    return api_key_create(org=org, name="ci", role=Role.OWNER, created_by=None)
+    return api_key_create(org=org, name="ci", role_key="owner")
 
 
 @pytest.fixture
 def other_org_key(other_org: Organization) -> CreatedKey:
-    return api_key_create(org=other_org, name="ci", role=Role.OWNER, created_by=None)
+    return api_key_create(org=other_org, name="ci", role_key="owner")
 
 
 def test_process_env() -> dict[str, str]:

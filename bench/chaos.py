@@ -67,13 +67,13 @@ def main() -> None:
     django_setup(env)
     from django.db.models import Count
 
-    from taskscore.orgs.models import Organization, Role
+    from taskscore.orgs.models import Organization
     from taskscore.orgs.services import api_key_create
     from taskscore.scoring.models import TaskScore
     from taskscore.tasks.models import Task, TaskStatus
 
     org = Organization.objects.create(name="chaos", slug=f"chaos-{time.time_ns()}")
-    token = api_key_create(org=org, name="chaos", role=Role.OWNER, created_by=None).token
+    token = api_key_create(org=org, name="chaos", role_key="owner").token
 
     redis = start_redis(port=redis_port, log_dir=log_dir)
     fake_ai = start_fake_ai(

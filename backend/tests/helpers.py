@@ -8,6 +8,7 @@ from typing import Any
 
 from django.test import Client
 
+from taskscore.orgs.principals import principal_for_token
 from taskscore.tasks.models import Task, TaskStatus
 
 
@@ -25,11 +26,9 @@ def submit_task(token: str, *, title: str, description: str = "", **attributes: 
 
 
 def _org_of(token: str) -> str:
-    from taskscore.orgs.selectors import api_key_authenticate
-
-    api_key = api_key_authenticate(token=token)
-    assert api_key is not None
-    return api_key.org.slug
+    principal = principal_for_token(token)
+    assert principal is not None
+    return principal.org_slug
 
 
 def wait_terminal(task_id: str, *, timeout: float = 30.0, tick: Any = None) -> Task:

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "ninja",
     "taskscore.core",
     "taskscore.accounts",
+    "taskscore.audit",
+    "taskscore.rbac",
     "taskscore.orgs",
     "taskscore.scoring",
     "taskscore.tasks",
@@ -92,6 +94,9 @@ if DATABASE_POOL_MAX_SIZE:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The permission cache (taskscore.rbac.cache) talks to Redis directly: one round trip a check.
+RBAC_REDIS_URL = env_str("RBAC_REDIS_URL", REDIS_URL)
+RBAC_CACHE_PREFIX = env_str("RBAC_CACHE_PREFIX", "rbac")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

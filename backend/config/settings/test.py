@@ -15,6 +15,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", f"taskscore-test-{os.getpid()}")
 CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE
 AI_CACHE_KEY_PREFIX = f"ai-{CELERY_TASK_DEFAULT_QUEUE}"
+RBAC_CACHE_PREFIX = f"rbac-{CELERY_TASK_DEFAULT_QUEUE}"
 # Short deadlines and backoff so recovery tests do not wait minutes.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 2)
 TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 4)

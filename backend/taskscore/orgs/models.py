@@ -4,15 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from taskscore.core.models import TimestampedModel
-
-
-class Role(models.TextChoices):
-    """Built-in roles. The RBAC capability turns these into permission bundles."""
-
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+from taskscore.rbac.models import Role
 
 
 class Organization(TimestampedModel):
@@ -32,7 +24,7 @@ class Membership(TimestampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=40, choices=Role.choices, default=Role.MEMBER)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships")
 
     class Meta:
         constraints = [
@@ -40,7 +32,7 @@ class Membership(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}@{self.org_id}:{self.role}"
+        return f"{self.user_id}@{self.org_id}:{self.role_id}"
 
 
 class ApiKey(TimestampedModel):
@@ -50,7 +42,7 @@ class ApiKey(TimestampedModel):
     name = models.CharField(max_length=200)
     prefix = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
-    role = models.CharField(max_length=40, choices=Role.choices, default=Role.MEMBER)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="api_keys")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -63,3 +55,24 @@ class ApiKey(TimestampedModel):
 
     def __str__(self) -> str:
         return f"ts_{self.prefix}_… ({self.name})"
+
+
+class Invitation(TimestampedModel):
+    """An invitation to join an org with a role. The token is emailed; only its hash is kept."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "email"], name="invitation_org_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.org_id}"

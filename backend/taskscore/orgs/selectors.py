@@ -1,31 +1,40 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from taskscore.orgs.keys import key_parse, secret_matches
-from taskscore.orgs.models import ApiKey, Membership
-
-
-def membership_get(*, user_id: int, org_slug: str) -> Membership | None:
-    return (
-        Membership.objects.select_related("org").filter(user_id=user_id, org__slug=org_slug).first()
-    )
+from taskscore.orgs.models import ApiKey, Invitation, Membership
 
 
 def memberships_of_user(*, user_id: int) -> QuerySet[Membership]:
-    return Membership.objects.select_related("org").filter(user_id=user_id).order_by("created_at")
-
-
-def api_key_authenticate(*, token: str) -> ApiKey | None:
-    """The active key whose secret matches `token`, or None."""
-    parsed = key_parse(token)
-    if parsed is None:
-        return None
-    api_key = (
-        ApiKey.objects.select_related("org")
-        .filter(prefix=parsed.prefix, revoked_at__isnull=True)
-        .first()
+    return (
+        Membership.objects.select_related("org", "role")
+        .filter(user_id=user_id)
+        .order_by("created_at")
     )
-    if api_key is None or not secret_matches(parsed.secret, api_key.secret_hash):
-        return None
-    return api_key
+
+
+def member_list(*, org_id: int) -> QuerySet[Membership]:
+    return (
+        Membership.objects.select_related("user", "role")
+        .filter(org_id=org_id)
+        .order_by("created_at", "pk")
+    )
+
+
+def invitation_list(*, org_id: int) -> QuerySet[Invitation]:
+    """Pending invitations (not accepted, revoked or expired)."""
+    return (
+        Invitation.objects.select_related("role")
+        .filter(
+            org_id=org_id,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-created_at")
+    )
+
+
+def api_key_list(*, org_id: int) -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("role").filter(org_id=org_id).order_by("-created_at")

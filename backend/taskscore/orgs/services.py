@@ -1,21 +1,44 @@
+"""Writes to orgs: organizations, API keys, members and invitations. Every change to who may do
+what goes through `rbac.cache.changing` (so no cached grant outlives it) and the audit log."""
+
 from __future__ import annotations
 
+import hashlib
+import secrets
+import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from taskscore.accounts.models import User
-from taskscore.core.errors import ValidationFailed
+from taskscore.audit.services import SYSTEM, Actor, audit_record
+from taskscore.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from taskscore.orgs.keys import key_generate, secret_hash
-from taskscore.orgs.models import ApiKey, Membership, Organization, Role
+from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+from taskscore.rbac import cache
+from taskscore.rbac.models import Role
+from taskscore.rbac.selectors import role_get
+from taskscore.rbac.services import grant_require, role_builtin
+
+INVITATION_DAYS = 7
 
 
 @dataclass(frozen=True)
 class CreatedKey:
     api_key: ApiKey
     token: str  # the full secret token; shown once, never stored
+
+
+@dataclass(frozen=True)
+class CreatedInvitation:
+    invitation: Invitation
+    accept_url: str  # carries the token; shown once and emailed, never stored
 
 
 def _unique_slug(name: str) -> str:
@@ -32,38 +55,270 @@ def org_create(*, name: str, owner: User) -> Organization:
     """Create an org with `owner` as its first owner."""
     name = name.strip()
     if not name:
-        raise ValidationFailed(detail="An organization needs a name.")
+        raise ValidationFailed(
+            detail="An organization needs a name.", errors=[FieldError("name", "Enter a name.")]
+        )
     for _ in range(5):
         try:
             with transaction.atomic():
-                org = Organization.objects.create(name=name, slug=_unique_slug(name))
+                org = Organization.objects.create(name=name[:200], slug=_unique_slug(name))
             break
         except IntegrityError:  # a concurrent create took the slug; pick the next one
             continue
     else:
-        raise ValidationFailed(detail="Could not allocate a unique slug; try again.")
-    Membership.objects.create(org=org, user=owner, role=Role.OWNER)
+        raise Conflict(detail="Could not allocate a unique slug; try again.")
+    cache.changing([cache.member_principal(owner.pk, org.slug)])  # drop a cached "not a member"
+    membership = Membership.objects.create(org=org, user=owner, role=role_builtin("owner"))
+    audit_record(
+        org_id=org.pk, actor=Actor(label=owner.email, user_id=owner.pk), action="org.created",
+        target_type="membership", target_id=membership.pk,
+        after={"email": owner.email, "role": "owner"},
+    )  # fmt: skip
     return org
 
 
+# ---------------------------------------------------------------------------------- API keys
+
+
+@transaction.atomic
 def api_key_create(
-    *, org: Organization, name: str, role: str, created_by: User | None
+    *,
+    org: Organization,
+    name: str,
+    role_key: str,
+    actor: Actor = SYSTEM,
+    actor_permissions: frozenset[str] | None = None,
+    created_by: User | None = None,
 ) -> CreatedKey:
+    """A new key with `role_key`; `actor_permissions` (None for operators' commands) bounds the
+    role that may be given."""
+    role = role_get(org_id=org.pk, key=role_key)
+    if actor_permissions is not None:
+        grant_require(actor_permissions=actor_permissions, role=role)
     token, parsed = key_generate()
+    cache.changing([cache.key_principal(parsed.prefix)])
     api_key = ApiKey.objects.create(
         org=org,
-        name=name,
+        name=name.strip()[:200] or "API key",
         prefix=parsed.prefix,
         secret_hash=secret_hash(parsed.secret),
         role=role,
         created_by=created_by,
     )
+    audit_record(
+        org_id=org.pk, actor=actor, action="api_key.created", target_type="api_key",
+        target_id=api_key.pk,
+        after={"name": api_key.name, "prefix": api_key.prefix, "role": role.key},
+    )  # fmt: skip
     return CreatedKey(api_key=api_key, token=token)
 
 
-def api_key_touch(*, api_key: ApiKey) -> None:
-    """Record use, at most once a minute per key, so hot keys do not write on every request."""
+@transaction.atomic
+def api_key_revoke(
+    *, org_id: int, key_id: int, actor: Actor, actor_permissions: frozenset[str]
+) -> ApiKey:
+    api_key = (
+        ApiKey.objects.select_for_update()
+        .select_related("role")
+        .filter(org_id=org_id, pk=key_id)
+        .first()
+    )
+    if api_key is None:
+        raise NotFound(detail="No such API key.")
+    grant_require(actor_permissions=actor_permissions, role=api_key.role)
+    if api_key.revoked_at is None:
+        cache.changing([cache.key_principal(api_key.prefix)])
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            org_id=org_id, actor=actor, action="api_key.revoked", target_type="api_key",
+            target_id=api_key.pk, before={"prefix": api_key.prefix, "role": api_key.role.key},
+        )  # fmt: skip
+    return api_key
+
+
+_touched: dict[int, float] = {}
+_touched_lock = threading.Lock()
+
+
+def api_key_touch(*, api_key_id: int) -> None:
+    """Record use at most once a minute per key and process, so hot keys do not write (or read)
+    the database on every request."""
+    now = time.monotonic()
+    with _touched_lock:
+        if now - _touched.get(api_key_id, -120.0) < 60:
+            return
+        _touched[api_key_id] = now
+    ApiKey.objects.filter(pk=api_key_id).update(last_used_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------- members
+
+
+def _owner_count(org_id: int) -> int:
+    return Membership.objects.filter(
+        org_id=org_id, role__org__isnull=True, role__key="owner"
+    ).count()
+
+
+def _member_locked(org_id: int, membership_id: int) -> Membership:
+    # Lock every membership of the org: the last-owner rule reads them all.
+    members = {
+        m.pk: m
+        for m in Membership.objects.select_for_update()
+        .select_related("role", "user", "org")
+        .filter(org_id=org_id)
+        .order_by("pk")
+    }
+    if membership_id not in members:
+        raise NotFound(detail="No such member.")
+    return members[membership_id]
+
+
+@transaction.atomic
+def member_role_change(
+    *,
+    org_id: int,
+    membership_id: int,
+    role_key: str,
+    actor: Actor,
+    actor_permissions: frozenset[str],
+) -> Membership:
+    membership = _member_locked(org_id, membership_id)
+    role = Role.objects.select_for_update().get(pk=role_get(org_id=org_id, key=role_key).pk)
+    grant_require(actor_permissions=actor_permissions, role=membership.role)  # may touch them
+    grant_require(actor_permissions=actor_permissions, role=role)  # may give this
+    is_owner = membership.role.key == "owner" and membership.role.is_builtin
+    if is_owner and role.key != "owner" and _owner_count(org_id) <= 1:
+        raise Conflict(detail="The last owner cannot be demoted; make someone else owner first.")
+    before = {"email": membership.user.email, "role": membership.role.key}
+    cache.changing([cache.member_principal(membership.user_id, membership.org.slug)])
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    audit_record(
+        org_id=org_id, actor=actor, action="member.role_changed", target_type="membership",
+        target_id=membership.pk, before=before, after={"email": before["email"], "role": role.key},
+    )  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def member_remove(
+    *, org_id: int, membership_id: int, actor: Actor, actor_permissions: frozenset[str]
+) -> None:
+    membership = _member_locked(org_id, membership_id)
+    grant_require(actor_permissions=actor_permissions, role=membership.role)
+    if membership.role.key == "owner" and membership.role.is_builtin and _owner_count(org_id) <= 1:
+        raise Conflict(detail="The last owner cannot be removed.")
+    before = {"email": membership.user.email, "role": membership.role.key}
+    cache.changing([cache.member_principal(membership.user_id, membership.org.slug)])
+    membership.delete()
+    audit_record(
+        org_id=org_id, actor=actor, action="member.removed", target_type="membership",
+        target_id=membership_id, before=before,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- invitations
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *, org: Organization, email: str, role_key: str, actor: Actor, actor_permissions: frozenset[str]
+) -> CreatedInvitation:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed(
+            detail="The email is not valid.",
+            errors=[FieldError("email", "Enter an email address.")],
+        )
+    role = role_get(org_id=org.pk, key=role_key)
+    grant_require(actor_permissions=actor_permissions, role=role)
+    if Membership.objects.filter(org=org, user__email__iexact=email).exists():
+        raise Conflict(detail=f"{email} is a member already.")
     now = timezone.now()
-    if api_key.last_used_at and (now - api_key.last_used_at).total_seconds() < 60:
-        return
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    # A new invitation replaces a pending one for the same address.
+    Invitation.objects.filter(
+        org=org, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        org=org,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by_id=actor.user_id,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    accept_url = f"{settings.WEB_ORIGIN}/invitations/{token}"
+    audit_record(
+        org_id=org.pk, actor=actor, action="invitation.created", target_type="invitation",
+        target_id=invitation.pk, after={"email": email, "role": role.key},
+    )  # fmt: skip
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You are invited to {org.name} on Taskscore",
+            message=f"{actor.label} invited you to join {org.name} as {role.name}.\n\n"
+            f"Accept within {INVITATION_DAYS} days: {accept_url}\n",
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return CreatedInvitation(invitation=invitation, accept_url=accept_url)
+
+
+@transaction.atomic
+def invitation_revoke(*, org_id: int, invitation_id: int, actor: Actor) -> None:
+    invitation = Invitation.objects.filter(
+        org_id=org_id, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first()
+    if invitation is None:
+        raise NotFound(detail="No such pending invitation.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(
+        org_id=org_id, actor=actor, action="invitation.revoked", target_type="invitation",
+        target_id=invitation.pk, before={"email": invitation.email},
+    )  # fmt: skip
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the org the invitation names, with its role; only the invited address may."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("org", "role")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    now = timezone.now()
+    if (
+        invitation is None
+        or invitation.revoked_at is not None
+        or invitation.accepted_at is not None
+        or invitation.expires_at < now
+    ):
+        raise NotFound(detail="This invitation is not valid (expired, revoked or used).")
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(detail="This invitation was sent to another email address.")
+    Role.objects.select_for_update().get(pk=invitation.role_id)
+    cache.changing([cache.member_principal(user.pk, invitation.org.slug)])
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                org=invitation.org, user=user, role=invitation.role
+            )
+    except IntegrityError as exc:
+        raise Conflict(detail="You are a member of this organization already.") from exc
+    invitation.accepted_at = now
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    audit_record(
+        org_id=invitation.org_id, actor=Actor(label=user.email, user_id=user.pk),
+        action="invitation.accepted", target_type="membership", target_id=membership.pk,
+        after={"email": user.email, "role": invitation.role.key},
+    )  # fmt: skip
+    return membership

@@ -9,7 +9,8 @@ from typing import Any
 import factory
 
 from taskscore.accounts.models import User
-from taskscore.orgs.models import Membership, Organization, Role
+from taskscore.orgs.models import Membership, Organization
+from taskscore.rbac.services import role_builtin
 from taskscore.tasks.models import Task
 
 
@@ -41,7 +42,7 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
 
     org = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
-    role = Role.MEMBER
+    role = factory.LazyFunction(lambda: role_builtin("member"))
 
 
 class TaskFactory(factory.django.DjangoModelFactory[Task]):

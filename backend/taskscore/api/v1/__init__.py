@@ -9,10 +9,9 @@ from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.responses import Status
 
-from taskscore.api.common.auth import ApiKeyAuth, request_principal
+from taskscore.api.common.auth import ApiKeyAuth, principal_of, requires
 from taskscore.api.common.errors import install_error_handlers
 from taskscore.api.v1.schemas import TaskV1In, TaskV1Out, TaskV1PageOut
-from taskscore.orgs.permissions import permission_require
 from taskscore.tasks import selectors, services
 from taskscore.tasks.models import Task
 from taskscore.tasks.selectors import task_latest_score
@@ -47,9 +46,9 @@ class OffsetQuery(Schema):
 
 
 @api.get("/tasks", response=TaskV1PageOut, tags=["tasks"], operation_id="v1_task_list")
+@requires("task.read")
 def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]:
-    principal = request_principal(request)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     items, count = selectors.task_list_offset(
         org_id=principal.org_id, limit=query.limit, offset=query.offset
     )
@@ -62,9 +61,9 @@ def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]
 
 
 @api.post("/tasks", response={201: TaskV1Out}, tags=["tasks"], operation_id="v1_task_create")
+@requires("task.create")
 def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any]]:
-    principal = request_principal(request)
-    permission_require(principal, "task.create")
+    principal = principal_of(request)
     task = services.task_submit(
         org_id=principal.org_id,
         data=services.TaskInput(**payload.model_dump()),
@@ -74,7 +73,7 @@ def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any
 
 
 @api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")
+@requires("task.read")
 def task_get(request: HttpRequest, task_id: str) -> dict[str, Any]:
-    principal = request_principal(request)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     return _out(selectors.task_get(org_id=principal.org_id, task_id=task_id))

@@ -4,7 +4,7 @@ from ninja import NinjaAPI
 
 from taskscore.api.common.auth import ApiKeyAuth, BrowserSessionAuth
 from taskscore.api.common.errors import install_error_handlers
-from taskscore.api.v2 import account, scoring, tasks
+from taskscore.api.v2 import access, account, scoring, tasks
 
 api = NinjaAPI(
     title="Taskscore API",
@@ -18,3 +18,4 @@ install_error_handlers(api)
 api.add_router("", account.router)
 api.add_router("", tasks.router)
 api.add_router("", scoring.router)
+api.add_router("", access.router)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from taskscore.api.common.auth import request_principal
+from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.v2.scoring_schemas import (
     ComparisonOut,
     PreviewIn,
@@ -19,7 +19,6 @@ from taskscore.api.v2.scoring_schemas import (
     VersionIn,
     VersionOut,
 )
-from taskscore.orgs.permissions import permission_require
 from taskscore.scoring import selectors, services
 from taskscore.scoring.models import ScoringModel, ScoringVersion
 from taskscore.scoring.templates import TEMPLATES
@@ -60,8 +59,8 @@ def _dump(criteria: list[Any]) -> list[dict[str, Any]]:
 @router.get(
     "/orgs/{org}/scoring/templates", response=list[TemplateOut], operation_id="scoring_templates"
 )
+@requires("task.read")
 def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    permission_require(request_principal(request, org_slug=org), "task.read")
     return [
         {"key": t.key, "name": t.name, "description": t.description, "criteria": t.criteria}
         for t in TEMPLATES.values()
@@ -71,9 +70,9 @@ def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 @router.get(
     "/orgs/{org}/scoring/models", response=list[ScoringModelOut], operation_id="scoring_model_list"
 )
+@requires("task.read")
 def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     services.version_active_get_or_create(org_id=principal.org_id)
     return [_model_out(m) for m in selectors.scoring_model_list(org_id=principal.org_id)]
 
@@ -83,9 +82,9 @@ def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     response={201: ScoringModelOut},
     operation_id="scoring_model_create",
 )
+@requires("scoring.manage")
 def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Status[dict[str, Any]]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "scoring.manage")
+    principal = principal_of(request)
     model = services.scoring_model_create(
         org_id=principal.org_id,
         name=payload.name,
@@ -104,9 +103,9 @@ def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Sta
     response=ScoringModelOut,
     operation_id="scoring_model_get",
 )
+@requires("task.read")
 def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     return _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model_id))
 
 
@@ -115,11 +114,11 @@ def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
     response={201: VersionOut},
     operation_id="scoring_version_create",
 )
+@requires("scoring.manage")
 def version_create(
     request: HttpRequest, org: str, model_id: int, payload: VersionIn
 ) -> Status[dict[str, Any]]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "scoring.manage")
+    principal = principal_of(request)
     version = services.version_create(
         org_id=principal.org_id,
         model_id=model_id,
@@ -135,9 +134,9 @@ def version_create(
     response=VersionOut,
     operation_id="scoring_version_get",
 )
+@requires("task.read")
 def version_get(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     return version_out(
         selectors.version_get(org_id=principal.org_id, model_id=model_id, number=number)
     )
@@ -148,9 +147,9 @@ def version_get(request: HttpRequest, org: str, model_id: int, number: int) -> d
     response=VersionOut,
     operation_id="scoring_version_publish",
 )
+@requires("scoring.manage")
 def version_publish(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "scoring.manage")
+    principal = principal_of(request)
     return version_out(
         services.version_publish(org_id=principal.org_id, model_id=model_id, number=number)
     )
@@ -161,9 +160,9 @@ def version_publish(request: HttpRequest, org: str, model_id: int, number: int) 
     response=VersionOut,
     operation_id="scoring_version_activate",
 )
+@requires("scoring.manage")
 def version_activate(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "scoring.manage")
+    principal = principal_of(request)
     return version_out(
         services.version_activate(org_id=principal.org_id, model_id=model_id, number=number)
     )
@@ -172,17 +171,16 @@ def version_activate(request: HttpRequest, org: str, model_id: int, number: int)
 @router.get(
     "/orgs/{org}/scoring/active", response=VersionOut, operation_id="scoring_version_active"
 )
+@requires("task.read")
 def version_active(request: HttpRequest, org: str) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     return version_out(services.version_active_get_or_create(org_id=principal.org_id))
 
 
 @router.post("/orgs/{org}/scoring/preview", response=PreviewOut, operation_id="scoring_preview")
+@requires("scoring.manage")
 def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any]:
     """Score a sample task with the given criteria; nothing is stored."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "scoring.manage")
     result = services.score_preview(
         criteria=_dump(payload.criteria),
         title=payload.task.title,
@@ -198,10 +196,10 @@ class CompareQuery(Schema):
 
 
 @router.get("/orgs/{org}/scoring/compare", response=ComparisonOut, operation_id="scoring_compare")
+@requires("task.read")
 def compare(request: HttpRequest, org: str, query: Query[CompareQuery]) -> dict[str, Any]:
     """Old and new scores of the tasks scored under both versions (ids), ranked by the new."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     rows = selectors.version_compare(
         org_id=principal.org_id, from_version_id=query.from_version, to_version_id=query.to_version
     )

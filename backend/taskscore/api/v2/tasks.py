@@ -7,11 +7,10 @@ from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
-from taskscore.api.common.auth import request_principal
+from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.v2.presenters import task_out
 from taskscore.api.v2.schemas import TaskIn, TaskOut, TaskPageOut
 from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
-from taskscore.orgs.permissions import permission_require
 from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
 
@@ -24,9 +23,9 @@ class TaskListQuery(Schema):
 
 
 @router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
+@requires("task.create")
 def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[str, Any]]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.create")
+    principal = principal_of(request)
     task = services.task_submit(
         org_id=principal.org_id,
         data=services.TaskInput(**payload.model_dump()),
@@ -37,9 +36,9 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[
 
 
 @router.get("/orgs/{org}/tasks", response=TaskPageOut, operation_id="task_list")
+@requires("task.read")
 def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     page = selectors.task_list(org_id=principal.org_id, limit=query.limit, cursor=query.cursor)
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
@@ -48,37 +47,37 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
 @router.post(
     "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
 )
+@requires("task.rescore")
 def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
     """Queue every finished task that has no score from the active version yet."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.rescore")
+    principal = principal_of(request)
     return Status(202, {"queued": services.tasks_rescore_all(org_id=principal.org_id)})
 
 
 @router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
+@requires("task.read")
 def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))
 
 
 @router.post(
     "/orgs/{org}/tasks/{task_id}/rescore", response={202: TaskOut}, operation_id="task_rescore"
 )
+@requires("task.rescore")
 def task_rescore(request: HttpRequest, org: str, task_id: str) -> Status[dict[str, Any]]:
     """Score the task again with the org's active version."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.rescore")
+    principal = principal_of(request)
     return Status(202, task_out(services.task_rescore(org_id=principal.org_id, task_id=task_id)))
 
 
 @router.get(
     "/orgs/{org}/tasks/{task_id}/scores", response=list[TaskScoreOut], operation_id="task_scores"
 )
+@requires("task.read")
 def task_scores(request: HttpRequest, org: str, task_id: str) -> list[dict[str, Any]]:
     """Every score of the task, newest first, with the version and what the AI part cost."""
-    principal = request_principal(request, org_slug=org)
-    permission_require(principal, "task.read")
+    principal = principal_of(request)
     task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
     return [
         {

@@ -24,7 +24,7 @@ def test_createorg_creates_org_owner_and_a_working_owner_key() -> None:
     org = Organization.objects.get()
     assert org.slug == "demo-org"
     membership = Membership.objects.get()
-    assert (membership.user.email, membership.role) == ("demo@example.test", "owner")
+    assert (membership.user.email, membership.role.key) == ("demo@example.test", "owner")
     owner = result["owner"]
     assert isinstance(owner, dict)
     assert owner["password"]
@@ -36,7 +36,7 @@ def test_createorg_creates_org_owner_and_a_working_owner_key() -> None:
         "/api/v1/tasks", headers={"authorization": f"Bearer {api_key['token']}"}
     )
     assert response.status_code == 200
-    assert ApiKey.objects.get().role == "owner"
+    assert ApiKey.objects.get().role.key == "owner"
 
 
 def test_a_second_org_for_the_same_owner_reuses_the_user_and_gets_a_new_slug() -> None:

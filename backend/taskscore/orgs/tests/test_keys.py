@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from taskscore.audit.services import SYSTEM
 from taskscore.orgs.keys import key_generate, key_parse
-from taskscore.orgs.models import ApiKey, Organization, Role
-from taskscore.orgs.selectors import api_key_authenticate
-from taskscore.orgs.services import api_key_create
+from taskscore.orgs.models import ApiKey, Organization
+from taskscore.orgs.principals import principal_for_token
+from taskscore.orgs.services import api_key_create, api_key_revoke
+from taskscore.rbac.catalog import OWNER
 
 
 def test_generated_key_parses_back_into_its_parts() -> None:
@@ -21,11 +23,13 @@ def test_malformed_tokens_do_not_parse(token: str) -> None:
 
 @pytest.mark.django_db
 def test_key_is_stored_hashed_and_authenticates_until_revoked(org: Organization) -> None:
-    created = api_key_create(org=org, name="ci", role=Role.MEMBER, created_by=None)
+    created = api_key_create(org=org, name="ci", role_key="member")
     row = ApiKey.objects.get()
     assert created.token.split("_")[2] not in row.secret_hash  # the secret itself is not stored
-    assert api_key_authenticate(token=created.token) == row
-    assert api_key_authenticate(token=created.token[:-1] + "x") is None
+    principal = principal_for_token(created.token)
+    assert principal is not None
+    assert (principal.api_key_id, principal.role) == (row.pk, "member")
+    assert principal_for_token(created.token[:-1] + "x") is None
 
-    ApiKey.objects.update(revoked_at="2026-01-01T00:00:00Z")
-    assert api_key_authenticate(token=created.token) is None
+    api_key_revoke(org_id=org.pk, key_id=row.pk, actor=SYSTEM, actor_permissions=OWNER)
+    assert principal_for_token(created.token) is None

@@ -14,8 +14,8 @@ from django.db import transaction
 
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
+from taskscore.audit.services import Actor
 from taskscore.core.errors import ValidationFailed
-from taskscore.orgs.models import Role
 from taskscore.orgs.services import api_key_create, org_create
 
 
@@ -44,7 +44,11 @@ class Command(BaseCommand):
                     owner = user_create(email=email, password=password, is_email_verified=True)
                 org = org_create(name=options["name"], owner=owner)
                 created = api_key_create(
-                    org=org, name="Owner key (createorg)", role=Role.OWNER, created_by=owner
+                    org=org,
+                    name="Owner key (createorg)",
+                    role_key="owner",
+                    actor=Actor(label="createorg (operator)"),
+                    created_by=owner,
                 )
         except ValidationFailed as exc:
             raise CommandError(exc.detail) from exc

@@ -1,0 +1,296 @@
+"""Who may do what in an org (v2): members, invitations, roles, API keys and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from taskscore.api.common.auth import principal_of, requires
+from taskscore.api.v2.access_schemas import (
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    AuditPageOut,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationOut,
+    MemberOut,
+    MemberRoleIn,
+    PermissionOut,
+    RoleIn,
+    RoleOut,
+    RolePatchIn,
+)
+from taskscore.audit.selectors import audit_list
+from taskscore.orgs import selectors, services
+from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+from taskscore.rbac import services as rbac_services
+from taskscore.rbac.models import Role
+from taskscore.rbac.selectors import roles_for_org
+
+router = Router(tags=["access"])
+
+
+def _member(m: Membership) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "user_id": m.user_id,
+        "email": m.user.email,
+        "role": m.role.key,
+        "joined_at": m.created_at,
+    }
+
+
+def _invitation(i: Invitation) -> dict[str, Any]:
+    return {
+        "id": i.pk,
+        "email": i.email,
+        "role": i.role.key,
+        "created_at": i.created_at,
+        "expires_at": i.expires_at,
+    }
+
+
+def _role(r: Role) -> dict[str, Any]:
+    return {
+        "key": r.key,
+        "name": r.name,
+        "description": r.description,
+        "permissions": list(r.permissions),
+        "is_builtin": r.is_builtin,
+    }
+
+
+def _api_key(k: ApiKey) -> dict[str, Any]:
+    return {
+        "id": k.pk,
+        "name": k.name,
+        "prefix": k.prefix,
+        "role": k.role.key,
+        "created_at": k.created_at,
+        "last_used_at": k.last_used_at,
+        "revoked_at": k.revoked_at,
+    }
+
+
+# ---------------------------------------------------------------------------------- members
+
+
+@router.get("/orgs/{org}/members", response=list[MemberOut], operation_id="member_list")
+@requires("members.read")
+def member_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    return [_member(m) for m in selectors.member_list(org_id=principal_of(request).org_id)]
+
+
+@router.patch(
+    "/orgs/{org}/members/{member_id}", response=MemberOut, operation_id="member_role_change"
+)
+@requires("members.manage")
+def member_role_change(
+    request: HttpRequest, org: str, member_id: int, payload: MemberRoleIn
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    membership = services.member_role_change(
+        org_id=principal.org_id,
+        membership_id=member_id,
+        role_key=payload.role,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return _member(membership)
+
+
+@router.delete(
+    "/orgs/{org}/members/{member_id}", response={204: None}, operation_id="member_remove"
+)
+@requires("members.manage")
+def member_remove(request: HttpRequest, org: str, member_id: int) -> HttpResponse:
+    principal = principal_of(request)
+    services.member_remove(
+        org_id=principal.org_id,
+        membership_id=member_id,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------------------------- invitations
+
+
+@router.get("/orgs/{org}/invitations", response=list[InvitationOut], operation_id="invitation_list")
+@requires("members.read")
+def invitation_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    return [_invitation(i) for i in selectors.invitation_list(org_id=principal_of(request).org_id)]
+
+
+@router.post(
+    "/orgs/{org}/invitations",
+    response={201: InvitationCreatedOut},
+    operation_id="invitation_create",
+)
+@requires("members.manage")
+def invitation_create(
+    request: HttpRequest, org: str, payload: InvitationIn
+) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+    created = services.invitation_create(
+        org=Organization.objects.get(pk=principal.org_id),
+        email=payload.email,
+        role_key=payload.role,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return Status(201, _invitation(created.invitation) | {"accept_url": created.accept_url})
+
+
+@router.delete(
+    "/orgs/{org}/invitations/{invitation_id}",
+    response={204: None},
+    operation_id="invitation_revoke",
+)
+@requires("members.manage")
+def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    principal = principal_of(request)
+    services.invitation_revoke(
+        org_id=principal.org_id, invitation_id=invitation_id, actor=principal.actor
+    )
+    return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------------------------- roles
+
+
+@router.get("/orgs/{org}/permissions", response=list[PermissionOut], operation_id="permission_list")
+@requires("members.read")
+def permission_list(request: HttpRequest, org: str) -> list[dict[str, str]]:
+    """The permission catalog: what a custom role can hold."""
+    return [
+        {"key": key, "description": description}
+        for key, description in rbac_services.permission_catalog().items()
+    ]
+
+
+@router.get("/orgs/{org}/roles", response=list[RoleOut], operation_id="role_list")
+@requires("members.read")
+def role_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    return [_role(r) for r in roles_for_org(org_id=principal_of(request).org_id)]
+
+
+@router.post("/orgs/{org}/roles", response={201: RoleOut}, operation_id="role_create")
+@requires("members.manage")
+def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+    role = rbac_services.role_create(
+        org_id=principal.org_id,
+        key=payload.key,
+        name=payload.name,
+        description=payload.description,
+        permissions=payload.permissions,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return Status(201, _role(role))
+
+
+@router.patch("/orgs/{org}/roles/{key}", response=RoleOut, operation_id="role_update")
+@requires("members.manage")
+def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) -> dict[str, Any]:
+    principal = principal_of(request)
+    role = rbac_services.role_update(
+        org_id=principal.org_id,
+        key=key,
+        name=payload.name,
+        description=payload.description,
+        permissions=payload.permissions,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return _role(role)
+
+
+@router.delete("/orgs/{org}/roles/{key}", response={204: None}, operation_id="role_delete")
+@requires("members.manage")
+def role_delete(request: HttpRequest, org: str, key: str) -> HttpResponse:
+    principal = principal_of(request)
+    rbac_services.role_delete(
+        org_id=principal.org_id,
+        key=key,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------------------------- API keys
+
+
+@router.get("/orgs/{org}/api-keys", response=list[ApiKeyOut], operation_id="api_key_list")
+@requires("apikeys.read")
+def api_key_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
+    return [_api_key(k) for k in selectors.api_key_list(org_id=principal_of(request).org_id)]
+
+
+@router.post(
+    "/orgs/{org}/api-keys", response={201: ApiKeyCreatedOut}, operation_id="api_key_create"
+)
+@requires("apikeys.manage")
+def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[dict[str, Any]]:
+    principal = principal_of(request)
+    created = services.api_key_create(
+        org=Organization.objects.get(pk=principal.org_id),
+        name=payload.name,
+        role_key=payload.role,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+        created_by=getattr(request, "auth", None) if principal.user_id else None,
+    )
+    return Status(201, _api_key(created.api_key) | {"token": created.token})
+
+
+@router.delete("/orgs/{org}/api-keys/{key_id}", response={204: None}, operation_id="api_key_revoke")
+@requires("apikeys.manage")
+def api_key_revoke(request: HttpRequest, org: str, key_id: int) -> HttpResponse:
+    principal = principal_of(request)
+    services.api_key_revoke(
+        org_id=principal.org_id,
+        key_id=key_id,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
+    )
+    return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------------------------- audit
+
+
+class AuditQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+@router.get("/orgs/{org}/audit-events", response=AuditPageOut, operation_id="audit_list")
+@requires("audit.read")
+def audit_events(request: HttpRequest, org: str, query: Query[AuditQuery]) -> dict[str, Any]:
+    items, next_cursor = audit_list(
+        org_id=principal_of(request).org_id, limit=query.limit, cursor=query.cursor
+    )
+    return {
+        "items": [
+            {
+                "id": e.pk,
+                "actor": e.actor_label,
+                "action": e.action,
+                "target_type": e.target_type,
+                "target_id": e.target_id,
+                "before": e.before,
+                "after": e.after,
+                "created_at": e.created_at,
+            }
+            for e in items
+        ],
+        "next_cursor": next_cursor,
+    }
