@@ -117,6 +117,10 @@ test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app
 bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a 0.2–2.0 s fake AI (JSON last line)
 	$(PY) bench/scoring.py
 
+.PHONY: bench-rbac
+bench-rbac: $(PY_STAMP) services ## Cached permission check vs a raw Redis GET; stale grants across processes (JSON last line)
+	$(PY) bench/rbac.py
+
 .PHONY: chaos
 chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis restarts and the AI fails (JSON last line)
 	$(PY) bench/chaos.py

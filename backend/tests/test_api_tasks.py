@@ -177,3 +177,20 @@ def test_session_posts_need_the_csrf_token(alice: Actor) -> None:
     assert response.status_code == 403
     assert response["content-type"] == "application/problem+json"
     assert Task.objects.count() == 0
+
+
+def test_unknown_paths_and_methods_are_problem_json(alice: Actor) -> None:
+    missing = alice.client.get("/api/v2/nothing-here")
+    assert missing.status_code == 404
+    assert missing["content-type"] == "application/problem+json"
+    wrong_method = alice.client.put("/api/v2/orgs/acme/tasks")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["type"] == "/problems/method-not-allowed"
+
+
+def test_v1_responses_announce_the_deprecation(owner_key: CreatedKey) -> None:
+    response = Client().get("/api/v1/tasks", headers=_bearer(owner_key))
+    assert response.status_code == 200
+    assert response["Deprecation"].startswith("@")
+    assert response["Sunset"].endswith("GMT")
+    assert 'rel="successor-version"' in response["Link"]

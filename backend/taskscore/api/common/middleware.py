@@ -1,0 +1,46 @@
+"""Response rules for everything under /api/ that no endpoint shaped itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from taskscore.api.common.problems import PROBLEM_CONTENT_TYPE, problem_response
+
+_TITLES = {404: "Not found", 405: "Method not allowed"}
+
+
+class ApiResponseMiddleware:
+    """- Django's own 404/405 pages (an unknown path, a wrong method) become problem JSON.
+    - Every v1 response says v1 is deprecated, when it ends, and where v2 is (RFC 9745/8594)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return response
+        content_type = response.get("Content-Type", "")
+        if response.status_code in _TITLES and "json" not in content_type:
+            allow = response.get("Allow")
+            response = problem_response(
+                status=response.status_code,
+                code="not-found" if response.status_code == 404 else "method-not-allowed",
+                title=_TITLES[response.status_code],
+                detail=f"{request.method} {request.path} is not part of this API."
+                if response.status_code == 405
+                else f"No endpoint at {request.path}.",
+                instance=request.path,
+                headers={"Allow": allow} if allow else None,
+            )
+        if request.path.startswith("/api/v1/"):
+            response["Deprecation"] = settings.API_V1_DEPRECATION
+            response["Sunset"] = settings.API_V1_SUNSET
+            response["Link"] = '</api/v2/docs>; rel="successor-version"'
+        return response
+
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "ApiResponseMiddleware"]
