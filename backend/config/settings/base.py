@@ -59,7 +59,7 @@ MIDDLEWARE = [
 ]
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
-API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-12T00:00:00Z
+API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-10T00:00:00Z
 API_V1_SUNSET = env_str("API_V1_SUNSET", "Mon, 31 May 2027 23:59:59 GMT")
 
 ROOT_URLCONF = "config.urls"
