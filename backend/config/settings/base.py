@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "taskscore.api.common.middleware.ApiResponseMiddleware",
+    "taskscore.api.common.idempotency.IdempotencyMiddleware",
 ]
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
@@ -186,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
     "tasks-sweep-stuck": {
         "task": "taskscore.tasks.jobs.tasks_sweep_stuck",
         "schedule": float(TASK_SWEEP_INTERVAL_SECONDS),
+    },
+    "api-idempotency-purge": {
+        "task": "taskscore.api.jobs.idempotency_purge",
+        "schedule": 3600.0,
     },
 }
 
