@@ -59,6 +59,11 @@ MIDDLEWARE = [
     "taskscore.api.common.idempotency.IdempotencyMiddleware",
 ]
 
+# Rate limits (token buckets in Redis): per API key or user, and per org. 0 turns them off.
+RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 600)
+RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 3000)
+RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "rl")
+
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
 API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-10T00:00:00Z
 API_V1_SUNSET = env_str("API_V1_SUNSET", "Mon, 31 May 2027 23:59:59 GMT")

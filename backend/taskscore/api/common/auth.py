@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from taskscore.accounts.models import User
+from taskscore.api.common.ratelimit import rate_limit_take
 from taskscore.core.errors import NotAuthenticated, NotFound
 from taskscore.orgs.principals import Principal, principal_for_token, principal_for_user
 from taskscore.orgs.services import api_key_touch
@@ -82,6 +83,8 @@ def requires(permission: str) -> Callable[[View], View]:
             principal = request_principal(request, org_slug=kwargs.get("org"))
             principal.require(permission)
             request.principal = principal  # type: ignore[attr-defined]
+            caller = f"k{principal.api_key_id}" if principal.api_key_id else f"u{principal.user_id}"
+            request.rate_limit = rate_limit_take(caller=caller, org_id=principal.org_id)  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         wrapper.required_permission = permission  # type: ignore[attr-defined]

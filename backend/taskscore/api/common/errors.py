@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from taskscore.api.common.problems import problem_response
+from taskscore.api.common.ratelimit import RateLimited
 from taskscore.core.errors import DomainError, PermissionDenied, ValidationFailed
 from taskscore.integrations.ai.base import AIError, RetryableAIError
 
@@ -32,6 +33,9 @@ def _field_of(loc: list[Any] | tuple[Any, ...]) -> str:
 
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers = exc.state.headers() | {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, ValidationFailed) and exc.errors:
         extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     if isinstance(exc, PermissionDenied) and exc.permission:
@@ -43,6 +47,7 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         detail=exc.detail,
         instance=request.path,
         extra=extra,
+        headers=headers,
     )
 
 

@@ -14,7 +14,8 @@ _TITLES = {404: "Not found", 405: "Method not allowed"}
 
 class ApiResponseMiddleware:
     """- Django's own 404/405 pages (an unknown path, a wrong method) become problem JSON.
-    - Every v1 response says v1 is deprecated, when it ends, and where v2 is (RFC 9745/8594)."""
+    - Every v1 response says v1 is deprecated, when it ends, and where v2 is (RFC 9745/8594).
+    - Rate-limited responses carry RateLimit-* headers (see ratelimit.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -36,6 +37,10 @@ class ApiResponseMiddleware:
                 instance=request.path,
                 headers={"Allow": allow} if allow else None,
             )
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers().items():
+                response[name] = value
         if request.path.startswith("/api/v1/"):
             response["Deprecation"] = settings.API_V1_DEPRECATION
             response["Sunset"] = settings.API_V1_SUNSET

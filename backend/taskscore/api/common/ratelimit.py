@@ -1,0 +1,119 @@
+"""Rate limits per caller (API key or user) and per org: two token buckets in Redis, checked
+and charged together by one Lua script (one round trip). Over the limit: 429 with Retry-After;
+every limited response carries RateLimit-Limit / -Remaining / -Reset (set by the API middleware).
+
+Rate limiting protects capacity, not data: if Redis is unreachable the request is allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from taskscore.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# KEYS: caller bucket, org bucket. ARGV: now (ms), then per bucket: capacity, refill per ms.
+_TAKE = """
+local now = tonumber(ARGV[1])
+local tokens = {}
+local allowed = 1
+local wait_ms = 0
+for i = 1, 2 do
+  local capacity = tonumber(ARGV[2 * i])
+  local rate = tonumber(ARGV[2 * i + 1])
+  local state = redis.call('HMGET', KEYS[i], 't', 'ts')
+  local t = tonumber(state[1]) or capacity
+  local ts = tonumber(state[2]) or now
+  t = math.min(capacity, t + (now - ts) * rate)
+  tokens[i] = t
+  if t < 1 then
+    allowed = 0
+    wait_ms = math.max(wait_ms, math.ceil((1 - t) / rate))
+  end
+end
+for i = 1, 2 do
+  local capacity = tonumber(ARGV[2 * i])
+  local rate = tonumber(ARGV[2 * i + 1])
+  if allowed == 1 then tokens[i] = tokens[i] - 1 end
+  redis.call('HSET', KEYS[i], 't', tokens[i], 'ts', now)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(capacity / rate) + 1000)
+end
+local remaining = math.floor(math.min(tokens[1], tokens[2]))
+return {allowed, remaining, wait_ms}
+"""
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int  # requests per window for the tighter bucket
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(max(0, self.remaining)),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+class RateLimited(DomainError):
+    def __init__(self, state: RateLimitState, retry_after: int) -> None:
+        super().__init__(
+            detail=f"Too many requests; retry in {retry_after} s.",
+            code="rate-limited",
+            status=429,
+            title="Too many requests",
+        )
+        self.state = state
+        self.retry_after = retry_after
+
+
+@functools.cache
+def _script(url: str) -> Any:
+    client = Redis.from_url(
+        url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+    return client.register_script(_TAKE)
+
+
+def rate_limit_take(*, caller: str, org_id: int) -> RateLimitState | None:
+    """Charge one request to the caller's and the org's buckets; raises RateLimited when either
+    is empty. None when rate limiting is off or Redis is unreachable."""
+    per_caller = int(settings.RATE_LIMIT_PER_CALLER_PER_MINUTE)
+    per_org = int(settings.RATE_LIMIT_PER_ORG_PER_MINUTE)
+    if per_caller <= 0 or per_org <= 0:
+        return None
+    prefix = settings.RATE_LIMIT_PREFIX
+    try:
+        allowed, remaining, wait_ms = _script(settings.REDIS_URL)(
+            keys=[f"{prefix}:c:{caller}", f"{prefix}:o:{org_id}"],
+            args=[
+                int(time.time() * 1000),
+                per_caller,
+                per_caller / 60_000,
+                per_org,
+                per_org / 60_000,
+            ],
+        )
+    except RedisError:
+        logger.warning("rate limiter unreachable; allowing the request", exc_info=True)
+        return None
+    limit = min(per_caller, per_org)
+    state = RateLimitState(limit=limit, remaining=int(remaining), reset_seconds=60)
+    if not allowed:
+        retry_after = max(1, math.ceil(int(wait_ms) / 1000))
+        raise RateLimited(RateLimitState(limit, 0, retry_after), retry_after)
+    return state

@@ -1,0 +1,48 @@
+"""Rate limits per caller and per org: 429 with Retry-After and RateLimit-* headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from conftest import Actor
+from taskscore.orgs.services import CreatedKey, api_key_create
+
+pytestmark = pytest.mark.django_db
+
+
+def _get(key: CreatedKey) -> Any:
+    return Client().get("/api/v1/tasks", headers={"authorization": f"Bearer {key.token}"})
+
+
+@override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=3, RATE_LIMIT_PER_ORG_PER_MINUTE=100)
+def test_a_key_over_its_limit_gets_429_with_retry_after(owner_key: CreatedKey) -> None:
+    responses = [_get(owner_key) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert [r["RateLimit-Remaining"] for r in responses[:3]] == ["2", "1", "0"]
+    limited = responses[3]
+    assert limited["content-type"] == "application/problem+json"
+    assert int(limited["Retry-After"]) >= 1
+    assert limited.json()["type"] == "/problems/rate-limited"
+
+
+@override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=100, RATE_LIMIT_PER_ORG_PER_MINUTE=4)
+def test_the_org_limit_is_shared_by_its_keys_and_members(
+    owner_key: CreatedKey, alice: Actor, mallory: Actor
+) -> None:
+    second = api_key_create(org=owner_key.api_key.org, name="second", role_key="member")
+    statuses = [_get(owner_key).status_code for _ in range(2)]
+    statuses += [_get(second).status_code for _ in range(2)]
+    statuses.append(alice.client.get("/api/v2/orgs/acme/tasks").status_code)
+    assert statuses == [200, 200, 200, 200, 429]
+    # another org is not affected
+    assert mallory.client.get("/api/v2/orgs/globex/tasks").status_code == 200
+
+
+@override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=0)
+def test_limits_can_be_turned_off(owner_key: CreatedKey) -> None:
+    response = _get(owner_key)
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response
