@@ -4,7 +4,7 @@ import os
 
 from config.env import env_float, env_int, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import CACHES, SECRET_KEY
+from config.settings.base import CACHES, DATABASES, SECRET_KEY
 
 SECRET_KEY = SECRET_KEY or "test-only-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,6 +17,9 @@ CACHES["default"]["KEY_PREFIX"] = CELERY_TASK_DEFAULT_QUEUE
 AI_CACHE_KEY_PREFIX = f"ai-{CELERY_TASK_DEFAULT_QUEUE}"
 RBAC_CACHE_PREFIX = f"rbac-{CELERY_TASK_DEFAULT_QUEUE}"
 RATE_LIMIT_PREFIX = f"rl-{CELERY_TASK_DEFAULT_QUEUE}"
+# High enough that the fuzzing and matrix tests never meet them; tests/test_rate_limits.py lowers.
+RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 1_000_000)
+RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 1_000_000)
 # Short deadlines and backoff so recovery tests do not wait minutes.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 2)
 TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 4)
@@ -24,3 +27,6 @@ TASK_RETRY_BASE_SECONDS = env_float("TASK_RETRY_BASE_SECONDS", 0.1)
 TASK_RETRY_MAX_SECONDS = env_float("TASK_RETRY_MAX_SECONDS", 1.0)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 4)
 AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 1.0)
+
+# Two test runs on one machine (e.g. a developer's and CI's) need two test databases.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_taskscore")}

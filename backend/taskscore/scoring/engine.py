@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taskscore.integrations.ai.base import AIAssessment, Rubric
 
 
 class AttributeCriterion(BaseModel):
-    kind: Literal["attribute"] = "attribute"
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    kind: Literal["attribute"]
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1000)
@@ -35,7 +37,9 @@ class AttributeCriterion(BaseModel):
 
 
 class AICriterion(BaseModel):
-    kind: Literal["ai"] = "ai"
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    kind: Literal["ai"]
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1000)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from taskscore.core.errors import Conflict, ValidationFailed
+from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.integrations.ai.base import AIAssessment
 from taskscore.orgs.models import Organization
 from taskscore.scoring.ai import ai_assess_criteria
@@ -96,14 +96,19 @@ def scoring_model_create(
     criteria: list[dict[str, Any]] | None = None,
     user_id: int | None = None,
 ) -> ScoringModel:
-    """A new model with a draft version 1, from a built-in template or from `criteria`."""
-    if (template is None) == (criteria is None):
-        raise ValidationFailed(detail="Give either a template or criteria.")
-    if template is not None and template not in TEMPLATES:
-        raise ValidationFailed(
-            detail=f"Unknown template; use one of {', '.join(sorted(TEMPLATES))}."
-        )
-    source = TEMPLATES[template].criteria if template is not None else criteria
+    """A new model with a draft version 1 holding `criteria`, or, when none are given, a
+    built-in template's (the default template when none is named)."""
+    if criteria is None:
+        template = template or DEFAULT_TEMPLATE.key
+        if template not in TEMPLATES:
+            raise ValidationFailed(
+                detail=f"Unknown template; use one of {', '.join(sorted(TEMPLATES))}.",
+                errors=[FieldError("template", "Unknown template.")],
+            )
+        source: Any = TEMPLATES[template].criteria
+    else:
+        template = None
+        source = criteria
     clean = _criteria_json(source)
     try:
         with transaction.atomic():

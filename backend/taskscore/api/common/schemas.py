@@ -2,9 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StrictFloat
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
-AttributeValue = Annotated[StrictFloat, Field(allow_inf_nan=False)]
-Attributes = dict[str, AttributeValue]
+AttributeValue = Annotated[StrictFloat, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Attributes = Annotated[
+    dict[AttributeName, AttributeValue],
+    Field(max_length=50),
+    # Said as patternProperties, which OpenAPI tools (and schemathesis) understand.
+    WithJsonSchema(
+        {
+            "type": "object",
+            "patternProperties": {
+                "^[a-z][a-z0-9_]{0,39}$": {"type": "number", "minimum": -1e12, "maximum": 1e12}
+            },
+            "additionalProperties": False,
+            "maxProperties": 50,
+        }
+    ),
+]
+TaskTitle = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InputSchema(BaseModel):
+    """Base of every request body: a plain pydantic model, so only a JSON object validates.
+    (Ninja's `Schema` reads attributes of any object, so a JSON string would pass.)"""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        # Postgres text and jsonb cannot store U+0000: refuse it as invalid input.
+        if _has_nul(data):
+            raise ValueError("Text must not contain the NUL character (U+0000).")
+        return data

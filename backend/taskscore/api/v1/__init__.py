@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, Query, Schema
 from ninja.responses import Status
 
 from taskscore.api.common.auth import ApiKeyAuth, principal_of, requires
 from taskscore.api.common.errors import install_error_handlers
+from taskscore.api.common.openapi import TaskscoreAPI
 from taskscore.api.v1.schemas import TaskV1In, TaskV1Out, TaskV1PageOut
 from taskscore.tasks import selectors, services
 from taskscore.tasks.models import Task
 from taskscore.tasks.selectors import task_latest_score
 
-api = NinjaAPI(
+api = TaskscoreAPI(
     title="Taskscore API (v1, deprecated)",
     version="1.0.0",
     description="The original API. Use v2 for new clients.",

@@ -5,11 +5,11 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from taskscore.api.common.schemas import Attributes
+from taskscore.api.common.schemas import Attributes, InputSchema, TaskTitle
 
 
-class TaskV1In(Schema):
-    title: str = Field(min_length=1, max_length=200)
+class TaskV1In(InputSchema):
+    title: TaskTitle
     description: str = Field(default="", max_length=10_000)
     attributes: Attributes = Field(default_factory=dict)
 

@@ -1,12 +1,11 @@
 """API v2: the org in the path, sessions or API keys, cursor pagination, score breakdowns."""
 
-from ninja import NinjaAPI
-
 from taskscore.api.common.auth import ApiKeyAuth, BrowserSessionAuth
 from taskscore.api.common.errors import install_error_handlers
+from taskscore.api.common.openapi import TaskscoreAPI
 from taskscore.api.v2 import access, account, scoring, tasks
 
-api = NinjaAPI(
+api = TaskscoreAPI(
     title="Taskscore API",
     version="2.0.0",
     description="Submit tasks and read their scores. Errors are RFC 9457 problem JSON.",

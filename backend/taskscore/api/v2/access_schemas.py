@@ -5,6 +5,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from taskscore.api.common.schemas import InputSchema
+
 
 class MemberOut(Schema):
     id: int
@@ -14,11 +16,11 @@ class MemberOut(Schema):
     joined_at: datetime
 
 
-class MemberRoleIn(Schema):
+class MemberRoleIn(InputSchema):
     role: str = Field(min_length=1, max_length=40)
 
 
-class InvitationIn(Schema):
+class InvitationIn(InputSchema):
     email: str = Field(min_length=3, max_length=254)
     role: str = Field(default="member", min_length=1, max_length=40)
 
@@ -43,14 +45,14 @@ class RoleOut(Schema):
     is_builtin: bool
 
 
-class RoleIn(Schema):
+class RoleIn(InputSchema):
     key: str = Field(min_length=2, max_length=40)
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
     permissions: list[str]
 
 
-class RolePatchIn(Schema):
+class RolePatchIn(InputSchema):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     permissions: list[str] | None = None
@@ -61,7 +63,7 @@ class PermissionOut(Schema):
     description: str
 
 
-class ApiKeyIn(Schema):
+class ApiKeyIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(default="member", min_length=1, max_length=40)
 

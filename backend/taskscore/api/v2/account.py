@@ -7,10 +7,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from ninja import Field as NinjaField
-from ninja import Router, Schema
+from ninja import Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import BrowserSessionAuth, authenticated, public, request_user
+from taskscore.api.common.schemas import InputSchema
 from taskscore.api.v2.schemas import MeOut, OrgOut
 from taskscore.orgs.selectors import memberships_of_user
 from taskscore.orgs.services import invitation_accept, org_create
@@ -40,7 +41,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-class OrgIn(Schema):
+class OrgIn(InputSchema):
     name: str = NinjaField(min_length=1, max_length=200)
 
 
@@ -52,7 +53,7 @@ def create_org(request: HttpRequest, payload: OrgIn) -> Status[dict[str, str]]:
     return Status(201, {"slug": org.slug, "name": org.name, "role": "owner"})
 
 
-class InvitationAcceptIn(Schema):
+class InvitationAcceptIn(InputSchema):
     token: str = NinjaField(min_length=10, max_length=200)
 
 

@@ -5,13 +5,13 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from taskscore.api.common.schemas import Attributes
+from taskscore.api.common.schemas import Attributes, InputSchema, TaskTitle
 
 TaskStatusLiteral = Literal["queued", "scoring", "scored", "failed"]
 
 
-class TaskIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
+class TaskIn(InputSchema):
+    title: TaskTitle
     description: str = Field(default="", max_length=10_000)
     attributes: Attributes = Field(default_factory=dict)
 

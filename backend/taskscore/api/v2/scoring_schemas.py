@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import Field as PydanticField
 
+from taskscore.api.common.schemas import InputSchema
 from taskscore.api.v2.schemas import BreakdownItemOut, TaskIn
 from taskscore.scoring.engine import AICriterion, AttributeCriterion
 
@@ -40,20 +41,27 @@ class ScoringModelOut(Schema):
     versions: list[VersionOut]
 
 
-class ScoringModelIn(Schema):
+class ScoringModelIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
-    template: str | None = Field(default=None, description="A template key; or give criteria.")
-    criteria: list[CriterionSchema] | None = None
+    template: Literal["rice_ai", "rice", "wsjf", "quality"] | None = Field(
+        default=None, description="Start from this template when no criteria are given."
+    )
+    criteria: list[CriterionSchema] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=30,
+        description="The first version's criteria (the template is then unused).",
+    )
 
 
-class VersionIn(Schema):
-    criteria: list[CriterionSchema]
+class VersionIn(InputSchema):
+    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
     notes: str = Field(default="", max_length=2000)
 
 
-class PreviewIn(Schema):
-    criteria: list[CriterionSchema]
+class PreviewIn(InputSchema):
+    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
     task: TaskIn
 
 

@@ -9,11 +9,19 @@ from taskscore.scoring.engine import AICriterion, AttributeCriterion, score_comp
 from taskscore.scoring.selectors import criteria_parse
 from taskscore.scoring.templates import RICE
 
-REACH = AttributeCriterion(key="reach", label="Reach", weight=2, attribute="reach", max=1000)
-EFFORT = AttributeCriterion(
-    key="effort", label="Effort", weight=1, attribute="effort", max=10, invert=True
+REACH = AttributeCriterion(
+    kind="attribute", key="reach", label="Reach", weight=2, attribute="reach", max=1000
 )
-QUALITY = AICriterion(key="quality", label="Quality", weight=1, rubric="Is it clear?")
+EFFORT = AttributeCriterion(
+    kind="attribute",
+    key="effort",
+    label="Effort",
+    weight=1,
+    attribute="effort",
+    max=10,
+    invert=True,
+)
+QUALITY = AICriterion(kind="ai", key="quality", label="Quality", weight=1, rubric="Is it clear?")
 
 
 def test_weighted_mean_of_normalized_criteria() -> None:

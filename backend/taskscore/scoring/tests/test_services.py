@@ -68,11 +68,9 @@ def test_a_model_from_a_template_starts_with_a_draft_version_1(org: Organization
     ("kwargs", "message"),
     [
         ({"template": "nope"}, "Unknown template"),
-        ({"template": "rice", "criteria": REACH_ONLY}, "either a template or criteria"),
-        ({}, "either a template or criteria"),
     ],
 )
-def test_model_create_needs_exactly_one_known_source(
+def test_model_create_needs_a_known_template(
     org: Organization, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValidationFailed, match=message):
@@ -152,3 +150,11 @@ def test_a_task_has_one_score_per_version(org: Organization) -> None:
     result = ScoreResult(50.0, [])
     assert task_score_record(task_id=task.pk, version=version, result=result, ai_results={})
     assert not task_score_record(task_id=task.pk, version=version, result=result, ai_results={})
+
+
+@pytest.mark.django_db
+def test_criteria_win_over_a_template_and_no_source_means_the_default(org: Organization) -> None:
+    explicit = scoring_model_create(org_id=org.pk, name="A", template="wsjf", criteria=REACH_ONLY)
+    assert [c["key"] for c in explicit.versions.get().criteria] == ["reach"]
+    default = scoring_model_create(org_id=org.pk, name="B")
+    assert len(default.versions.get().criteria) == len(DEFAULT_TEMPLATE.criteria)
