@@ -33,18 +33,18 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 PROBLEM_RESPONSES = {
-    "400": "Malformed request",
-    "401": "Not authenticated",
-    "402": "Over the plan's quota",
-    "403": "Missing permission",
-    "404": "Not found (also another organization's objects)",
-    "405": "Method not allowed",
-    "409": "Conflict",
-    "422": "Invalid input",
-    "429": "Rate limited",
-    "500": "Internal error",
-    "502": "The AI provider refused",
-    "503": "A dependency is unavailable",
+    400: "Malformed request",
+    401: "Not authenticated",
+    402: "Over the plan's quota",
+    403: "Missing permission",
+    404: "Not found (also another organization's objects)",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Rate limited",
+    500: "Internal error",
+    502: "The AI provider refused",
+    503: "A dependency is unavailable",
 }
 
 
@@ -57,7 +57,10 @@ class TaskscoreAPI(NinjaAPI):
             for operation in path_item.values():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
+                documented = {int(code) for code in operation["responses"]}
                 for status, description in PROBLEM_RESPONSES.items():
+                    if status in documented:
+                        continue
                     operation["responses"].setdefault(
                         status,
                         {
