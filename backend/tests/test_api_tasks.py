@@ -194,3 +194,14 @@ def test_v1_responses_announce_the_deprecation(owner_key: CreatedKey) -> None:
     assert response["Deprecation"].startswith("@")
     assert response["Sunset"].endswith("GMT")
     assert 'rel="successor-version"' in response["Link"]
+
+
+def test_the_interactive_docs_work_offline() -> None:
+    client = Client()
+    for version in ("v1", "v2"):
+        page = client.get(f"/api/{version}/docs")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "cdn" not in html.lower()
+        assert "/static/ninja/swagger-ui-bundle.js" in html
+        assert client.get(f"/api/{version}/openapi.json").status_code == 200

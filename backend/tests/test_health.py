@@ -26,3 +26,16 @@ def test_readyz_names_the_unreachable_part() -> None:
     assert body["detail"] == "Unreachable: redis."
     assert body["checks"]["postgres"] == "ok"
     assert body["checks"]["redis"].startswith("error")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_serves_the_docs_assets_itself(api_server: str) -> None:
+    import urllib.request
+
+    for path in (
+        "/api/v2/docs",
+        "/static/ninja/swagger-ui-bundle.js",
+        "/static/ninja/swagger-ui.css",
+    ):
+        with urllib.request.urlopen(f"{api_server}{path}", timeout=10) as response:
+            assert response.status == 200

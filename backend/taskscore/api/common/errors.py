@@ -23,7 +23,7 @@ _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 
 
 def _field_of(loc: list[Any] | tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
+    parts = [str(p) for p in loc if p != "[key]"]  # pydantic marks a bad dict key with "[key]"
     if parts and parts[0] in _SOURCES:
         source = parts.pop(0)
         if source == "body" and len(parts) > 1:
