@@ -17,6 +17,7 @@ from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
 from taskscore.testing.fake_ai import FakeAIServer
+from taskscore.testing.fake_stripe import FakeStripeServer
 from taskscore.testing.processes import (
     BACKEND_DIR,
     Process,
@@ -100,6 +101,7 @@ def test_process_env() -> dict[str, str]:
         AI_PROVIDER=settings.AI_PROVIDER,
         AI_BASE_URL=settings.AI_BASE_URL,
         AI_MODEL=settings.AI_MODEL,
+        STRIPE_API_BASE=settings.STRIPE_API_BASE,
         PYTHONPATH=str(BACKEND_DIR),
         PYTHONUNBUFFERED="1",
     )
@@ -120,6 +122,19 @@ def fake_ai() -> Iterator[FakeAIServer]:
         override.enable()
         try:
             yield server
+        finally:
+            override.disable()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_stripe_api() -> Iterator[str]:
+    """Stripe's API for every test and child process: a fake on loopback (Checkout and the
+    portal, which localstripe lacks, included). Tests needing its request log start their own."""
+    with FakeStripeServer() as server:
+        override = override_settings(STRIPE_API_BASE=server.url)
+        override.enable()
+        try:
+            yield server.url
         finally:
             override.disable()
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "taskscore.audit",
     "taskscore.rbac",
     "taskscore.orgs",
+    "taskscore.billing",
     "taskscore.scoring",
     "taskscore.tasks",
     "taskscore.api",
@@ -221,4 +222,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to localstripe on loopback (started by
+# `make run`); setting the key switches to Stripe itself. The API version is pinned here only.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_API_KEY = STRIPE_SECRET_KEY or "sk_test_localstripe"
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "" if STRIPE_SECRET_KEY else "http://127.0.0.1:8420")
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2026-10-28.endive")
+STRIPE_TIMEOUT_SECONDS = env_float("STRIPE_TIMEOUT_SECONDS", 10.0)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# No default with real Stripe: webhooks are refused (500, so Stripe retries) until it is set.
+STRIPE_WEBHOOK_SECRET = env_str(
+    "STRIPE_WEBHOOK_SECRET", "" if STRIPE_SECRET_KEY else "whsec_localstripe"
+)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "taskscore_tasks")
+STRIPE_PRICE_PRO = env_str("STRIPE_PRICE_PRO", "price_taskscore_pro")
+STRIPE_PRICE_BUSINESS = env_str("STRIPE_PRICE_BUSINESS", "price_taskscore_business")
+# past_due keeps the plan's access this many days after the failed renewal, then submissions stop.
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)
+BILLING_RETURN_URL = env_str("BILLING_RETURN_URL", f"{WEB_ORIGIN}/orgs/{{org}}/billing")
+# Events stuck `received`/`failed` this long are applied again by the retry job.
+BILLING_EVENT_RETRY_AFTER_SECONDS = env_int("BILLING_EVENT_RETRY_AFTER_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["billing-events-retry"] = {
+    "task": "taskscore.billing.jobs.stripe_events_retry",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["billing-meter-flush"] = {
+    "task": "taskscore.billing.jobs.meter_outbox_flush",
+    "schedule": 60.0,
 }

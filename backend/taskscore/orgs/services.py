@@ -272,12 +272,17 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_revoke(*, org_id: int, invitation_id: int, actor: Actor) -> None:
-    invitation = Invitation.objects.filter(
-        org_id=org_id, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
-    ).first()
+def invitation_revoke(
+    *, org_id: int, invitation_id: int, actor: Actor, actor_permissions: frozenset[str]
+) -> None:
+    invitation = (
+        Invitation.objects.select_related("role")
+        .filter(org_id=org_id, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
     if invitation is None:
         raise NotFound(detail="No such pending invitation.")
+    grant_require(actor_permissions=actor_permissions, role=invitation.role)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "updated_at"])
     audit_record(

@@ -126,13 +126,28 @@ def _encode(grant: Grant | None, generation: str) -> str:
     return json.dumps({"g": generation, "v": asdict(grant) if grant else None})
 
 
+# Decoded entries by their exact bytes: a hot principal's entry is the same bytes on every hit,
+# so JSON decoding and Grant construction happen once per entry and process, not per check.
+# Keyed by the whole raw value (stamp included), so a changed entry is never served from here.
+_DECODED: dict[bytes, tuple[str, Grant | None]] = {}
+_DECODED_MAX = 4096
+
+
 def _decode(raw: bytes) -> tuple[str, Grant | None]:
+    decoded = _DECODED.get(raw)
+    if decoded is not None:
+        return decoded
     data = json.loads(raw)
     value = data["v"]
     if value is None:
-        return data["g"], None
-    value["permissions"] = tuple(value["permissions"])
-    return data["g"], Grant(**value)
+        decoded = (str(data["g"]), None)
+    else:
+        value["permissions"] = tuple(value["permissions"])
+        decoded = (str(data["g"]), Grant(**value))
+    if len(_DECODED) >= _DECODED_MAX:
+        _DECODED.clear()
+    _DECODED[raw] = decoded
+    return decoded
 
 
 _MISS = object()
@@ -142,14 +157,17 @@ def _in_flight(raw: Any) -> bool:
     return raw is not None and int(raw) > 0
 
 
+def _generation(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw or "0")
+
+
 def _trusted(raw: list[Any]) -> Any:
     """The cached grant (or None for a cached "no grant") if it can be trusted, else _MISS."""
     entry, generation, in_flight = raw
     if entry is None or _in_flight(in_flight):
         return _MISS
     stamped, grant = _decode(entry)
-    current = generation.decode() if isinstance(generation, bytes) else str(generation or "0")
-    if stamped != current:
+    if stamped != _generation(generation):
         return _MISS
     return grant
 
@@ -168,7 +186,7 @@ def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | 
         return cached  # type: ignore[no-any-return]
     if _in_flight(raw[2]):  # a change is in flight: read the truth, cache nothing
         return loader()
-    generation = raw[1].decode() if isinstance(raw[1], bytes) else str(raw[1] or "0")
+    generation = _generation(raw[1])
     token = uuid.uuid4().hex
     try:
         is_filler = bool(client.set(fill_key, token, nx=True, px=FILL_LOCK_MS))

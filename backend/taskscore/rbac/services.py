@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from taskscore.audit.services import Actor, audit_record
 from taskscore.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
@@ -137,7 +138,14 @@ def role_delete(*, org_id: int, key: str, actor: Actor, actor_permissions: froze
     if role_principals(role=role) or role.invitations.filter(accepted_at__isnull=True).exists():
         raise Conflict(detail="The role is in use; give its members and keys another role first.")
     before = _snapshot(role)
-    role.delete()
+    try:
+        with transaction.atomic():
+            role.delete()
+    except ProtectedError as exc:  # revoked keys and past invitations keep their role
+        raise Conflict(
+            detail="The role is named by revoked API keys or past invitations, which keep it "
+            "for the record; it cannot be deleted."
+        ) from exc
     audit_record(
         org_id=org_id, actor=actor, action="role.deleted", target_type="role",
         target_id=key, before=before,

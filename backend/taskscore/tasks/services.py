@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from taskscore.billing.services import usage_reserve
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
 from taskscore.scoring.ai import ai_assess_criteria
@@ -98,6 +99,9 @@ def task_submit(
         created_by_api_key_id=api_key_id,
         enqueued_at=timezone.now(),
     )
+    # Counts against the plan's quota (402 and nothing written when over it); locks the org's
+    # billing row, so two submissions at the limit cannot both pass.
+    usage_reserve(org_id=org_id, task_id=task.id)
     transaction.on_commit(lambda: _enqueue(task.id))
     return task
 

@@ -40,6 +40,9 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     if isinstance(exc, PermissionDenied) and exc.permission:
         extra["permission"] = exc.permission
+    problem_extra = getattr(exc, "problem_extra", None)
+    if callable(problem_extra):  # e.g. the plan, used and limit of a quota error
+        extra.update(problem_extra())
     return problem_response(
         status=exc.status,
         code=exc.code,

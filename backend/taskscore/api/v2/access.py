@@ -156,7 +156,10 @@ def invitation_create(
 def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
     principal = principal_of(request)
     services.invitation_revoke(
-        org_id=principal.org_id, invitation_id=invitation_id, actor=principal.actor
+        org_id=principal.org_id,
+        invitation_id=invitation_id,
+        actor=principal.actor,
+        actor_permissions=principal.permissions,
     )
     return HttpResponse(status=204)
 

@@ -1,0 +1,36 @@
+"""Billing's refinements of the domain errors (core.errors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from taskscore.core.errors import DomainError, QuotaExceeded
+
+
+@dataclass
+class PlanQuotaExceeded(QuotaExceeded):
+    """A submission the org's plan does not allow: over the period's quota (`quota-exceeded`) or
+    past the grace period of an overdue payment (`payment-overdue`). 402 either way."""
+
+    plan: str = ""
+    used: int = 0
+    limit: int | None = None
+
+    def problem_extra(self) -> dict[str, Any]:
+        """The fields the problem JSON carries besides `detail`."""
+        return {"plan": self.plan, "used": self.used, "limit": self.limit}
+
+
+@dataclass
+class StripeUnavailable(DomainError):
+    code: str = "stripe-unavailable"
+    status: int = 503
+    title: str = "The payment provider is unavailable"
+
+
+@dataclass
+class StripeRefused(DomainError):
+    code: str = "stripe-refused"
+    status: int = 502
+    title: str = "The payment provider refused the request"

@@ -1,0 +1,253 @@
+"""Writes to billing: an org's billing account and Stripe customer, Checkout and portal
+sessions, usage reservation against the quota, and the metered-usage outbox."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from taskscore.audit.services import Actor, audit_record
+from taskscore.billing.errors import PlanQuotaExceeded, StripeRefused, StripeUnavailable
+from taskscore.billing.gateway import stripe_client_get
+from taskscore.billing.models import (
+    MeterOutbox,
+    OrgBilling,
+    Plan,
+    SubscriptionStatus,
+    UsageRecord,
+)
+from taskscore.billing.selectors import FREE_PLAN, entitlement_of, plan_free, plan_get
+from taskscore.core.errors import Conflict, FieldError, ValidationFailed
+from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
+from taskscore.orgs.models import Organization
+
+logger = logging.getLogger(__name__)
+
+STRIPE_ACTOR = Actor(label="stripe")
+LIVE_STATUSES = frozenset(
+    {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
+)
+
+
+# The plans as the 0002 migration seeds them (a migration keeps its own frozen copy).
+PLAN_CATALOG: list[dict[str, object]] = [
+    {"code": "free", "name": "Free", "monthly_task_quota": 100, "is_metered": False,
+     "sort_order": 0, "features": ["100 tasks a month", "Formula and AI scoring"]},
+    {"code": "pro", "name": "Pro", "monthly_task_quota": 5000, "is_metered": False,
+     "sort_order": 1, "features": ["5,000 tasks a month", "Custom scoring models", "API keys"]},
+    {"code": "business", "name": "Business", "monthly_task_quota": None, "is_metered": True,
+     "sort_order": 2,
+     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log"]},
+]  # fmt: skip
+
+
+def plans_seed() -> list[Plan]:
+    """Create or update the catalog's plans, with the Stripe prices from settings."""
+    prices = {
+        "free": "",
+        "pro": settings.STRIPE_PRICE_PRO,
+        "business": settings.STRIPE_PRICE_BUSINESS,
+    }
+    plans = []
+    for spec in PLAN_CATALOG:
+        fields = {k: v for k, v in spec.items() if k != "code"}
+        code = str(spec["code"])
+        plan, _ = Plan.objects.update_or_create(
+            code=code, defaults={**fields, "stripe_price_id": prices[code]}
+        )
+        plans.append(plan)
+    return plans
+
+
+def billing_account_get_or_create(*, org_id: int) -> OrgBilling:
+    """The org's billing row, created on Free the first time (race-safe: insert-or-ignore)."""
+    billing = OrgBilling.objects.select_related("plan").filter(org_id=org_id).first()
+    if billing is not None:
+        return billing
+    OrgBilling.objects.bulk_create(
+        [OrgBilling(org_id=org_id, plan=plan_free())], ignore_conflicts=True
+    )
+    return OrgBilling.objects.select_related("plan").get(org_id=org_id)
+
+
+def billing_account_lock(*, org_id: int) -> OrgBilling:
+    """The org's billing row locked FOR UPDATE until the caller's transaction ends."""
+    billing_account_get_or_create(org_id=org_id)
+    # No join in the locking query: when a concurrent transaction changes `plan_id`, Postgres
+    # re-checks the locked row against the old joined plan row and returns nothing.
+    return OrgBilling.objects.select_for_update().get(org_id=org_id)
+
+
+# ------------------------------------------------------------------------------ usage, quota
+
+
+@transaction.atomic
+def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
+    """Count one task against the org's quota for the current period, inside the caller's
+    transaction (task submission), or raise PlanQuotaExceeded and write nothing.
+
+    The org's billing row stays locked until the caller commits, so concurrent submissions at
+    the limit cannot both pass. Calling it again for the same task returns the first record."""
+    billing = billing_account_lock(org_id=org_id)
+    existing = UsageRecord.objects.filter(task_id=task_id, org_id=org_id).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    entitlement = entitlement_of(billing, free=plan_free(), now=now)
+    if not entitlement.can_submit:
+        overdue = entitlement.status == SubscriptionStatus.PAST_DUE and (
+            entitlement.grace_ends_at is not None and now >= entitlement.grace_ends_at
+        )
+        raise PlanQuotaExceeded(
+            detail=entitlement.restriction,
+            code="payment-overdue" if overdue else "quota-exceeded",
+            title="Payment overdue" if overdue else "Quota exceeded",
+            plan=entitlement.plan.code,
+            used=entitlement.used,
+            limit=entitlement.quota,
+        )
+    record = UsageRecord.objects.create(
+        org_id=org_id, task_id=task_id, period_start=entitlement.period_start
+    )
+    if entitlement.plan.is_metered:
+        MeterOutbox.objects.create(org_id=org_id, identifier=f"task-{task_id}", quantity=1)
+    return record
+
+
+def meter_outbox_flush(*, limit: int = 500) -> int:
+    """Report pending metered usage to Stripe; returns how many rows were sent. Safe to run
+    concurrently: a row sent twice carries the same identifier, which Stripe dedupes."""
+    pending = list(
+        MeterOutbox.objects.filter(sent_at__isnull=True).order_by("created_at", "id")[:limit]
+    )
+    if not pending:
+        return 0
+    customers = dict(
+        OrgBilling.objects.filter(org_id__in={row.org_id for row in pending}).values_list(
+            "org_id", "stripe_customer_id"
+        )
+    )
+    client = stripe_client_get()
+    sent = 0
+    for row in pending:
+        customer = customers.get(row.org_id)
+        if not customer:
+            continue  # reported once the org has a Stripe customer
+        try:
+            client.meter_event_create(
+                event_name=settings.STRIPE_METER_EVENT_NAME,
+                customer=customer,
+                value=row.quantity,
+                identifier=row.identifier,
+                timestamp=int(row.created_at.timestamp()),
+            )
+        except (RetryableStripeError, PermanentStripeError) as exc:
+            MeterOutbox.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+            )
+            if isinstance(exc, RetryableStripeError):
+                break  # Stripe is unreachable; the next run retries from here
+            continue
+        MeterOutbox.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+        sent += 1
+    return sent
+
+
+# ------------------------------------------------------------------- Checkout and the portal
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    try:
+        yield
+    except RetryableStripeError as exc:
+        raise StripeUnavailable(detail=f"Stripe did not answer; try again. ({exc})") from exc
+    except PermanentStripeError as exc:
+        raise StripeRefused(detail=str(exc)) from exc
+
+
+def billing_customer_ensure(*, org_id: int, actor: Actor) -> str:
+    """The org's Stripe customer id, creating the customer once. The row lock serializes
+    concurrent callers; the Idempotency-Key (from the org id) makes a retried create return the
+    same customer instead of a second one."""
+    with transaction.atomic():
+        billing = billing_account_lock(org_id=org_id)
+        if billing.stripe_customer_id:
+            return billing.stripe_customer_id
+        org = Organization.objects.get(pk=org_id)
+        with _stripe_errors():
+            customer = stripe_client_get().customer_create(
+                name=org.name,
+                metadata={"org_id": str(org.pk), "org_slug": org.slug},
+                idempotency_key=f"taskscore-org-{org.pk}-customer",
+            )
+        billing.stripe_customer_id = str(customer["id"])
+        billing.save(update_fields=["stripe_customer_id", "updated_at"])
+        audit_record(
+            org_id=org_id, actor=actor, action="billing.customer_created",
+            target_type="org_billing", target_id=org_id,
+            after={"stripe_customer_id": billing.stripe_customer_id},
+        )  # fmt: skip
+        return billing.stripe_customer_id
+
+
+def _return_url(org_id: int) -> str:
+    slug = Organization.objects.values_list("slug", flat=True).get(pk=org_id)
+    return str(settings.BILLING_RETURN_URL).format(org=slug)
+
+
+def billing_checkout_start(
+    *, org_id: int, plan_code: str, actor: Actor, idempotency_key: str = ""
+) -> str:
+    """The URL of a Stripe Checkout session (subscription mode) for `plan_code`."""
+    plan = plan_get(code=plan_code)
+    if plan.code == FREE_PLAN or not plan.stripe_price_id:
+        raise ValidationFailed(
+            detail="This plan needs no checkout.",
+            errors=[FieldError("plan", "Choose a paid plan.")],
+        )
+    billing = billing_account_get_or_create(org_id=org_id)
+    if billing.status in LIVE_STATUSES:
+        raise Conflict(detail="The org already has a subscription; change it in the portal.")
+    customer = billing_customer_ensure(org_id=org_id, actor=actor)
+    return_url = _return_url(org_id)
+    separator = "&" if "?" in return_url else "?"
+    with _stripe_errors():
+        session = stripe_client_get().checkout_session_create(
+            customer=customer,
+            price=plan.stripe_price_id,
+            is_metered=plan.is_metered,
+            success_url=f"{return_url}{separator}checkout=success",
+            cancel_url=f"{return_url}{separator}checkout=canceled",
+            client_reference_id=str(org_id),
+            metadata={"org_id": str(org_id), "plan": plan.code},
+            idempotency_key=_write_key(org_id, "checkout", idempotency_key),
+        )
+    return str(session["url"])
+
+
+def billing_portal_start(*, org_id: int, actor: Actor, idempotency_key: str = "") -> str:
+    """The URL of a Stripe customer-portal session for the org."""
+    customer = billing_customer_ensure(org_id=org_id, actor=actor)
+    with _stripe_errors():
+        session = stripe_client_get().portal_session_create(
+            customer=customer,
+            return_url=_return_url(org_id),
+            idempotency_key=_write_key(org_id, "portal", idempotency_key),
+        )
+    return str(session["url"])
+
+
+def _write_key(org_id: int, action: str, client_key: str) -> str:
+    """The client's Idempotency-Key scoped to the org and action, or a fresh one (which still
+    makes the SDK's own retries of this call safe)."""
+    return f"taskscore-org-{org_id}-{action}-{client_key or uuid.uuid4().hex}"[:255]
