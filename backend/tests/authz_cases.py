@@ -300,6 +300,14 @@ CASES = [
     # v2 tasks
     Case("v2", "POST", "/orgs/{org}/tasks", "task.create", 201, body=_fixed(VALID_TASK)),
     Case("v2", "GET", "/orgs/{org}/tasks", "task.read", 200),
+    Case(
+        "v2",
+        "POST",
+        "/orgs/{org}/tasks/batch",
+        "task.create",
+        201,
+        body=_fixed({"tasks": [VALID_TASK, VALID_TASK]}),
+    ),
     Case("v2", "POST", "/orgs/{org}/tasks/rescore", "task.rescore", 202),
     Case("v2", "GET", "/orgs/{org}/tasks/{task_id}", "task.read", 200, params=_task),
     Case("v2", "POST", "/orgs/{org}/tasks/{task_id}/rescore", "task.rescore", 202, params=_task),

@@ -61,7 +61,7 @@ def test_invalid_criteria_are_a_422_naming_the_field_and_write_nothing(alice: Ac
     )
     assert duplicate.status_code == 422
     assert duplicate.json()["errors"] == [
-        {"field": "criteria[1].key", "message": "Keys must be unique."}
+        {"field": "criteria.1.key", "message": "Keys must be unique."}
     ]
     assert not ScoringModel.objects.filter(name__in=["Bad", "Dup"]).exists()
 

@@ -205,3 +205,32 @@ def test_the_interactive_docs_work_offline() -> None:
         assert "cdn" not in html.lower()
         assert "/static/ninja/swagger-ui-bundle.js" in html
         assert client.get(f"/api/{version}/openapi.json").status_code == 200
+
+
+def test_a_batch_is_submitted_whole(bob: Actor) -> None:
+    body = {"tasks": [{"title": f"t{i}", "attributes": {"reach": i}} for i in range(3)]}
+    response = _post(bob.client, "/api/v2/orgs/acme/tasks/batch", body)
+    assert response.status_code == 201
+    assert [t["title"] for t in response.json()["items"]] == ["t0", "t1", "t2"]
+    assert Task.objects.count() == 3
+
+
+def test_one_invalid_task_refuses_the_whole_batch(bob: Actor) -> None:
+    body = {
+        "tasks": [{"title": "fine"}, {"title": " "}, {"title": "ok", "attributes": {"x": "no"}}]
+    }
+    response = _post(bob.client, "/api/v2/orgs/acme/tasks/batch", body)
+    problem = _assert_problem(response, 422, "/problems/validation-failed")
+    assert [e["field"] for e in problem["errors"]] == ["tasks.1.title", "tasks.2.attributes.x"]
+    body = {"tasks": [{"title": "fine"}, {"title": " "}]}
+    problem = _assert_problem(
+        _post(bob.client, "/api/v2/orgs/acme/tasks/batch", body), 422, "/problems/validation-failed"
+    )
+    assert [e["field"] for e in problem["errors"]] == ["tasks.1.title"]
+    too_many = {"tasks": [{"title": "x"}] * 101}
+    _assert_problem(
+        _post(bob.client, "/api/v2/orgs/acme/tasks/batch", too_many),
+        422,
+        "/problems/validation-failed",
+    )
+    assert Task.objects.count() == 0

@@ -20,13 +20,13 @@ _criteria_adapter: TypeAdapter[list[Criterion]] = TypeAdapter(
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    """`criteria[2].weight` from pydantic's location (index, kind tag, field...)."""
+    """`criteria.2.weight` from pydantic's location (index, kind tag, field...)."""
     index, fields = loc[:1], loc[2:]
-    return "criteria" + "".join(f"[{p}]" for p in index) + "".join(f".{p}" for p in fields)
+    return ".".join(["criteria", *(str(p) for p in index), *(str(p) for p in fields)])
 
 
 def criteria_validate(raw: Any) -> list[Criterion]:
-    """Typed criteria, or ValidationFailed naming each bad field (`criteria[2].weight`)."""
+    """Typed criteria, or ValidationFailed naming each bad field (`criteria.2.weight`)."""
     try:
         criteria = _criteria_adapter.validate_python(raw)
     except ValidationError as exc:
@@ -42,7 +42,7 @@ def criteria_validate(raw: Any) -> list[Criterion]:
     seen: set[str] = set()
     for index, criterion in enumerate(criteria):
         if criterion.key in seen:
-            errors.append(FieldError(f"criteria[{index}].key", "Keys must be unique."))
+            errors.append(FieldError(f"criteria.{index}.key", "Keys must be unique."))
         seen.add(criterion.key)
     if errors:
         raise ValidationFailed(detail="The criteria are not valid.", errors=errors)

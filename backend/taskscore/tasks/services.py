@@ -73,6 +73,40 @@ def _validate(data: TaskInput) -> TaskInput:
     return TaskInput(title=title, description=data.description, attributes=attributes)
 
 
+BATCH_MAX = 100
+
+
+@transaction.atomic
+def tasks_submit_batch(
+    *,
+    org_id: int,
+    items: list[TaskInput],
+    user_id: int | None = None,
+    api_key_id: int | None = None,
+) -> list[Task]:
+    """Submit up to BATCH_MAX tasks at once, all or nothing: one invalid task (or the quota)
+    refuses the whole batch and writes nothing."""
+    if not 1 <= len(items) <= BATCH_MAX:
+        raise ValidationFailed(
+            detail=f"Send 1 to {BATCH_MAX} tasks.",
+            errors=[FieldError("tasks", f"Send 1 to {BATCH_MAX} tasks.")],
+        )
+    errors: list[FieldError] = []
+    for index, item in enumerate(items):
+        try:
+            _validate(item)
+        except ValidationFailed as exc:
+            errors += [FieldError(f"tasks.{index}.{e.field}", e.message) for e in exc.errors]
+    if errors:
+        raise ValidationFailed(
+            detail="Some tasks are not valid; none was submitted.", errors=errors
+        )
+    return [
+        task_submit(org_id=org_id, data=item, user_id=user_id, api_key_id=api_key_id)
+        for item in items
+    ]
+
+
 def _enqueue(task_id: uuid.UUID) -> None:
     """Hand the scoring job to the broker. A broker outage is logged, not raised: the task is
     committed `queued` and the sweeper enqueues it again."""

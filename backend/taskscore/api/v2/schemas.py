@@ -16,6 +16,10 @@ class TaskIn(InputSchema):
     attributes: Attributes = Field(default_factory=dict)
 
 
+class TaskBatchIn(InputSchema):
+    tasks: list[TaskIn] = Field(min_length=1, max_length=100)
+
+
 class BreakdownItemOut(Schema):
     key: str
     label: str
@@ -61,3 +65,7 @@ class MeOut(Schema):
     id: int
     email: str
     orgs: list[OrgOut]
+
+
+class TaskBatchOut(Schema):
+    items: list[TaskOut]

@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.v2.presenters import task_out
-from taskscore.api.v2.schemas import TaskIn, TaskOut, TaskPageOut
+from taskscore.api.v2.schemas import TaskBatchIn, TaskBatchOut, TaskIn, TaskOut, TaskPageOut
 from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
 from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
@@ -43,7 +43,26 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
-# Registered before /tasks/{task_id} so that "rescore" is not taken for a task id.
+# Registered before /tasks/{task_id} so that "batch" and "rescore" are not taken for task ids.
+@router.post(
+    "/orgs/{org}/tasks/batch", response={201: TaskBatchOut}, operation_id="task_create_batch"
+)
+@requires("task.create")
+def task_create_batch(
+    request: HttpRequest, org: str, payload: TaskBatchIn
+) -> Status[dict[str, Any]]:
+    """Submit up to 100 tasks at once; one invalid task refuses the whole batch."""
+    principal = principal_of(request)
+    tasks = services.tasks_submit_batch(
+        org_id=principal.org_id,
+        items=[services.TaskInput(**item.model_dump()) for item in payload.tasks],
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+    )
+    page = selectors.task_list_by_ids(org_id=principal.org_id, ids=[t.pk for t in tasks])
+    return Status(201, {"items": [task_out(t) for t in page]})
+
+
 @router.post(
     "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
 )

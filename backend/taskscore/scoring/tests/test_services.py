@@ -90,10 +90,10 @@ def test_invalid_criteria_name_each_field(org: Organization) -> None:
     bad = [REACH_ONLY[0], {**REACH_ONLY[0], "weight": -1}, REACH_ONLY[0]]
     with pytest.raises(ValidationFailed) as info:
         version_create(org_id=org.pk, model_id=model.pk, criteria=bad)
-    assert [e.field for e in info.value.errors] == ["criteria[1].weight"]
+    assert [e.field for e in info.value.errors] == ["criteria.1.weight"]
     with pytest.raises(ValidationFailed) as info:
         version_create(org_id=org.pk, model_id=model.pk, criteria=[REACH_ONLY[0]] * 2)
-    assert [e.field for e in info.value.errors] == ["criteria[1].key"]
+    assert [e.field for e in info.value.errors] == ["criteria.1.key"]
     with pytest.raises(ValidationFailed):
         version_create(org_id=org.pk, model_id=model.pk, criteria=[])
     assert model.versions.count() == 1
