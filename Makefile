@@ -125,6 +125,10 @@ bench-rbac: $(PY_STAMP) services ## Cached permission check vs a raw Redis GET; 
 chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis restarts and the AI fails (JSON last line)
 	$(PY) bench/chaos.py
 
+.PHONY: chaos-billing
+chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
+	$(PY) bench/chaos_billing.py
+
 .PHONY: clean
 clean: ## Remove build output and caches (keeps .venv, node_modules and .local)
 	rm -rf frontend/.next backend/.pytest_cache backend/.mypy_cache backend/.ruff_cache
