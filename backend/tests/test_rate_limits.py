@@ -8,6 +8,9 @@ import pytest
 from django.test import Client, override_settings
 
 from conftest import Actor
+from taskscore.billing.models import OrgBilling, Plan
+from taskscore.billing.selectors import plan_rate_limits_forget
+from taskscore.billing.services import billing_account_get_or_create
 from taskscore.orgs.services import CreatedKey, api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +44,21 @@ def test_the_org_limit_is_shared_by_its_keys_and_members(
     assert mallory.client.get("/api/v2/orgs/globex/tasks").status_code == 200
 
 
-@override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=0)
+@override_settings(RATE_LIMITS_ENABLED=False)
 def test_limits_can_be_turned_off(owner_key: CreatedKey) -> None:
     response = _get(owner_key)
     assert response.status_code == 200
     assert "RateLimit-Limit" not in response
+
+
+@override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=0, RATE_LIMIT_PER_ORG_PER_MINUTE=0)
+def test_without_an_override_the_plan_sets_the_limits(owner_key: CreatedKey) -> None:
+    plan_rate_limits_forget()
+    free = Plan.objects.get(code="free")
+    assert _get(owner_key)["RateLimit-Limit"] == str(free.api_requests_per_caller_per_minute)
+    # when the org moves to a paid plan, its limits follow (after the in-process minute)
+    pro = Plan.objects.get(code="pro")
+    billing = billing_account_get_or_create(org_id=owner_key.api_key.org_id)
+    OrgBilling.objects.filter(pk=billing.pk).update(plan=pro, status="active")
+    plan_rate_limits_forget()
+    assert _get(owner_key)["RateLimit-Limit"] == str(pro.api_requests_per_caller_per_minute)

@@ -8,7 +8,7 @@ from pathlib import Path
 import django_stubs_ext
 
 from config.db_url import database_from_url
-from config.env import env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 # Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -62,9 +62,11 @@ MIDDLEWARE = [
     "taskscore.api.common.idempotency.IdempotencyMiddleware",
 ]
 
-# Rate limits (token buckets in Redis): per API key or user, and per org. 0 turns them off.
-RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 600)
-RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 3000)
+# Rate limits (token buckets in Redis) per API key or user and per org, sized by the org's plan
+# (billing.Plan.api_requests_*); a value > 0 here overrides every plan.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 0)
+RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 0)
 RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "rl")
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).

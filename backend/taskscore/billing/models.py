@@ -18,6 +18,9 @@ class Plan(TimestampedModel):
     features = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
+    # API rate limits (token buckets per minute): for the whole org, and for each API key or user.
+    api_requests_per_minute = models.PositiveIntegerField(default=600)
+    api_requests_per_caller_per_minute = models.PositiveIntegerField(default=300)
 
     class Meta:
         ordering = ["sort_order", "code"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -153,3 +154,29 @@ def billing_overview(*, org_id: int) -> BillingOverview:
         invoices=invoices_recent(org_id=org_id),
         plans=plans_list(),
     )
+
+
+_RATE_LIMITS_TTL_SECONDS = 60.0
+_rate_limits: dict[int, tuple[float, tuple[int, int]]] = {}
+
+
+def plan_rate_limits(*, org_id: int) -> tuple[int, int]:
+    """(per caller, per org) API requests a minute under the org's current plan.
+
+    Kept in process memory for a minute: a plan change reaches the limits within that time, and
+    the request path pays no query."""
+    now = time.monotonic()
+    cached = _rate_limits.get(org_id)
+    if cached is not None and now - cached[0] < _RATE_LIMITS_TTL_SECONDS:
+        return cached[1]
+    plan = billing_entitlement(org_id=org_id).plan
+    limits = (plan.api_requests_per_caller_per_minute, plan.api_requests_per_minute)
+    if len(_rate_limits) > 10_000:
+        _rate_limits.clear()
+    _rate_limits[org_id] = (now, limits)
+    return limits
+
+
+def plan_rate_limits_forget() -> None:
+    """Drop the in-process copy (tests; after changing a plan's limits)."""
+    _rate_limits.clear()

@@ -39,12 +39,15 @@ LIVE_STATUSES = frozenset(
 # The plans as the 0002 migration seeds them (a migration keeps its own frozen copy).
 PLAN_CATALOG: list[dict[str, object]] = [
     {"code": "free", "name": "Free", "monthly_task_quota": 100, "is_metered": False,
-     "sort_order": 0, "features": ["100 tasks a month", "Formula and AI scoring"]},
+     "sort_order": 0, "features": ["100 tasks a month", "Formula and AI scoring"],
+     "api_requests_per_minute": 600, "api_requests_per_caller_per_minute": 300},
     {"code": "pro", "name": "Pro", "monthly_task_quota": 5000, "is_metered": False,
-     "sort_order": 1, "features": ["5,000 tasks a month", "Custom scoring models", "API keys"]},
+     "sort_order": 1, "features": ["5,000 tasks a month", "Custom scoring models", "API keys"],
+     "api_requests_per_minute": 3000, "api_requests_per_caller_per_minute": 1200},
     {"code": "business", "name": "Business", "monthly_task_quota": None, "is_metered": True,
      "sort_order": 2,
-     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log"]},
+     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log"],
+     "api_requests_per_minute": 12000, "api_requests_per_caller_per_minute": 3000},
 ]  # fmt: skip
 
 

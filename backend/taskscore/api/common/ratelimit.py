@@ -1,6 +1,7 @@
-"""Rate limits per caller (API key or user) and per org: two token buckets in Redis, checked
-and charged together by one Lua script (one round trip). Over the limit: 429 with Retry-After;
-every limited response carries RateLimit-Limit / -Remaining / -Reset (set by the API middleware).
+"""Rate limits per caller (API key or user) and per org, sized by the org's plan: two token
+buckets in Redis, checked and charged together by one Lua script (one round trip). Over the
+limit: 429 with Retry-After; every limited response carries RateLimit-Limit / -Remaining /
+-Reset (set by the API middleware).
 
 Rate limiting protects capacity, not data: if Redis is unreachable the request is allowed.
 """
@@ -20,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from taskscore.billing.selectors import plan_rate_limits
 from taskscore.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -89,13 +91,22 @@ def _script(url: str) -> Any:
     return client.register_script(_TAKE)
 
 
+def rate_limits_for(org_id: int) -> tuple[int, int]:
+    """(per caller, per org) requests a minute: the org's plan, unless settings override."""
+    override_caller = int(settings.RATE_LIMIT_PER_CALLER_PER_MINUTE)
+    override_org = int(settings.RATE_LIMIT_PER_ORG_PER_MINUTE)
+    if override_caller and override_org:
+        return override_caller, override_org
+    per_caller, per_org = plan_rate_limits(org_id=org_id)
+    return (override_caller or per_caller, override_org or per_org)
+
+
 def rate_limit_take(*, caller: str, org_id: int) -> RateLimitState | None:
     """Charge one request to the caller's and the org's buckets; raises RateLimited when either
     is empty. None when rate limiting is off or Redis is unreachable."""
-    per_caller = int(settings.RATE_LIMIT_PER_CALLER_PER_MINUTE)
-    per_org = int(settings.RATE_LIMIT_PER_ORG_PER_MINUTE)
-    if per_caller <= 0 or per_org <= 0:
+    if not settings.RATE_LIMITS_ENABLED:
         return None
+    per_caller, per_org = rate_limits_for(org_id)
     prefix = settings.RATE_LIMIT_PREFIX
     try:
         allowed, remaining, wait_ms = _script(settings.REDIS_URL)(
