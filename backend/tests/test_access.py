@@ -440,7 +440,7 @@ def test_an_invitation_is_created_and_emailed_with_its_accept_url(
     assert token not in invitation.token_hash  # only the hash is stored
     # the list shows it, never the token
     listed = call(alice.client, "GET", f"{ACME}/invitations")
-    assert [i["id"] for i in _body(listed)] == [body["id"]]
+    assert [i["id"] for i in _body(listed)["items"]] == [body["id"]]
     assert token.encode() not in listed.content
     [event] = _events("invitation.created")
     assert (event.actor_label, event.target_id, event.after) == (
@@ -466,7 +466,7 @@ def test_the_invited_user_accepts_and_is_a_member_on_the_next_request(alice: Act
     )
     assert Membership.objects.get(user__email="newbie@example.test").role.key == "viewer"
     assert Invitation.objects.get().accepted_at is not None
-    assert _body(call(alice.client, "GET", f"{ACME}/invitations")) == []
+    assert _body(call(alice.client, "GET", f"{ACME}/invitations"))["items"] == []
     [event] = _events("invitation.accepted")
     assert (event.actor_label, event.after) == (
         "newbie@example.test", {"email": "newbie@example.test", "role": "viewer"}
@@ -537,7 +537,7 @@ def test_a_created_key_shows_its_token_once_and_works_at_once(alice: Actor) -> N
     assert (token.startswith(f"ts_{created['prefix']}_"), created["role"]) == (True, "member")
     # and nowhere in the list
     listed = call(alice.client, "GET", f"{ACME}/api-keys")
-    assert [(k["id"], "token" in k) for k in _body(listed)] == [(created["id"], False)]
+    assert [(k["id"], "token" in k) for k in _body(listed)["items"]] == [(created["id"], False)]
     assert token.split("_")[2].encode() not in listed.content
     # and the key acts at once, with its role
     assert call(Client(), "POST", f"{ACME}/tasks", VALID_TASK, token=token).status_code == 201
@@ -561,7 +561,7 @@ def test_a_revoked_key_is_401_on_the_very_next_request(alice: Actor, owner_key: 
     assert call(alice.client, "DELETE", f"{ACME}/api-keys/{key_id}").status_code == 204
     # then
     assert_problem(call(Client(), "GET", url, token=owner_key.token), 401)
-    [listed] = _body(call(alice.client, "GET", f"{ACME}/api-keys"))
+    [listed] = _body(call(alice.client, "GET", f"{ACME}/api-keys"))["items"]
     assert listed["revoked_at"] is not None
     [event] = _events("api_key.revoked")
     assert (event.actor_label, event.target_id, event.before) == (
@@ -690,3 +690,14 @@ def test_committed_changes_apply_on_the_next_request_and_release_the_cache(
     assert call(alice.client, "DELETE", bob_url).status_code == 204
     for _ in range(2):
         assert_problem(call(bob.client, "GET", f"{ACME}/tasks"), 404)
+
+
+def test_members_are_listed_a_page_at_a_time(alice: Actor, bob: Actor, carol: Actor) -> None:
+    seen: list[str] = []
+    url = f"{ACME}/members?limit=2"
+    while url:
+        page = _body(call(alice.client, "GET", url))
+        seen += [m["email"] for m in page["items"]]
+        url = f"{ACME}/members?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert sorted(seen) == sorted([alice.email, bob.email, carol.email])
+    assert len(seen) == 3

@@ -4,9 +4,9 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from taskscore.core.cursor import cursor_decode, cursor_encode
+from taskscore.core.cursor import page_newest_first
 from taskscore.core.errors import NotFound
 from taskscore.scoring.models import TaskScore
 from taskscore.tasks.models import Task
@@ -43,16 +43,9 @@ def task_get(*, org_id: int, task_id: uuid.UUID | str) -> Task:
 
 
 def task_list(*, org_id: int, limit: int, cursor: str | None) -> TaskPage:
-    qs = Task.objects.filter(org_id=org_id).order_by("-created_at", "-id")
-    if cursor:
-        created_at, pk = cursor_decode(cursor)
-        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-    items = list(_with_scores(qs)[: limit + 1])
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = cursor_encode(created_at=last.created_at, pk=last.pk)
+    items, next_cursor = page_newest_first(
+        _with_scores(Task.objects.filter(org_id=org_id)), limit=limit, cursor=cursor
+    )
     return TaskPage(items=items, next_cursor=next_cursor)
 
 

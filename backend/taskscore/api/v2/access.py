@@ -12,12 +12,13 @@ from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.v2.access_schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
-    ApiKeyOut,
+    ApiKeyPageOut,
     AuditPageOut,
     InvitationCreatedOut,
     InvitationIn,
-    InvitationOut,
+    InvitationPageOut,
     MemberOut,
+    MemberPageOut,
     MemberRoleIn,
     PermissionOut,
     RoleIn,
@@ -25,6 +26,7 @@ from taskscore.api.v2.access_schemas import (
     RolePatchIn,
 )
 from taskscore.audit.selectors import audit_list
+from taskscore.core.cursor import page_newest_first
 from taskscore.orgs import selectors, services
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.rbac import services as rbac_services
@@ -79,10 +81,21 @@ def _api_key(k: ApiKey) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- members
 
 
-@router.get("/orgs/{org}/members", response=list[MemberOut], operation_id="member_list")
+class PageQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+@router.get("/orgs/{org}/members", response=MemberPageOut, operation_id="member_list")
 @requires("members.read")
-def member_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [_member(m) for m in selectors.member_list(org_id=principal_of(request).org_id)]
+def member_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
+    """The members, newest first, a page at a time."""
+    items, next_cursor = page_newest_first(
+        selectors.member_list(org_id=principal_of(request).org_id),
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return {"items": [_member(m) for m in items], "next_cursor": next_cursor}
 
 
 @router.patch(
@@ -121,10 +134,16 @@ def member_remove(request: HttpRequest, org: str, member_id: int) -> HttpRespons
 # ---------------------------------------------------------------------------------- invitations
 
 
-@router.get("/orgs/{org}/invitations", response=list[InvitationOut], operation_id="invitation_list")
+@router.get("/orgs/{org}/invitations", response=InvitationPageOut, operation_id="invitation_list")
 @requires("members.read")
-def invitation_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [_invitation(i) for i in selectors.invitation_list(org_id=principal_of(request).org_id)]
+def invitation_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
+    """Pending invitations, newest first, a page at a time."""
+    items, next_cursor = page_newest_first(
+        selectors.invitation_list(org_id=principal_of(request).org_id),
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return {"items": [_invitation(i) for i in items], "next_cursor": next_cursor}
 
 
 @router.post(
@@ -231,10 +250,16 @@ def role_delete(request: HttpRequest, org: str, key: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------- API keys
 
 
-@router.get("/orgs/{org}/api-keys", response=list[ApiKeyOut], operation_id="api_key_list")
+@router.get("/orgs/{org}/api-keys", response=ApiKeyPageOut, operation_id="api_key_list")
 @requires("apikeys.read")
-def api_key_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [_api_key(k) for k in selectors.api_key_list(org_id=principal_of(request).org_id)]
+def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
+    """The org's API keys (revoked ones too), newest first, a page at a time."""
+    items, next_cursor = page_newest_first(
+        selectors.api_key_list(org_id=principal_of(request).org_id),
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+    return {"items": [_api_key(k) for k in items], "next_cursor": next_cursor}
 
 
 @router.post(
@@ -270,14 +295,9 @@ def api_key_revoke(request: HttpRequest, org: str, key_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------- audit
 
 
-class AuditQuery(Schema):
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
-
-
 @router.get("/orgs/{org}/audit-events", response=AuditPageOut, operation_id="audit_list")
 @requires("audit.read")
-def audit_events(request: HttpRequest, org: str, query: Query[AuditQuery]) -> dict[str, Any]:
+def audit_events(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
     items, next_cursor = audit_list(
         org_id=principal_of(request).org_id, limit=query.limit, cursor=query.cursor
     )

@@ -96,3 +96,18 @@ class AuditEventOut(Schema):
 class AuditPageOut(Schema):
     items: list[AuditEventOut]
     next_cursor: str | None
+
+
+class MemberPageOut(Schema):
+    items: list[MemberOut]
+    next_cursor: str | None
+
+
+class InvitationPageOut(Schema):
+    items: list[InvitationOut]
+    next_cursor: str | None
+
+
+class ApiKeyPageOut(Schema):
+    items: list[ApiKeyOut]
+    next_cursor: str | None

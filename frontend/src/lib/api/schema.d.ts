@@ -88,7 +88,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Api Key List */
+        /**
+         * Api Key List
+         * @description The org's API keys (revoked ones too), newest first, a page at a time.
+         */
         get: operations["api_key_list"];
         put?: never;
         /** Api Key Create */
@@ -197,7 +200,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Invitation List */
+        /**
+         * Invitation List
+         * @description Pending invitations, newest first, a page at a time.
+         */
         get: operations["invitation_list"];
         put?: never;
         /** Invitation Create */
@@ -232,7 +238,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Member List */
+        /**
+         * Member List
+         * @description The members, newest first, a page at a time.
+         */
         get: operations["member_list"];
         put?: never;
         post?: never;
@@ -693,6 +702,13 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** ApiKeyPageOut */
+        ApiKeyPageOut: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** AttributeCriterion */
         AttributeCriterion: {
             /** Attribute */
@@ -756,16 +772,6 @@ export interface components {
             items: components["schemas"]["AuditEventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
-        };
-        /** AuditQuery */
-        AuditQuery: {
-            /** Cursor */
-            cursor?: string | null;
-            /**
-             * Limit
-             * @default 50
-             */
-            limit: number;
         };
         /** BillingOut */
         BillingOut: {
@@ -928,6 +934,13 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** InvitationPageOut */
+        InvitationPageOut: {
+            /** Items */
+            items: components["schemas"]["InvitationOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** InvoiceOut */
         InvoiceOut: {
             /** Amount Due */
@@ -975,6 +988,13 @@ export interface components {
             /** User Id */
             user_id: number;
         };
+        /** MemberPageOut */
+        MemberPageOut: {
+            /** Items */
+            items: components["schemas"]["MemberOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** MemberRoleIn */
         MemberRoleIn: {
             /** Role */
@@ -993,6 +1013,16 @@ export interface components {
             role: string;
             /** Slug */
             slug: string;
+        };
+        /** PageQuery */
+        PageQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
         };
         /** PermissionOut */
         PermissionOut: {
@@ -1824,7 +1854,10 @@ export interface operations {
     };
     api_key_list: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 org: string;
@@ -1839,7 +1872,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKeyOut"][];
+                    "application/json": components["schemas"]["ApiKeyPageOut"];
                 };
             };
             /** @description Malformed request */
@@ -2744,7 +2777,10 @@ export interface operations {
     };
     invitation_list: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 org: string;
@@ -2759,7 +2795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvitationOut"][];
+                    "application/json": components["schemas"]["InvitationPageOut"];
                 };
             };
             /** @description Malformed request */
@@ -3137,7 +3173,10 @@ export interface operations {
     };
     member_list: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 org: string;
@@ -3152,7 +3191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"][];
+                    "application/json": components["schemas"]["MemberPageOut"];
                 };
             };
             /** @description Malformed request */
