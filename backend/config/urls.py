@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.defaults import server_error
 
+from taskscore.api.common.problems import problem_response
 from taskscore.api.health import healthz, readyz
 from taskscore.api.v1 import api as api_v1
 from taskscore.api.v2 import api as api_v2
@@ -15,3 +18,16 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
 ]
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    """A crash outside an endpoint (e.g. in middleware): problem JSON for the API, HTML else."""
+    if request.path.startswith("/api/"):
+        return problem_response(
+            status=500,
+            code="internal-error",
+            title="Internal server error",
+            detail="Something went wrong on our side; it has been logged.",
+            instance=request.path,
+        )
+    return server_error(request)
