@@ -79,3 +79,62 @@ def test_concurrent_requests_with_one_key_create_one_task(owner_key: CreatedKey)
     assert Task.objects.filter(title="Race").count() == 1
     assert statuses.count(201) >= 1
     assert set(statuses) <= {201, 409}
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_not_stored_so_the_client_can_retry(owner_key: CreatedKey) -> None:
+    from django.test import override_settings
+
+    with override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=1, RATE_LIMIT_PER_ORG_PER_MINUTE=100):
+        assert _post(owner_key.token, {"title": "a"}, "k-a").status_code == 201
+        assert _post(owner_key.token, {"title": "b"}, "k-b").status_code == 429
+    again = _post(owner_key.token, {"title": "b"}, "k-b")
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+
+
+@pytest.mark.django_db
+def test_a_created_secret_is_not_stored_nor_replayed(owner_key: CreatedKey) -> None:
+    from taskscore.api.models import IdempotentRequest
+
+    url = "/api/v2/orgs/acme/api-keys"
+    headers = {"authorization": f"Bearer {owner_key.token}", "idempotency-key": "new-key"}
+    body = json.dumps({"name": "ci", "role": "member"})
+    first = Client().post(url, body, content_type="application/json", headers=headers)
+    assert first.status_code == 201
+    token = first.json()["token"]
+    assert token.encode() not in bytes(IdempotentRequest.objects.get().response_body or b"")
+    again = Client().post(url, body, content_type="application/json", headers=headers)
+    assert again.status_code == 409
+    assert token.encode() not in again.content
+
+
+@pytest.mark.django_db
+def test_a_revoked_key_gets_no_replay(owner_key: CreatedKey) -> None:
+    from taskscore.audit.services import SYSTEM
+    from taskscore.orgs.services import api_key_revoke
+    from taskscore.rbac.catalog import OWNER
+
+    assert _post(owner_key.token, {"title": "x"}, "k-r").status_code == 201
+    api_key_revoke(
+        org_id=owner_key.api_key.org_id, key_id=owner_key.api_key.pk, actor=SYSTEM,
+        actor_permissions=OWNER,
+    )  # fmt: skip
+    assert _post(owner_key.token, {"title": "x"}, "k-r").status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_abandoned_request_does_not_block_its_key(owner_key: CreatedKey) -> None:
+    import hashlib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from taskscore.api.models import IdempotentRequest
+
+    caller = "key:" + hashlib.sha256(owner_key.token.encode()).hexdigest()
+    stale = IdempotentRequest.objects.create(caller=caller, key="k-dead", request_hash="x")
+    IdempotentRequest.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert _post(owner_key.token, {"title": "y"}, "k-dead").status_code == 201

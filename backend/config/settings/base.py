@@ -188,7 +188,9 @@ CELERY_TIMEZONE = "UTC"
 # message) and tasks whose claim is older than TASK_CLAIM_LEASE_SECONDS (a killed worker); the
 # lease must exceed the longest job: AI_TIMEOUT_SECONDS × the AI criteria of a version.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 60)
-TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 300)
+# Worst case per AI criterion: a wait on another job's identical call (AI timeout + 10 s) then the
+# call itself (AI timeout); 5 criteria × 70 s = 350 s with the defaults.
+TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 900)
 # Transient failures (AI timeouts, 429, 5xx) retry with exponential backoff and jitter, honoring
 # Retry-After, until a task has been attempted TASK_MAX_ATTEMPTS times; then it is `failed`.
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 6)

@@ -14,6 +14,7 @@ class IdempotentRequest(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)  # null: in progress
     response_body = models.BinaryField(null=True, blank=True)
     response_content_type = models.CharField(max_length=100, blank=True)
+    is_secret = models.BooleanField(default=False)  # the body held a secret and was not kept
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

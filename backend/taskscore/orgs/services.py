@@ -156,8 +156,9 @@ def api_key_touch(*, api_key_id: int) -> None:
 
 
 def _owner_count(org_id: int) -> int:
+    """Owners who can still act (a deactivated user's membership does not count)."""
     return Membership.objects.filter(
-        org_id=org_id, role__org__isnull=True, role__key="owner"
+        org_id=org_id, role__org__isnull=True, role__key="owner", user__is_active=True
     ).count()
 
 

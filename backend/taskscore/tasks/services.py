@@ -153,7 +153,17 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     )
     if changed != 1:
         return None
-    return Task.objects.get(pk=task_id)
+    task = Task.objects.get(pk=task_id)
+    if task.attempts > settings.TASK_MAX_ATTEMPTS:
+        # Every earlier attempt died without an answer (a worker killed or crashing on it):
+        # give up instead of taking workers down forever.
+        _finish(
+            task,
+            status=TaskStatus.FAILED,
+            reason=f"Scoring stopped {task.attempts - 1} times without finishing; giving up.",
+        )
+        return None
+    return task
 
 
 @dataclass
@@ -204,7 +214,7 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
             )
             return True
         countdown = retry_delay(attempt=task.attempts, retry_after=exc.retry_after)
-        task_release(task_id=task.id, delay_seconds=countdown)
+        task_release(task=task, delay_seconds=countdown)
         raise RetryLater(countdown=countdown, reason=str(exc)) from exc
     except PermanentAIError as exc:
         _finish(task, status=TaskStatus.FAILED, reason=f"The AI provider refused the task: {exc}")
@@ -217,16 +227,18 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
 
 
 def _finish(task: Task, *, status: TaskStatus, reason: str) -> None:
-    Task.objects.filter(pk=task.pk, status=TaskStatus.SCORING).update(
+    # Only while this job still holds the claim: a job that overran its lease and was taken
+    # over must not end (or fail) the task under the new holder.
+    Task.objects.filter(pk=task.pk, status=TaskStatus.SCORING, claimed_at=task.claimed_at).update(
         status=status, failure_reason=reason[:2000], updated_at=timezone.now()
     )
 
 
-def task_release(*, task_id: uuid.UUID | str, delay_seconds: float = 0.0) -> None:
+def task_release(*, task: Task, delay_seconds: float = 0.0) -> None:
     """Give a claimed task back to the queue, due again in `delay_seconds` (the sweeper leaves
-    it alone until then plus its deadline)."""
+    it alone until then plus its deadline). A no-op if the claim was taken over."""
     now = timezone.now()
-    Task.objects.filter(pk=task_id, status=TaskStatus.SCORING).update(
+    Task.objects.filter(pk=task.pk, status=TaskStatus.SCORING, claimed_at=task.claimed_at).update(
         status=TaskStatus.QUEUED,
         claimed_at=None,
         enqueued_at=now + timedelta(seconds=delay_seconds),

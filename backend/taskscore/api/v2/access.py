@@ -156,6 +156,7 @@ def invitation_create(
     request: HttpRequest, org: str, payload: InvitationIn
 ) -> Status[dict[str, Any]]:
     principal = principal_of(request)
+    request.idempotency_secret = True  # type: ignore[attr-defined]  # the accept URL
     created = services.invitation_create(
         org=Organization.objects.get(pk=principal.org_id),
         email=payload.email,
@@ -268,6 +269,7 @@ def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dic
 @requires("apikeys.manage")
 def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
+    request.idempotency_secret = True  # type: ignore[attr-defined]  # the token
     created = services.api_key_create(
         org=Organization.objects.get(pk=principal.org_id),
         name=payload.name,

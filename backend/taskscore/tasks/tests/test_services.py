@@ -107,3 +107,31 @@ def test_sweeper_requeues_only_tasks_past_the_deadline(org: Organization) -> Non
     assert refreshed[done.pk] == old
     # a second sweep right after finds nothing: the deadline was pushed forward
     assert tasks_requeue_stuck() == 0
+
+
+def test_a_job_that_lost_its_claim_cannot_finish_the_task(org: Organization) -> None:
+    # given job A claimed the task, overran its lease, and job B took the claim over
+    task = TaskFactory.create(org=org)
+    stale = task_claim(task_id=task.id)
+    assert stale is not None
+    Task.objects.filter(pk=task.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    stale.claimed_at = timezone.now() - timedelta(hours=1)
+    current = task_claim(task_id=task.id)
+    assert current is not None
+    # when A gives up (a permanent failure) or releases the task
+    from taskscore.tasks.services import _finish, task_release
+
+    _finish(stale, status=TaskStatus.FAILED, reason="stale")
+    task_release(task=stale)
+    # then nothing changed under B
+    task.refresh_from_db()
+    assert (task.status, task.failure_reason) == (TaskStatus.SCORING, "")
+
+
+def test_a_task_whose_attempts_all_died_ends_failed(org: Organization) -> None:
+    task = TaskFactory.create(org=org, status=TaskStatus.SCORING, attempts=4)
+    Task.objects.filter(pk=task.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    assert task_claim(task_id=task.id) is None  # TASK_MAX_ATTEMPTS is 4 in test settings
+    task.refresh_from_db()
+    assert task.status == TaskStatus.FAILED
+    assert "4 times" in task.failure_reason
