@@ -86,17 +86,22 @@ def test_only_owners_manage_billing_and_a_denial_calls_no_stripe(
 
 
 @pytest.mark.django_db
-def test_checkout_creates_the_customer_once_and_returns_the_session_url(
+def test_checkout_creates_the_customer_once_and_a_double_click_gets_one_session(
     alice: Actor, fake_stripe: FakeStripeServer, org: Organization
 ) -> None:
     first = _post(alice.client, "/api/v2/orgs/acme/billing/checkout", {"plan": "pro"})
     second = _post(alice.client, "/api/v2/orgs/acme/billing/checkout", {"plan": "pro"})
     assert first.status_code == 200, first.content
     assert first.json()["url"].startswith("https://checkout.stripe.test/")
-    assert second.json()["url"] != first.json()["url"]
+    # the second click sends the same Idempotency-Key, so Stripe answers with the same session
+    assert second.json()["url"] == first.json()["url"]
     paths = [r.path for r in fake_stripe.requests]
     assert paths == ["/v1/customers", "/v1/checkout/sessions", "/v1/checkout/sessions"]
     customer_call, session_call = fake_stripe.requests[0], fake_stripe.requests[1]
+    assert (
+        session_call.headers["idempotency-key"]
+        == fake_stripe.requests[2].headers["idempotency-key"]
+    )
     assert customer_call.headers["idempotency-key"] == f"taskscore-org-{org.pk}-customer"
     assert all(r.headers.get("idempotency-key") for r in fake_stripe.requests)
     assert all(r.headers["stripe-version"] == "2026-10-28.endive" for r in fake_stripe.requests)

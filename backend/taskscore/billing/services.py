@@ -179,20 +179,25 @@ def _stripe_errors() -> Iterator[None]:
 
 
 def billing_customer_ensure(*, org_id: int, actor: Actor) -> str:
-    """The org's Stripe customer id, creating the customer once. The row lock serializes
-    concurrent callers; the Idempotency-Key (from the org id) makes a retried create return the
-    same customer instead of a second one."""
+    """The org's Stripe customer id, creating the customer once.
+
+    The call to Stripe happens outside any lock (task submissions and webhooks lock the same
+    row and must not wait on Stripe); concurrent callers send the same Idempotency-Key (from the
+    org id), so Stripe answers them all with one customer, saved once under the lock."""
+    billing = billing_account_get_or_create(org_id=org_id)
+    if billing.stripe_customer_id:
+        return billing.stripe_customer_id
+    org = Organization.objects.get(pk=org_id)
+    with _stripe_errors():
+        customer = stripe_client_get().customer_create(
+            name=org.name,
+            metadata={"org_id": str(org.pk), "org_slug": org.slug},
+            idempotency_key=f"taskscore-org-{org.pk}-customer",
+        )
     with transaction.atomic():
         billing = billing_account_lock(org_id=org_id)
         if billing.stripe_customer_id:
             return billing.stripe_customer_id
-        org = Organization.objects.get(pk=org_id)
-        with _stripe_errors():
-            customer = stripe_client_get().customer_create(
-                name=org.name,
-                metadata={"org_id": str(org.pk), "org_slug": org.slug},
-                idempotency_key=f"taskscore-org-{org.pk}-customer",
-            )
         billing.stripe_customer_id = str(customer["id"])
         billing.save(update_fields=["stripe_customer_id", "updated_at"])
         audit_record(
@@ -233,7 +238,7 @@ def billing_checkout_start(
             cancel_url=f"{return_url}{separator}checkout=canceled",
             client_reference_id=str(org_id),
             metadata={"org_id": str(org_id), "plan": plan.code},
-            idempotency_key=_write_key(org_id, "checkout", idempotency_key),
+            idempotency_key=_write_key(org_id, f"checkout-{plan.code}", idempotency_key),
         )
     return str(session["url"])
 
@@ -251,6 +256,11 @@ def billing_portal_start(*, org_id: int, actor: Actor, idempotency_key: str = ""
 
 
 def _write_key(org_id: int, action: str, client_key: str) -> str:
-    """The client's Idempotency-Key scoped to the org and action, or a fresh one (which still
-    makes the SDK's own retries of this call safe)."""
-    return f"taskscore-org-{org_id}-{action}-{client_key or uuid.uuid4().hex}"[:255]
+    """The client's Idempotency-Key scoped to the org and action. Without one, checkout uses a
+    key per org, action and UTC day: a double click (or two admins at once) gets the same
+    Checkout session from Stripe instead of two, which could become two subscriptions. Portal
+    sessions are harmless to repeat and get a fresh key (still safe for the SDK's retries)."""
+    if not client_key:
+        is_checkout = action.startswith("checkout")
+        client_key = timezone.now().strftime("%Y%m%d") if is_checkout else uuid.uuid4().hex
+    return f"taskscore-org-{org_id}-{action}-{client_key}"[:255]
