@@ -63,19 +63,28 @@ def main() -> None:
         TASK_RETRY_BASE_SECONDS="0.5",
         TASK_RETRY_MAX_SECONDS="5",
         WEB_WORKERS="4",
+        # A reliability run, not a quota or rate-limit test: no limits get in the way.
+        RATE_LIMIT_PER_CALLER_PER_MINUTE="1000000",
+        RATE_LIMIT_PER_ORG_PER_MINUTE="1000000",
     )
     django_setup(env)
     from django.db.models import Count
 
+    from taskscore.billing.models import OrgBilling, Plan
     from taskscore.orgs.models import Organization
     from taskscore.orgs.services import api_key_create
     from taskscore.scoring.models import TaskScore
     from taskscore.tasks.models import Task, TaskStatus
 
+    # Redis first: creating the key invalidates its (empty) permission-cache entry there.
+    redis = start_redis(port=redis_port, log_dir=log_dir)
     org = Organization.objects.create(name="chaos", slug=f"chaos-{time.time_ns()}")
     token = api_key_create(org=org, name="chaos", role_key="owner").token
+    # On the unlimited plan, so the quota never refuses a submission.
+    OrgBilling.objects.update_or_create(
+        org=org, defaults={"plan": Plan.objects.get(code="business"), "status": "active"}
+    )
 
-    redis = start_redis(port=redis_port, log_dir=log_dir)
     fake_ai = start_fake_ai(
         port=ai_port, log_dir=log_dir, latency="0.05:0.5", fail_rate=FAIL_RATE, seed=7
     )
@@ -114,6 +123,10 @@ def main() -> None:
                 with lock:
                     submitted.append(task_id)
                 return
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:  # refused: retrying the same request will not help
+                    break
+                time.sleep(0.5)
             except (urllib.error.URLError, TimeoutError, ConnectionError):
                 time.sleep(0.5)
         with lock:
