@@ -701,3 +701,41 @@ def test_members_are_listed_a_page_at_a_time(alice: Actor, bob: Actor, carol: Ac
         url = f"{ACME}/members?limit=2&cursor={page['next_cursor']}" if page["next_cursor"] else ""
     assert sorted(seen) == sorted([alice.email, bob.email, carol.email])
     assert len(seen) == 3
+
+
+def test_an_invitation_lapses_when_its_inviter_loses_the_right(alice: Actor) -> None:
+    # given an admin invites someone as admin, then is demoted to member
+    admin = _login("admin2@acme.test")
+    MembershipFactory.create(
+        user=User.objects.get(email="admin2@acme.test"), org=alice.org, role=role_builtin("admin")
+    )
+    token = _token(_invite(admin, "newbie@example.test", "admin"))
+    admin_id = _membership_id("admin2@acme.test")
+    assert (
+        call(alice.client, "PATCH", f"{ACME}/members/{admin_id}", {"role": "member"}).status_code
+        == 200
+    )
+    # when the invitee accepts, then the invitation no longer grants the role
+    newbie = _login("newbie@example.test")
+    refused = call(newbie, "POST", "/api/v2/invitations/accept", {"token": token})
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(user__email="newbie@example.test").exists()
+
+
+def test_an_invitation_sent_with_an_api_key_lapses_when_the_key_is_revoked(
+    alice: Actor, owner_key: CreatedKey
+) -> None:
+    body = {"email": "k@example.test", "role": "member"}
+    sent = call(Client(), "POST", f"{ACME}/invitations", body, token=owner_key.token)
+    token = _token(sent)
+    invitee = _login("k@example.test")
+    # while the key is active the invitation works ...
+    with transaction.atomic():
+        accepted = call(invitee, "POST", "/api/v2/invitations/accept", {"token": token})
+        assert accepted.status_code == 201
+        transaction.set_rollback(True)
+    # ... and once it is revoked, it does not
+    assert (
+        call(alice.client, "DELETE", f"{ACME}/api-keys/{owner_key.api_key.pk}").status_code == 204
+    )
+    assert call(invitee, "POST", "/api/v2/invitations/accept", {"token": token}).status_code == 403

@@ -253,6 +253,7 @@ def invitation_create(
         role=role,
         token_hash=_token_hash(token),
         invited_by_id=actor.user_id,
+        invited_by_api_key_id=actor.api_key_id,
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     accept_url = f"{settings.WEB_ORIGIN}/invitations/{token}"
@@ -292,6 +293,38 @@ def invitation_revoke(
     )  # fmt: skip
 
 
+def _inviter_may_still_grant(invitation: Invitation, role: Role) -> None:
+    """An invitation carries its inviter's authority: if the inviter has since left the org or
+    lost the right to grant this role (as the role is now), the invitation no longer grants it."""
+    inviter_role: Role | None = None
+    if invitation.invited_by_api_key_id is None and invitation.invited_by_id is None:
+        return  # sent by an operator (a management command), not on someone's authority
+    if invitation.invited_by_api_key_id is not None:
+        key = (
+            ApiKey.objects.select_related("role")
+            .filter(pk=invitation.invited_by_api_key_id, revoked_at__isnull=True)
+            .first()
+        )
+        inviter_role = key.role if key else None
+    elif invitation.invited_by_id is not None:
+        member = (
+            Membership.objects.select_related("role")
+            .filter(
+                org_id=invitation.org_id, user_id=invitation.invited_by_id, user__is_active=True
+            )
+            .first()
+        )
+        inviter_role = member.role if member else None
+    inviter_permissions = frozenset(inviter_role.permissions) if inviter_role else frozenset()
+    if (
+        "members.manage" not in inviter_permissions
+        or not set(role.permissions) <= inviter_permissions
+    ):
+        raise PermissionDenied(
+            detail="Whoever sent this invitation can no longer grant its role; ask for a new one."
+        )
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Join the org the invitation names, with its role; only the invited address may."""
@@ -311,7 +344,8 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise NotFound(detail="This invitation is not valid (expired, revoked or used).")
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied(detail="This invitation was sent to another email address.")
-    Role.objects.select_for_update().get(pk=invitation.role_id)
+    role = Role.objects.select_for_update().get(pk=invitation.role_id)
+    _inviter_may_still_grant(invitation, role)
     cache.changing([cache.member_principal(user.pk, invitation.org.slug)])
     try:
         with transaction.atomic():
