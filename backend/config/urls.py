@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.defaults import server_error
 
 from taskscore.api.common.problems import problem_response
+from taskscore.api.dev import outbox_list, outbox_message
 from taskscore.api.health import healthz, readyz
 from taskscore.api.v1 import api as api_v1
 from taskscore.api.v2 import api as api_v2
@@ -15,6 +16,9 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     path("api/v2/", api_v2.urls),
     path("api/webhooks/stripe", stripe_webhook, name="stripe-webhook"),
+    # Local runs' mail outbox (404 unless MAIL_OUTBOX_DIR is set; production refuses it).
+    path("api/dev/outbox", outbox_list, name="dev-outbox"),
+    path("api/dev/outbox/<str:message_id>", outbox_message, name="dev-outbox-message"),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -151,7 +151,11 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": f"{WEB_ORIGIN}/signup",
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+OUTBOX_EMAIL_BACKEND = "taskscore.integrations.mail.outbox.OutboxEmailBackend"
+# Local runs keep every message sent as JSON here (served at /api/dev/outbox); production refuses.
+MAIL_OUTBOX_DIR = env_str("MAIL_OUTBOX_DIR", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", CONSOLE_EMAIL_BACKEND)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Taskscore <noreply@taskscore.localhost>")
 
 LANGUAGE_CODE = "en-us"

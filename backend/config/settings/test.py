@@ -30,3 +30,6 @@ AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 1.0)
 
 # Two test runs on one machine (e.g. a developer's and CI's) need two test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_taskscore")}
+
+# Tests read mail from django.core.mail.outbox; the outbox tests set a directory themselves.
+MAIL_OUTBOX_DIR = ""
