@@ -264,6 +264,17 @@ def _invitation_for_principal(world: World, principal: Principal) -> dict[str, s
     return {"token": created.accept_url.rsplit("/", 1)[1]}
 
 
+def _invitation_id_for_principal(world: World, principal: Principal) -> dict[str, int]:
+    """The id of an invitation to a third org sent to the caller's own address."""
+    user = world.users.get(principal.name)
+    org = OrganizationFactory.create(name="Initech", slug="initech")
+    created = invitation_create(
+        org=org, email=user.email if user else "nobody@example.test", role_key="member",
+        actor=SETUP, actor_permissions=OWNER,
+    )  # fmt: skip
+    return {"invitation_id": created.invitation.pk}
+
+
 @dataclass(frozen=True)
 class Case:
     api: Literal["v1", "v2"]
@@ -297,6 +308,25 @@ CASES = [
     Case("v2", "GET", "/me", AUTHENTICATED, 200),
     Case("v2", "POST", "/orgs", AUTHENTICATED, 201, body=_fixed({"name": "Initech"})),
     Case("v2", "POST", "/invitations/accept", AUTHENTICATED, 201, body=_invitation_for_principal),
+    Case("v2", "POST", "/invitations/decline", AUTHENTICATED, 204, body=_invitation_for_principal),
+    Case("v2", "GET", "/invitations/{token}", PUBLIC, 200, params=_invitation_for_principal),
+    Case("v2", "GET", "/me/invitations", AUTHENTICATED, 200),
+    Case(
+        "v2",
+        "POST",
+        "/me/invitations/{invitation_id}/accept",
+        AUTHENTICATED,
+        201,
+        params=_invitation_id_for_principal,
+    ),
+    Case(
+        "v2",
+        "POST",
+        "/me/invitations/{invitation_id}/decline",
+        AUTHENTICATED,
+        204,
+        params=_invitation_id_for_principal,
+    ),
     # v2 tasks
     Case("v2", "POST", "/orgs/{org}/tasks", "task.create", 201, body=_fixed(VALID_TASK)),
     Case("v2", "GET", "/orgs/{org}/tasks", "task.read", 200),

@@ -10,6 +10,7 @@ from django.test import Client
 
 from conftest import Actor
 from taskscore.orgs.services import CreatedKey
+from taskscore.rbac.catalog import OWNER
 from taskscore.tasks.models import Task
 from taskscore.testing.factories import TaskFactory
 
@@ -165,7 +166,10 @@ def test_v1_and_v2_see_the_same_task(alice: Actor, owner_key: CreatedKey) -> Non
 def test_me_lists_the_users_orgs(alice: Actor) -> None:
     body = alice.client.get("/api/v2/me").json()
     assert body["email"] == alice.email
-    assert body["orgs"] == [{"slug": "acme", "name": "Acme", "role": "owner"}]
+    assert body["email_verified"] is True
+    assert body["orgs"] == [
+        {"slug": "acme", "name": "Acme", "role": "owner", "permissions": sorted(OWNER)}
+    ]
 
 
 def test_session_posts_need_the_csrf_token(alice: Actor) -> None:

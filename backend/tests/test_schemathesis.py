@@ -34,8 +34,13 @@ class Tenants:
 
 @pytest.fixture
 def tenants(api_server: str) -> Tenants:
-    acme = org_create(name="Acme", owner=user_create(email="o@acme.test", password=None))
-    globex = org_create(name="Globex", owner=user_create(email="o@globex.test", password=None))
+    acme = org_create(
+        name="Acme", owner=user_create(email="o@acme.test", password=None, is_email_verified=True)
+    )
+    globex = org_create(
+        name="Globex",
+        owner=user_create(email="o@globex.test", password=None, is_email_verified=True),
+    )
     assert acme.slug == "acme"
     return Tenants(
         owner_token=api_key_create(org=acme, name="fuzz", role_key="owner").token,

@@ -67,3 +67,16 @@ class QuotaExceeded(DomainError):
     code: str = "quota-exceeded"
     status: int = 402
     title: str = "Quota exceeded"
+
+
+@dataclass
+class EmailNotVerified(DomainError):
+    """The acting user has not verified their email address yet (creating an org, joining one)."""
+
+    detail: str = (
+        "Verify your email address first: open the link in the verification mail we sent you, "
+        "or ask for it to be sent again."
+    )
+    code: str = "email-unverified"
+    status: int = 403
+    title: str = "Email not verified"

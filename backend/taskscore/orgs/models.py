@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from taskscore.core.models import TimestampedModel
 from taskscore.rbac.models import Role
@@ -73,9 +74,20 @@ class Invitation(TimestampedModel):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)  # by the invited person
 
     class Meta:
-        indexes = [models.Index(fields=["org", "email"], name="invitation_org_email")]
+        indexes = [
+            models.Index(fields=["org", "email"], name="invitation_org_email"),
+            # "My invitations": the pending ones sent to an address, across orgs.
+            models.Index(
+                Upper("email"),
+                name="invitation_pending_email",
+                condition=models.Q(
+                    accepted_at__isnull=True, revoked_at__isnull=True, declined_at__isnull=True
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.org_id}"

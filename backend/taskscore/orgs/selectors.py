@@ -1,9 +1,28 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from taskscore.accounts.models import User
+from taskscore.accounts.selectors import user_email_is_verified
+from taskscore.core.errors import NotFound
+from taskscore.orgs.keys import secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership
+
+INVITATION_INVALID = "This invitation is not valid (expired, revoked or used)."
+
+
+def invitation_pending(now: datetime | None = None) -> Q:
+    """Invitations that can still be accepted: not accepted, revoked, declined or expired."""
+    return Q(
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        declined_at__isnull=True,
+        expires_at__gt=now or timezone.now(),
+    )
 
 
 def memberships_of_user(*, user_id: int) -> QuerySet[Membership]:
@@ -11,6 +30,23 @@ def memberships_of_user(*, user_id: int) -> QuerySet[Membership]:
         Membership.objects.select_related("org", "role")
         .filter(user_id=user_id)
         .order_by("created_at")
+    )
+
+
+@dataclass(frozen=True)
+class Account:
+    """The logged-in user as `/me` shows them."""
+
+    user: User
+    email_verified: bool
+    memberships: list[Membership]
+
+
+def account_get(*, user: User) -> Account:
+    return Account(
+        user=user,
+        email_verified=user_email_is_verified(user_id=user.pk),
+        memberships=list(memberships_of_user(user_id=user.pk)),
     )
 
 
@@ -23,16 +59,39 @@ def member_list(*, org_id: int) -> QuerySet[Membership]:
 
 
 def invitation_list(*, org_id: int) -> QuerySet[Invitation]:
-    """Pending invitations (not accepted, revoked or expired)."""
+    """Pending invitations (not accepted, revoked, declined or expired)."""
     return (
         Invitation.objects.select_related("role")
-        .filter(
-            org_id=org_id,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
+        .filter(invitation_pending(), org_id=org_id)
         .order_by("-created_at")
+    )
+
+
+def _with_sender(qs: QuerySet[Invitation]) -> QuerySet[Invitation]:
+    return qs.select_related("org", "role", "invited_by", "invited_by_api_key")
+
+
+def invitation_get_by_token(*, token: str) -> Invitation:
+    """The pending invitation the emailed token stands for (with its org, role and sender)."""
+    invitation = (
+        _with_sender(Invitation.objects.filter(invitation_pending()))
+        .filter(token_hash=secret_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise NotFound(detail=INVITATION_INVALID)
+    return invitation
+
+
+def invitations_of_user(*, user: User) -> list[Invitation]:
+    """The pending invitations sent to the user's address to orgs they are not in, newest
+    first; none until the user has verified that the address is theirs."""
+    if not user_email_is_verified(user_id=user.pk):
+        return []
+    return list(
+        _with_sender(Invitation.objects.filter(invitation_pending(), email__iexact=user.email))
+        .exclude(org__memberships__user=user)  # joined meanwhile: nothing left to accept
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -3,7 +3,6 @@ what goes through `rbac.cache.changing` (so no cached grant outlives it) and the
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
@@ -13,14 +12,24 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from taskscore.accounts.models import User
+from taskscore.accounts.selectors import user_email_is_verified
 from taskscore.audit.services import SYSTEM, Actor, audit_record
-from taskscore.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from taskscore.core.errors import (
+    Conflict,
+    EmailNotVerified,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from taskscore.orgs.keys import key_generate, secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+from taskscore.orgs.selectors import INVITATION_INVALID, invitation_pending
 from taskscore.rbac import cache
 from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import role_get
@@ -50,14 +59,20 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _require_verified_email(user: User) -> None:
+    if not user_email_is_verified(user_id=user.pk):
+        raise EmailNotVerified()
+
+
 @transaction.atomic
 def org_create(*, name: str, owner: User) -> Organization:
-    """Create an org with `owner` as its first owner."""
+    """Create an org with `owner` as its first owner; the owner's email must be verified."""
     name = name.strip()
     if not name:
         raise ValidationFailed(
             detail="An organization needs a name.", errors=[FieldError("name", "Enter a name.")]
         )
+    _require_verified_email(owner)
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -223,10 +238,6 @@ def member_remove(
 # ---------------------------------------------------------------------------------- invitations
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(
     *, org: Organization, email: str, role_key: str, actor: Actor, actor_permissions: frozenset[str]
@@ -244,14 +255,15 @@ def invitation_create(
     now = timezone.now()
     # A new invitation replaces a pending one for the same address.
     Invitation.objects.filter(
-        org=org, email=email, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
+        org=org, email=email, accepted_at__isnull=True, revoked_at__isnull=True,
+        declined_at__isnull=True,
+    ).update(revoked_at=now)  # fmt: skip
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         org=org,
         email=email,
         role=role,
-        token_hash=_token_hash(token),
+        token_hash=secret_hash(token),
         invited_by_id=actor.user_id,
         invited_by_api_key_id=actor.api_key_id,
         expires_at=now + timedelta(days=INVITATION_DAYS),
@@ -279,7 +291,13 @@ def invitation_revoke(
 ) -> None:
     invitation = (
         Invitation.objects.select_related("role")
-        .filter(org_id=org_id, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .filter(
+            org_id=org_id,
+            pk=invitation_id,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            declined_at__isnull=True,
+        )
         .first()
     )
     if invitation is None:
@@ -325,25 +343,46 @@ def _inviter_may_still_grant(invitation: Invitation, role: Role) -> None:
         )
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """Join the org the invitation names, with its role; only the invited address may."""
+def _invitation_locked(qs: QuerySet[Invitation], *, not_found: str) -> Invitation:
+    """The pending invitation `qs` names, locked against a concurrent accept or decline."""
     invitation = (
-        Invitation.objects.select_for_update()
+        qs.select_for_update(of=("self",))
         .select_related("org", "role")
-        .filter(token_hash=_token_hash(token))
+        .filter(invitation_pending())
         .first()
     )
-    now = timezone.now()
-    if (
-        invitation is None
-        or invitation.revoked_at is not None
-        or invitation.accepted_at is not None
-        or invitation.expires_at < now
-    ):
-        raise NotFound(detail="This invitation is not valid (expired, revoked or used).")
+    if invitation is None:
+        raise NotFound(detail=not_found)
+    return invitation
+
+
+def _by_token(token: str) -> Invitation:
+    return _invitation_locked(
+        Invitation.objects.filter(token_hash=secret_hash(token)), not_found=INVITATION_INVALID
+    )
+
+
+def _by_id_for(invitation_id: int, user: User) -> Invitation:
+    # Checked before the lookup, so an unverified account learns nothing about invitations.
+    _require_verified_email(user)
+    return _invitation_locked(
+        Invitation.objects.filter(pk=invitation_id, email__iexact=user.email),
+        not_found="No such pending invitation for your email address.",
+    )
+
+
+def _addressee_require(invitation: Invitation, user: User) -> None:
+    """Only the invited address, verified as the user's, may answer an invitation."""
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied(detail="This invitation was sent to another email address.")
+    _require_verified_email(user)
+
+
+def invitation_join(*, invitation: Invitation, user: User) -> Membership:
+    """Accept a pending invitation locked by the caller (see `invitation_accept`): join its org
+    with its role, if the user is the invited (verified) address and whoever sent it may still
+    grant that role."""
+    _addressee_require(invitation, user)
     role = Role.objects.select_for_update().get(pk=invitation.role_id)
     _inviter_may_still_grant(invitation, role)
     cache.changing([cache.member_principal(user.pk, invitation.org.slug)])
@@ -354,7 +393,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             )
     except IntegrityError as exc:
         raise Conflict(detail="You are a member of this organization already.") from exc
-    invitation.accepted_at = now
+    invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
     audit_record(
         org_id=invitation.org_id, actor=Actor(label=user.email, user_id=user.pk),
@@ -362,3 +401,38 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         after={"email": user.email, "role": invitation.role.key},
     )  # fmt: skip
     return membership
+
+
+def invitation_refuse(*, invitation: Invitation, user: User) -> None:
+    """Decline a pending invitation locked by the caller (see `invitation_decline`); only the
+    invited (verified) address may. It is no longer pending anywhere."""
+    _addressee_require(invitation, user)
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at", "updated_at"])
+    audit_record(
+        org_id=invitation.org_id, actor=Actor(label=user.email, user_id=user.pk),
+        action="invitation.declined", target_type="invitation", target_id=invitation.pk,
+        before={"email": invitation.email, "role": invitation.role.key},
+    )  # fmt: skip
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the org the emailed invitation names, with its role."""
+    return invitation_join(invitation=_by_token(token), user=user)
+
+
+@transaction.atomic
+def invitation_accept_by_id(*, invitation_id: int, user: User) -> Membership:
+    """Join through one of the user's own invitations (`GET /me/invitations`)."""
+    return invitation_join(invitation=_by_id_for(invitation_id, user), user=user)
+
+
+@transaction.atomic
+def invitation_decline(*, token: str, user: User) -> None:
+    invitation_refuse(invitation=_by_token(token), user=user)
+
+
+@transaction.atomic
+def invitation_decline_by_id(*, invitation_id: int, user: User) -> None:
+    invitation_refuse(invitation=_by_id_for(invitation_id, user), user=user)

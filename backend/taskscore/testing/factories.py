@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+from allauth.account.models import EmailAddress
 
 from taskscore.accounts.models import User
 from taskscore.orgs.models import Membership, Organization
@@ -15,6 +16,8 @@ from taskscore.tasks.models import Task
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
+    """A user with allauth's primary email record, verified unless `email_verified=False`."""
+
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -26,6 +29,13 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
         obj.set_password(extracted or "password")
         if create:
             obj.save(update_fields=["password"])
+
+    @factory.post_generation
+    def email_verified(obj: User, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        if create:
+            EmailAddress.objects.create(
+                user=obj, email=obj.email, primary=True, verified=extracted is not False
+            )
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):

@@ -61,10 +61,49 @@ class OrgOut(Schema):
     role: str
 
 
+class MeOrgOut(OrgOut):
+    permissions: list[str] = Field(
+        description="The caller's permissions in this org (sorted), to show only what they may do."
+    )
+
+
 class MeOut(Schema):
     id: int
     email: str
-    orgs: list[OrgOut]
+    email_verified: bool = Field(
+        description="Creating an org and answering invitations need a verified address."
+    )
+    orgs: list[MeOrgOut]
+
+
+class OrgRefOut(Schema):
+    slug: str
+    name: str
+
+
+class RoleRefOut(Schema):
+    key: str
+    name: str
+
+
+class InvitationLookupOut(Schema):
+    org: OrgRefOut
+    role: RoleRefOut
+    invited_by: str = Field(
+        description='The inviter\'s email, \'API key "<name>"\' or "an operator".'
+    )
+    email: str = Field(description="The invited address.")
+    expires_at: datetime
+
+
+class MyInvitationOut(Schema):
+    id: int
+    org: OrgRefOut
+    role: RoleRefOut
+    invited_by: str = Field(
+        description='The inviter\'s email, \'API key "<name>"\' or "an operator".'
+    )
+    expires_at: datetime
 
 
 class TaskBatchOut(Schema):

@@ -1,6 +1,7 @@
 """`manage.py createorg --name NAME --owner-email EMAIL [--password P] [--json]`
 
 Creates an org, its owner (a new user, or the existing one with that email) and an owner API key.
+A new owner's address is created verified: the operator vouches for it.
 Operators bootstrap with it; tests and `make run` use it for the demo org."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import transaction
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
 from taskscore.audit.services import Actor
-from taskscore.core.errors import ValidationFailed
+from taskscore.core.errors import EmailNotVerified, ValidationFailed
 from taskscore.orgs.services import api_key_create, org_create
 
 
@@ -52,6 +53,13 @@ class Command(BaseCommand):
                 )
         except ValidationFailed as exc:
             raise CommandError(exc.detail) from exc
+        except EmailNotVerified as exc:
+            # A new owner is created verified (the operator vouches for the address); an existing
+            # account's unverified address may not be its holder's, so it gets no org.
+            raise CommandError(
+                f"{email} has an account whose email address is not verified yet; they must "
+                "verify it (the link in their verification mail) before owning an organization."
+            ) from exc
         result = {
             "org": {"id": org.pk, "slug": org.slug, "name": org.name},
             "owner": {"id": owner.pk, "email": owner.email, "password": password},
