@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 from taskscore.core.models import TimestampedModel
 from taskscore.orgs.models import ApiKey, Organization
@@ -37,10 +38,29 @@ class Task(TimestampedModel):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The current score: the value of the newest TaskScore, written in the transaction that
+    # records it (tasks.services.task_score_run); None until the task is first scored. Kept here
+    # so the task list can sort by score with an index.
+    score_value = models.FloatField(null=True, blank=True)
 
     class Meta:
         indexes = [
+            # The task list's orders per org (ascending created_at scans this one backwards).
             models.Index(fields=["org", "-created_at", "-id"], name="task_org_created"),
+            models.Index(
+                F("org"),
+                F("score_value").desc(nulls_last=True),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="task_org_score_desc",
+            ),
+            models.Index(
+                F("org"),
+                F("score_value").asc(nulls_last=True),
+                F("created_at").asc(),
+                F("id").asc(),
+                name="task_org_score_asc",
+            ),
             models.Index(
                 fields=["status", "enqueued_at"],
                 name="task_pending",

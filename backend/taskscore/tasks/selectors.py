@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
-from taskscore.core.cursor import page_newest_first
+from taskscore.core.cursor import Ordering, SortKey, page_keyset
 from taskscore.core.errors import NotFound
 from taskscore.scoring.models import TaskScore
 from taskscore.tasks.models import Task
@@ -42,9 +43,38 @@ def task_get(*, org_id: int, task_id: uuid.UUID | str) -> Task:
         raise NotFound(detail="No such task.") from exc
 
 
-def task_list(*, org_id: int, limit: int, cursor: str | None) -> TaskPage:
-    items, next_cursor = page_newest_first(
-        _with_scores(Task.objects.filter(org_id=org_id)), limit=limit, cursor=cursor
+_CREATED = SortKey("created_at", "datetime")
+_ID = SortKey("pk", "pk")
+_SCORE = SortKey("score_value", "float", nullable=True)
+# Every order is total (the id breaks ties) and served by an index per org (tasks.models).
+TASK_ORDERINGS: dict[str, Ordering] = {
+    "-created_at": Ordering("-created_at", (_CREATED, _ID), descending=True),
+    "created_at": Ordering("created_at", (_CREATED, _ID), descending=False),
+    # By the current score; unscored tasks last either way; ties by creation, then id.
+    "-score": Ordering("-score", (_SCORE, _CREATED, _ID), descending=True),
+    "score": Ordering("score", (_SCORE, _CREATED, _ID), descending=False),
+}
+TaskSort = Literal["-created_at", "created_at", "-score", "score"]
+
+
+def task_list(
+    *,
+    org_id: int,
+    limit: int,
+    cursor: str | None,
+    sort: TaskSort = "-created_at",
+    status: str | None = None,
+    q: str | None = None,
+) -> TaskPage:
+    """A page of the org's tasks in `sort` order, optionally only those in `status` and those
+    whose title contains `q` (any case). The cursor is bound to its sort."""
+    tasks = Task.objects.filter(org_id=org_id)
+    if status is not None:
+        tasks = tasks.filter(status=status)
+    if q:
+        tasks = tasks.filter(title__icontains=q)
+    items, next_cursor = page_keyset(
+        _with_scores(tasks), ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
     )
     return TaskPage(items=items, next_cursor=next_cursor)
 

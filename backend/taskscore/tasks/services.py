@@ -221,7 +221,11 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         return True
     result = score_compute(criteria=criteria, attributes=task.attributes, ai_results=ai_results)
     with transaction.atomic():
-        task_score_record(task_id=task.id, version=version, result=result, ai_results=ai_results)
+        if task_score_record(
+            task_id=task.id, version=version, result=result, ai_results=ai_results
+        ):
+            # The newest score is the task's current one (the list sorts by it).
+            Task.objects.filter(pk=task.pk).update(score_value=result.value)
         _finish(task, status=TaskStatus.SCORED, reason="")
     return True
 

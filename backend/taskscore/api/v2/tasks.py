@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field as NinjaField
@@ -9,7 +9,14 @@ from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.v2.presenters import task_out
-from taskscore.api.v2.schemas import TaskBatchIn, TaskBatchOut, TaskIn, TaskOut, TaskPageOut
+from taskscore.api.v2.schemas import (
+    TaskBatchIn,
+    TaskBatchOut,
+    TaskIn,
+    TaskOut,
+    TaskPageOut,
+    TaskStatusLiteral,
+)
 from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
 from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
@@ -19,7 +26,21 @@ router = Router(tags=["tasks"])
 
 class TaskListQuery(Schema):
     limit: int = NinjaField(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: str | None = NinjaField(
+        default=None, description="The next_cursor of the previous page (with the same sort)."
+    )
+    sort: Literal["-created_at", "created_at", "-score", "score"] = NinjaField(
+        default="-created_at",
+        description="By creation or by current score (unscored tasks last); '-' is descending.",
+    )
+    status: TaskStatusLiteral | None = NinjaField(default=None, description="Only these tasks.")
+    q: str | None = NinjaField(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="Only tasks whose title contains this text (any case).",
+    )
 
 
 @router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
@@ -39,7 +60,14 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[
 @requires("task.read")
 def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> dict[str, Any]:
     principal = principal_of(request)
-    page = selectors.task_list(org_id=principal.org_id, limit=query.limit, cursor=query.cursor)
+    page = selectors.task_list(
+        org_id=principal.org_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        sort=query.sort,
+        status=query.status,
+        q=query.q,
+    )
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
 
 

@@ -1375,13 +1375,33 @@ export interface components {
         };
         /** TaskListQuery */
         TaskListQuery: {
-            /** Cursor */
+            /**
+             * Cursor
+             * @description The next_cursor of the previous page (with the same sort).
+             */
             cursor?: string | null;
             /**
              * Limit
              * @default 50
              */
             limit: number;
+            /**
+             * Q
+             * @description Only tasks whose title contains this text (any case).
+             */
+            q?: string | null;
+            /**
+             * Sort
+             * @description By creation or by current score (unscored tasks last); '-' is descending.
+             * @default -created_at
+             * @enum {string}
+             */
+            sort: "-created_at" | "created_at" | "-score" | "score";
+            /**
+             * Status
+             * @description Only these tasks.
+             */
+            status?: ("queued" | "scoring" | "scored" | "failed") | null;
         };
         /** TaskOut */
         TaskOut: {
@@ -6507,7 +6527,14 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The next_cursor of the previous page (with the same sort). */
                 cursor?: string | null;
+                /** @description By creation or by current score (unscored tasks last); '-' is descending. */
+                sort?: "-created_at" | "created_at" | "-score" | "score";
+                /** @description Only these tasks. */
+                status?: ("queued" | "scoring" | "scored" | "failed") | null;
+                /** @description Only tasks whose title contains this text (any case). */
+                q?: string | null;
             };
             header?: never;
             path: {
