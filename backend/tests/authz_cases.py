@@ -31,6 +31,7 @@ from taskscore.orgs.services import api_key_create, invitation_create
 from taskscore.rbac.catalog import ADMIN, MEMBER, OWNER, VIEWER
 from taskscore.rbac.services import role_builtin, role_create
 from taskscore.scoring.services import (
+    preview_run_create,
     scoring_model_create,
     version_active_get_or_create,
     version_create,
@@ -107,6 +108,7 @@ class World:
     invitation_id: int  # pending
     spare_role: str  # a custom role nobody holds
     spare_key_id: int  # a member-role key nobody uses
+    preview_run_id: str
 
 
 def build_world() -> World:
@@ -150,6 +152,7 @@ def build_world() -> World:
     draft = version_create(org_id=org.pk, model_id=model.pk, criteria=CRITERIA)
     task = TaskFactory.create(org=org, status=TaskStatus.FAILED)  # finished: may be re-scored
     other_task = TaskFactory.create(org=other_org)
+    preview = preview_run_create(org_id=org.pk, criteria=CRITERIA, limit=5)
     return World(
         org=org,
         other_org=other_org,
@@ -165,6 +168,7 @@ def build_world() -> World:
         invitation_id=invitation.pk,
         spare_role=spare.key,
         spare_key_id=spare_key.pk,
+        preview_run_id=str(preview.pk),
     )
 
 
@@ -397,6 +401,22 @@ CASES = [
         body=_fixed({"criteria": CRITERIA, "task": VALID_TASK}),
     ),
     Case("v2", "GET", "/orgs/{org}/scoring/compare", "task.read", 200, query=_compare),
+    Case(
+        "v2",
+        "POST",
+        "/orgs/{org}/scoring/previews",
+        "scoring.manage",
+        202,
+        body=_fixed({"criteria": CRITERIA, "limit": 5}),
+    ),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/scoring/previews/{run_id}",
+        "scoring.manage",
+        200,
+        params=lambda w, p: {"run_id": w.preview_run_id},
+    ),
     # v2 access
     Case("v2", "GET", "/orgs/{org}/members", "members.read", 200),
     Case(

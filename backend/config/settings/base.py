@@ -210,7 +210,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "taskscore.api.jobs.idempotency_purge",
         "schedule": 3600.0,
     },
+    # Draft previews: runs whose job was lost are enqueued again (same deadlines as tasks), and
+    # runs older than a day are deleted.
+    "scoring-previews-sweep": {
+        "task": "taskscore.scoring.jobs.preview_runs_sweep",
+        "schedule": float(TASK_SWEEP_INTERVAL_SECONDS),
+    },
+    "scoring-previews-purge": {
+        "task": "taskscore.scoring.jobs.preview_runs_purge",
+        "schedule": 3600.0,
+    },
 }
+# How many tasks one preview run scores at once (each waits on the AI; cached answers are free).
+PREVIEW_CONCURRENCY = env_int("PREVIEW_CONCURRENCY", 4)
 
 # AI: with AI_BASE_URL set, the OpenAI-compatible provider; otherwise the embedded local one.
 AI_BASE_URL = env_str("AI_BASE_URL", "")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
-from taskscore.orgs.models import Organization
+from taskscore.orgs.models import ApiKey, Organization
 
 
 class ScoringModel(models.Model):
@@ -93,3 +95,58 @@ class TaskScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}@v{self.version_id}={self.value:.1f}"
+
+
+class PreviewRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PreviewRun(models.Model):
+    """Draft criteria tried on the org's latest tasks by a job (`scoring.jobs`): each task's
+    current and new score and rank. Writes no TaskScore and changes no task; purged after a day.
+
+    `task_ids` are the tasks chosen when the run was created (newest first); `done` counts the
+    tasks scored so far (progress to poll); `items` is filled when the run is done."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="preview_runs")
+    criteria = models.JSONField()
+    limit = models.PositiveIntegerField()
+    task_ids = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=16, choices=PreviewRunStatus.choices, default=PreviewRunStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    items = models.JSONField(default=list)
+    failure_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # As for tasks: when the job was last handed to the broker and last claimed by a worker (the
+    # claim is renewed as the run progresses), so the sweeper finds runs whose job was lost.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="preview_run_created"),
+            models.Index(
+                fields=["status", "enqueued_at"],
+                name="preview_run_pending",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"preview {self.pk} ({self.status})"

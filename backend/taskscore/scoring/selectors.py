@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from pydantic import Field, TypeAdapter, ValidationError
 
 from taskscore.core.errors import FieldError, NotFound, ValidationFailed
 from taskscore.scoring.engine import AICriterion, AttributeCriterion, Criterion
-from taskscore.scoring.models import ScoringModel, ScoringVersion, TaskScore
+from taskscore.scoring.models import PreviewRun, ScoringModel, ScoringVersion, TaskScore
 
 MAX_CRITERIA = 30
 MAX_AI_CRITERIA = 5
@@ -140,3 +141,11 @@ def version_compare(
         for t, v in both.items()
     ]
     return sorted(result, key=lambda r: r.to_rank)
+
+
+def preview_run_get(*, org_id: int, run_id: UUID | str) -> PreviewRun:
+    """The org's preview run; NotFound for an unknown id or another org's run."""
+    try:
+        return PreviewRun.objects.get(org_id=org_id, pk=run_id)
+    except (PreviewRun.DoesNotExist, DjangoValidationError, ValueError) as exc:
+        raise NotFound(detail="No such preview run.") from exc

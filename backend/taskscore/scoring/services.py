@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
-from taskscore.integrations.ai.base import AIAssessment
+from taskscore.integrations.ai.base import AIAssessment, AIError
 from taskscore.orgs.models import Organization
 from taskscore.scoring.ai import ai_assess_criteria
-from taskscore.scoring.engine import ScoreResult, score_compute
-from taskscore.scoring.models import ScoringModel, ScoringVersion, TaskScore, VersionStatus
+from taskscore.scoring.engine import Criterion, ScoreResult, score_compute
+from taskscore.scoring.models import (
+    PreviewRun,
+    PreviewRunStatus,
+    ScoringModel,
+    ScoringVersion,
+    TaskScore,
+    VersionStatus,
+)
 from taskscore.scoring.selectors import (
     criteria_parse,
     criteria_validate,
@@ -24,6 +41,8 @@ from taskscore.scoring.selectors import (
     version_get,
 )
 from taskscore.scoring.templates import DEFAULT_MODEL_NAME, DEFAULT_TEMPLATE, TEMPLATES
+
+logger = logging.getLogger(__name__)
 
 
 def version_active_get_or_create(*, org_id: int) -> ScoringVersion:
@@ -209,3 +228,274 @@ def task_score_record(
     except IntegrityError:
         return False
     return True
+
+
+# ---------------------------------------------------------------------------------- previews
+#
+# A preview run scores the org's latest tasks with draft criteria in a Celery job, so no web
+# request waits on the AI. The tasks are read through the org's reverse relation (`org.tasks`):
+# scoring sits below tasks and imports nothing from it.
+
+PREVIEW_LIMIT_MAX = 200
+PREVIEW_KEEP = timedelta(hours=24)
+_PROGRESS_EVERY_SECONDS = 0.5
+
+
+def _preview_enqueue(run_id: uuid.UUID) -> None:
+    """Hand the job to the broker; an outage is logged, and the sweeper enqueues it later."""
+    from taskscore.scoring.jobs import preview_run_execute  # jobs imports this module
+
+    try:
+        preview_run_execute.delay(str(run_id))
+    except Exception:
+        logger.warning(
+            "could not enqueue preview %s; the sweeper will retry", run_id, exc_info=True
+        )
+
+
+@transaction.atomic
+def preview_run_create(
+    *,
+    org_id: int,
+    criteria: Any,
+    limit: int = PREVIEW_LIMIT_MAX,
+    user_id: int | None = None,
+    api_key_id: int | None = None,
+) -> PreviewRun:
+    """A queued run of `criteria` (validated like a new version's) over the org's `limit` newest
+    tasks, chosen now; its job is enqueued once the transaction commits."""
+    clean = _criteria_json(criteria)
+    if not 1 <= limit <= PREVIEW_LIMIT_MAX:
+        raise ValidationFailed(
+            detail="The limit is not valid.",
+            errors=[FieldError("limit", f"Use 1 to {PREVIEW_LIMIT_MAX} tasks.")],
+        )
+    org = Organization.objects.get(pk=org_id)
+    task_ids = [
+        str(pk)
+        for pk in org.tasks.order_by("-created_at", "-id").values_list("id", flat=True)[:limit]
+    ]
+    run = PreviewRun.objects.create(
+        org=org,
+        criteria=clean,
+        limit=limit,
+        task_ids=task_ids,
+        total=len(task_ids),
+        created_by_id=user_id,
+        created_by_api_key_id=api_key_id,
+        enqueued_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _preview_enqueue(run.id))
+    return run
+
+
+def preview_run_claim(*, run_id: uuid.UUID | str) -> PreviewRun | None:
+    """Move the run to `running` for this worker, or None when it is finished or another worker
+    holds it. A claim not renewed within the lease (a killed worker) can be taken over."""
+    now = timezone.now()
+    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
+    claimable = Q(status=PreviewRunStatus.QUEUED) | Q(
+        status=PreviewRunStatus.RUNNING, claimed_at__lt=lease_expired
+    )
+    try:
+        changed = PreviewRun.objects.filter(claimable, pk=run_id).update(
+            status=PreviewRunStatus.RUNNING,
+            claimed_at=now,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            attempts=F("attempts") + 1,
+        )
+    except (DjangoValidationError, ValueError):  # not a run id
+        return None
+    if changed != 1:
+        return None
+    run = PreviewRun.objects.select_related("org").get(pk=run_id)
+    if run.attempts > settings.TASK_MAX_ATTEMPTS:
+        _preview_end(
+            run,
+            claim=now,
+            status=PreviewRunStatus.FAILED,
+            reason=f"The preview stopped {run.attempts - 1} times without finishing; giving up.",
+        )
+        return None
+    return run
+
+
+def _preview_end(
+    run: PreviewRun,
+    *,
+    claim: datetime,
+    status: PreviewRunStatus,
+    reason: str = "",
+    items: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Finish the run, only while this job still holds its claim."""
+    return (
+        PreviewRun.objects.filter(
+            pk=run.pk, status=PreviewRunStatus.RUNNING, claimed_at=claim
+        ).update(
+            status=status,
+            failure_reason=reason[:2000],
+            items=items or [],
+            done=run.total if status == PreviewRunStatus.DONE else F("done"),
+            finished_at=timezone.now(),
+        )
+        == 1
+    )
+
+
+def _preview_progress(run_id: uuid.UUID, *, claim: datetime, done: int) -> datetime | None:
+    """Record progress and renew the claim; None when the claim was taken over."""
+    now = timezone.now()
+    changed = PreviewRun.objects.filter(
+        pk=run_id, status=PreviewRunStatus.RUNNING, claimed_at=claim
+    ).update(done=done, claimed_at=now)
+    if not connection.in_atomic_block:
+        connection.close()  # back to the pool while the next answers are awaited
+    return now if changed == 1 else None
+
+
+@dataclass(frozen=True)
+class _PreviewTask:
+    id: str
+    title: str
+    description: str
+    attributes: Mapping[str, float]
+    score: float | None
+    created_at: datetime
+
+
+def _preview_score(
+    criteria: list[Criterion], task: _PreviewTask
+) -> tuple[float | None, str | None]:
+    """The task's score under `criteria` (exactly as scoring computes it, AI answers through the
+    cache), or the AI's error for this task."""
+    try:
+        ai_results = ai_assess_criteria(
+            criteria=criteria, title=task.title, description=task.description
+        )
+    except AIError as exc:
+        return None, f"The AI provider could not rate this task: {exc}"
+    return score_compute(
+        criteria=criteria, attributes=task.attributes, ai_results=ai_results
+    ).value, None
+
+
+def _ranks(tasks: list[_PreviewTask], scores: Mapping[str, float | None]) -> dict[str, int]:
+    """1 = the highest score; ties as the task list orders them (newer first, then higher id)."""
+    ranked = sorted(
+        (t for t in tasks if scores[t.id] is not None),
+        key=lambda t: (scores[t.id], t.created_at, uuid.UUID(t.id)),
+        reverse=True,
+    )
+    return {t.id: rank for rank, t in enumerate(ranked, start=1)}
+
+
+def _preview_items(
+    tasks: list[_PreviewTask], results: Mapping[str, tuple[float | None, str | None]]
+) -> list[dict[str, Any]]:
+    """One item per task, by new rank (tasks with no new score last, newest first)."""
+    old = _ranks(tasks, {t.id: t.score for t in tasks})
+    new = _ranks(tasks, {t.id: results[t.id][0] for t in tasks})
+    items: list[dict[str, Any]] = []
+    for task in tasks:
+        new_score, error = results[task.id]
+        old_rank, new_rank = old.get(task.id), new.get(task.id)
+        items.append(
+            {
+                "task_id": task.id,
+                "title": task.title,
+                "old_score": task.score,
+                "new_score": new_score,
+                "old_rank": old_rank,
+                "new_rank": new_rank,
+                "rank_change": None
+                if old_rank is None or new_rank is None
+                else old_rank - new_rank,
+                "error": error,
+            }
+        )
+    position = {t.id: n for n, t in enumerate(tasks)}
+    items.sort(key=lambda i: (i["new_rank"] is None, i["new_rank"] or 0, position[i["task_id"]]))
+    return items
+
+
+def preview_run_execute(*, run_id: uuid.UUID | str) -> bool:
+    """Claim the run, score its tasks with the draft a few at a time (progress as they finish),
+    rank old against new and finish. False when there was nothing to do (finished, or held by
+    another worker). An AI error marks its task's item, not the run."""
+    run = preview_run_claim(run_id=run_id)
+    if run is None:
+        return False
+    claim = run.claimed_at
+    assert claim is not None
+    try:
+        criteria = criteria_parse(run.criteria)
+    except ValueError as exc:
+        _preview_end(run, claim=claim, status=PreviewRunStatus.FAILED, reason=str(exc))
+        return True
+    found = {
+        str(t.pk): _PreviewTask(
+            id=str(t.pk),
+            title=t.title,
+            description=t.description,
+            attributes=t.attributes,
+            score=t.score_value,
+            created_at=t.created_at,
+        )
+        for t in run.org.tasks.filter(pk__in=run.task_ids)
+    }
+    tasks = [found[i] for i in run.task_ids if i in found]  # a deleted task is left out
+    results: dict[str, tuple[float | None, str | None]] = {}
+    if not connection.in_atomic_block:
+        connection.close()  # no connection held while the AI answers
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.PREVIEW_CONCURRENCY))
+    try:
+        futures: dict[Future[tuple[float | None, str | None]], str] = {
+            pool.submit(_preview_score, criteria, task): task.id for task in tasks
+        }
+        reported = time.monotonic()
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if time.monotonic() - reported >= _PROGRESS_EVERY_SECONDS:
+                renewed = _preview_progress(run.pk, claim=claim, done=len(results))
+                reported = time.monotonic()
+                if renewed is None:
+                    logger.info("preview %s was taken over by another worker", run.pk)
+                    return True
+                claim = renewed
+    except Exception as exc:
+        logger.exception("preview %s failed", run.pk)
+        _preview_end(
+            run, claim=claim, status=PreviewRunStatus.FAILED, reason=f"Internal error: {exc}"
+        )
+        return True
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    _preview_end(
+        run, claim=claim, status=PreviewRunStatus.DONE, items=_preview_items(tasks, results)
+    )
+    return True
+
+
+def preview_runs_requeue_stuck(*, limit: int = 100) -> int:
+    """Enqueue again every run left queued past its deadline, or running with a claim not
+    renewed within the lease; returns how many."""
+    now = timezone.now()
+    deadline = now - timedelta(seconds=settings.TASK_REQUEUE_AFTER_SECONDS)
+    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
+    stuck = Q(status=PreviewRunStatus.QUEUED, enqueued_at__lt=deadline) | Q(
+        status=PreviewRunStatus.RUNNING, claimed_at__lt=lease_expired, enqueued_at__lt=deadline
+    )
+    requeued = 0
+    for run_id in list(PreviewRun.objects.filter(stuck).values_list("id", flat=True)[:limit]):
+        # Conditional, so two sweepers do not both enqueue it.
+        if PreviewRun.objects.filter(stuck, pk=run_id).update(enqueued_at=now) == 1:
+            _preview_enqueue(run_id)
+            requeued += 1
+    return requeued
+
+
+def preview_runs_purge() -> int:
+    """Delete runs created more than a day ago; returns how many."""
+    deleted, _ = PreviewRun.objects.filter(created_at__lt=timezone.now() - PREVIEW_KEEP).delete()
+    return deleted

@@ -6,6 +6,7 @@ from typing import Any
 
 from taskscore.orgs.models import Invitation, Membership, Organization
 from taskscore.orgs.selectors import Account
+from taskscore.scoring.models import PreviewRun, PreviewRunStatus
 from taskscore.tasks.models import Task
 from taskscore.tasks.selectors import task_latest_score
 
@@ -77,3 +78,16 @@ def invitation_lookup_out(invitation: Invitation) -> dict[str, Any]:
 
 def my_invitation_out(invitation: Invitation) -> dict[str, Any]:
     return {"id": invitation.pk} | _invitation_common(invitation)
+
+
+def preview_run_out(run: PreviewRun) -> dict[str, Any]:
+    return {
+        "id": str(run.pk),
+        "status": run.status,
+        "total": run.total,
+        "done": run.done,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "failure_reason": run.failure_reason or None,
+        "items": run.items if run.status == PreviewRunStatus.DONE else [],
+    }

@@ -9,10 +9,13 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
+from taskscore.api.v2.presenters import preview_run_out
 from taskscore.api.v2.scoring_schemas import (
     ComparisonOut,
     PreviewIn,
     PreviewOut,
+    PreviewRunIn,
+    PreviewRunOut,
     ScoringModelIn,
     ScoringModelOut,
     TemplateOut,
@@ -188,6 +191,41 @@ def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any
         attributes=payload.task.attributes,
     )
     return {"value": result.value, "breakdown": result.breakdown_as_json()}
+
+
+@router.post(
+    "/orgs/{org}/scoring/previews",
+    response={202: PreviewRunOut},
+    operation_id="scoring_preview_run_create",
+)
+@requires("scoring.manage")
+def preview_run_create(
+    request: HttpRequest, org: str, payload: PreviewRunIn
+) -> Status[dict[str, Any]]:
+    """Score the org's newest tasks (up to `limit`) with draft criteria in the background; poll
+    the run for progress and, once done, each task's current and new score and rank. Stores no
+    score. AI criteria call the provider (answers are cached, so a repeated text is free)."""
+    principal = principal_of(request)
+    run = services.preview_run_create(
+        org_id=principal.org_id,
+        criteria=_dump(payload.criteria),
+        limit=payload.limit,
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+    )
+    return Status(202, preview_run_out(run))
+
+
+@router.get(
+    "/orgs/{org}/scoring/previews/{run_id}",
+    response=PreviewRunOut,
+    operation_id="scoring_preview_run_get",
+)
+@requires("scoring.manage")
+def preview_run_get(request: HttpRequest, org: str, run_id: str) -> dict[str, Any]:
+    """A preview run: status, progress (done of total) and, when done, its items."""
+    principal = principal_of(request)
+    return preview_run_out(selectors.preview_run_get(org_id=principal.org_id, run_id=run_id))
 
 
 class CompareQuery(Schema):

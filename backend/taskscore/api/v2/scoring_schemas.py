@@ -107,3 +107,32 @@ class TaskScoreOut(Schema):
 
 class RescoreAllOut(Schema):
     queued: int
+
+
+class PreviewRunIn(InputSchema):
+    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
+    limit: int = Field(
+        default=200, ge=1, le=200, description="How many of the org's newest tasks to score."
+    )
+
+
+class PreviewRunItemOut(Schema):
+    task_id: str
+    title: str
+    old_score: float | None = Field(description="The task's current score (None: unscored).")
+    new_score: float | None = Field(description="Its score under the draft (None: see error).")
+    old_rank: int | None = Field(description="1 = highest current score among the run's tasks.")
+    new_rank: int | None
+    rank_change: int | None = Field(description="old_rank - new_rank: positive moved up.")
+    error: str | None = Field(description="Why this task has no new score (the AI failed).")
+
+
+class PreviewRunOut(Schema):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    total: int = Field(description="How many tasks the run scores.")
+    done: int = Field(description="How many are scored so far.")
+    created_at: datetime
+    finished_at: datetime | None
+    failure_reason: str | None
+    items: list[PreviewRunItemOut] = Field(description="By new rank; empty until done.")
