@@ -93,12 +93,13 @@ openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file an
 	cd frontend && npm run --silent gen:api
 
 .PHONY: lint
-lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, the OpenAPI drift check, tsc
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, the OpenAPI drift check, tsc, ESLint
 	cd backend && ../$(VENV)/bin/ruff check . ../bench && ../$(VENV)/bin/ruff format --check . ../bench
 	cd backend && ../$(VENV)/bin/mypy .
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
 	cd frontend && npm run --silent typecheck
+	cd frontend && npm run --silent lint
 
 # ------------------------------------------------------------------------------ test
 .PHONY: test
@@ -128,6 +129,10 @@ chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis re
 .PHONY: chaos-billing
 chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
 	$(PY) bench/chaos_billing.py
+
+.PHONY: lighthouse
+lighthouse: $(PY_STAMP) build browser services ## Lighthouse on the tasks and a task page, logged in (JSON last line; LIGHTHOUSE_PRESET=desktop)
+	$(PY) bench/lighthouse.py
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps .venv, node_modules and .local)

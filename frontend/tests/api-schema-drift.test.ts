@@ -20,3 +20,14 @@ describe("src/lib/api/schema.d.ts", () => {
     expect(result.status).toBe(0);
   }, 30_000);
 });
+
+describe("src/lib/api/limits.ts", () => {
+  it.skipIf(!existsSync(specPath))("matches the backend's committed OpenAPI file (run `npm run gen:api`)", () => {
+    const result = spawnSync(process.execPath, ["scripts/gen-limits.mjs", "--check"], {
+      cwd: frontendDir,
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+});

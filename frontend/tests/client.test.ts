@@ -1,19 +1,35 @@
+import { QueryClient } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
 
 import { AllauthError } from "@/lib/api/allauth";
-import { createApiClient } from "@/lib/api/client";
+import { createApiClient, unwrap, type ApiClient } from "@/lib/api/client";
+import type { TaskInput } from "@/lib/api/types";
 import { ApiProblem } from "@/lib/api/problem";
+import { taskListQuery } from "@/lib/queries/options";
 
 import { BASE_URL, fakeFetch, jsonResponse, makeClient, makeTask, problemResponse } from "./helpers";
 
-const ME = { id: 7, email: "alice@example.com", orgs: [{ slug: "acme", name: "Acme", role: "owner" }] };
+const ME = {
+  id: 7,
+  email: "alice@example.com",
+  email_verified: true,
+  orgs: [{ slug: "acme", name: "Acme", role: "owner", permissions: ["task.read"] }],
+};
+
+async function me(client: ApiClient) {
+  return unwrap(await client.api.GET("/api/v2/me"));
+}
+
+async function submitTask(client: ApiClient, org: string, body: TaskInput) {
+  return unwrap(await client.api.POST("/api/v2/orgs/{org}/tasks", { params: { path: { org } }, body }));
+}
 
 describe("createApiClient", () => {
   it("sends GETs same-origin without a CSRF header and returns the data", async () => {
     document.cookie = "csrftoken=token-123";
     const { fetch, sent } = fakeFetch((request) => (request.path === "/api/v2/me" ? jsonResponse(200, ME) : undefined));
 
-    await expect(makeClient(fetch).me()).resolves.toEqual(ME);
+    await expect(me(makeClient(fetch))).resolves.toEqual(ME);
 
     expect(sent).toHaveLength(1);
     expect(sent[0]?.method).toBe("GET");
@@ -28,7 +44,7 @@ describe("createApiClient", () => {
       request.method === "POST" && request.path === "/api/v2/orgs/acme/tasks" ? jsonResponse(201, created) : undefined,
     );
 
-    const task = await makeClient(fetch).submitTask("acme", {
+    const task = await submitTask(makeClient(fetch), "acme", {
       title: "Ship it",
       description: "",
       attributes: { reach: 10 },
@@ -53,7 +69,7 @@ describe("createApiClient", () => {
     });
     const client = createApiClient({ fetch, baseUrl: BASE_URL, readCookie: (name) => (name === "csrftoken" ? cookie : undefined) });
 
-    await client.submitTask("acme", { title: "x", description: "", attributes: {} });
+    await submitTask(client, "acme", { title: "x", description: "", attributes: {} });
 
     expect(sent.map((request) => `${request.method} ${request.path}`)).toEqual([
       "GET /api/v2/auth/csrf",
@@ -71,9 +87,11 @@ describe("createApiClient", () => {
       }),
     );
 
-    const error: unknown = await makeClient(fetch)
-      .submitTask("acme", { title: "x", description: "", attributes: { effort: 11 } })
-      .catch((caught: unknown) => caught);
+    const error: unknown = await submitTask(makeClient(fetch), "acme", {
+      title: "x",
+      description: "",
+      attributes: { effort: 11 },
+    }).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ApiProblem);
     expect((error as ApiProblem).status).toBe(422);
@@ -83,17 +101,18 @@ describe("createApiClient", () => {
   it("throws a 401 as an unauthenticated ApiProblem", async () => {
     const { fetch } = fakeFetch(() => problemResponse(401, { title: "Not authenticated" }));
 
-    await expect(makeClient(fetch).me()).rejects.toMatchObject({ status: 401, isUnauthenticated: true });
+    await expect(me(makeClient(fetch))).rejects.toMatchObject({ status: 401, isUnauthenticated: true });
   });
 
-  it("sends the page size and cursor when listing tasks", async () => {
+  it("sends the page size, cursor, sort, status and search when listing tasks", async () => {
     const { fetch, sent } = fakeFetch(() => jsonResponse(200, { items: [], next_cursor: null }));
+    const options = taskListQuery(makeClient(fetch).api, "acme", { sort: "-score", status: "scored", q: "  dark  " });
 
-    await makeClient(fetch).listTasks("acme", "abc==");
+    await options.queryFn!({ pageParam: "abc==", queryKey: options.queryKey, signal: new AbortController().signal, meta: undefined, direction: "forward", client: new QueryClient() });
 
     expect(sent[0]?.path).toBe("/api/v2/orgs/acme/tasks");
-    expect(sent[0]?.search.get("limit")).toBe("50");
-    expect(sent[0]?.search.get("cursor")).toBe("abc==");
+    expect(Object.fromEntries(sent[0]?.search ?? [])).toEqual({ limit: "50", cursor: "abc==", sort: "-score", status: "scored", q: "dark" });
+    expect(options.queryKey).toEqual(["orgs", "acme", "tasks", "list", { sort: "-score", status: "scored", q: "dark" }]);
   });
 });
 
@@ -147,5 +166,67 @@ describe("allauth helpers", () => {
 
     await expect(makeClient(loggedIn.fetch).isLoggedIn()).resolves.toBe(true);
     await expect(makeClient(loggedOut.fetch).isLoggedIn()).resolves.toBe(false);
+  });
+
+  it("signs up, counting a pending verification step as success", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch, sent } = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [{ id: "verify_email" }] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(fetch).signup({ email: "new@example.com", password: "long-password" })).resolves.toBeUndefined();
+    expect(sent[0]?.path).toBe("/_allauth/browser/v1/auth/signup");
+    expect(sent[0]?.body).toEqual({ email: "new@example.com", password: "long-password" });
+  });
+
+  it("puts allauth's messages on the inputs they name", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch } = fakeFetch(() =>
+      jsonResponse(400, {
+        status: 400,
+        errors: [
+          { message: "This password is too common.", code: "password_too_common", param: "password" },
+          { message: "Slow down.", code: "x" },
+        ],
+      }),
+    );
+
+    const error = (await makeClient(fetch)
+      .signup({ email: "a@b.c", password: "password" })
+      .catch((caught: unknown) => caught)) as AllauthError;
+
+    expect(error.fieldMessages).toEqual({ password: "This password is too common.", "": "Slow down." });
+  });
+
+  it("sends the verification and reset keys as allauth's headers", async () => {
+    const { fetch, sent } = fakeFetch((request) =>
+      request.path.endsWith("/auth/email/verify")
+        ? jsonResponse(200, { status: 200, data: { email: "new@example.com", user: {} }, meta: { is_authenticating: false } })
+        : jsonResponse(200, { status: 200, data: { user: {} } }),
+    );
+    const client = makeClient(fetch);
+
+    await expect(client.verificationInfo("k-1")).resolves.toEqual({ email: "new@example.com" });
+    await client.checkPasswordResetKey("r-2");
+
+    expect(sent[0]?.headers.get("X-Email-Verification-Key")).toBe("k-1");
+    expect(sent[1]?.path).toBe("/_allauth/browser/v1/auth/password/reset");
+    expect(sent[1]?.headers.get("X-Password-Reset-Key")).toBe("r-2");
+  });
+
+  it("counts the 401 after a password reset as success (the person logs in next)", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch, sent } = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(fetch).resetPassword({ key: "r-2", password: "new-password-1" })).resolves.toBeUndefined();
+    expect(sent[0]?.body).toEqual({ key: "r-2", password: "new-password-1" });
+  });
+
+  it("changes the password with allauth's field names", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch, sent } = fakeFetch(() => jsonResponse(200, { status: 200, data: { user: {} }, meta: { is_authenticated: true } }));
+
+    await makeClient(fetch).changePassword({ currentPassword: "old", newPassword: "new-password-1" });
+
+    expect(sent[0]?.path).toBe("/_allauth/browser/v1/account/password/change");
+    expect(sent[0]?.body).toEqual({ current_password: "old", new_password: "new-password-1" });
   });
 });

@@ -3,6 +3,7 @@ import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { vi } from "vitest";
 
+import { ToastProvider } from "@/components/ui";
 import { createApiClient, type ApiClient, type FetchFunction } from "@/lib/api/client";
 import { ApiClientProvider } from "@/lib/api/context";
 import type { Task } from "@/lib/api/types";
@@ -15,7 +16,7 @@ export function jsonResponse(status: number, body: unknown, contentType = "appli
 
 export function problemResponse(
   status: number,
-  problem: { title: string; detail?: string; errors?: { field: string; message: string }[] },
+  problem: { title: string; detail?: string; errors?: { field: string; message: string }[]; type?: string; permission?: string },
 ): Response {
   return jsonResponse(status, { type: "about:blank", status, ...problem }, "application/problem+json");
 }
@@ -63,7 +64,9 @@ export function renderWithApi(ui: ReactElement, client: ApiClient) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   return render(
     <QueryClientProvider client={queryClient}>
-      <ApiClientProvider client={client}>{ui}</ApiClientProvider>
+      <ApiClientProvider client={client}>
+        <ToastProvider>{ui}</ToastProvider>
+      </ApiClientProvider>
     </QueryClientProvider>,
   );
 }
@@ -100,4 +103,31 @@ export function scoredTask(value: number, overrides: Partial<Task> = {}): Task {
     },
     ...overrides,
   });
+}
+
+/** The default template's version 1, as `GET …/scoring/active` answers. */
+export const ACTIVE_VERSION = {
+  id: 11,
+  model_id: 3,
+  number: 1,
+  status: "published" as const,
+  is_active: true,
+  notes: "",
+  created_at: "2026-01-01T00:00:00Z",
+  published_at: "2026-01-01T00:00:00Z",
+  activated_at: "2026-01-01T00:00:00Z",
+  criteria: [
+    { kind: "attribute" as const, key: "reach", label: "Reach", weight: 2, attribute: "reach", min: 0, max: 1000, invert: false },
+    { kind: "attribute" as const, key: "effort", label: "Effort", weight: 2, attribute: "effort", min: 0, max: 10, invert: true },
+    { kind: "ai" as const, key: "clarity", label: "Clarity", weight: 2, rubric: "Is it clear?", high_anchor: "", low_anchor: "" },
+  ],
+};
+
+/** Resolves after pending promises and React updates have run. */
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
 }

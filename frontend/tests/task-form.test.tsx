@@ -1,142 +1,106 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
-import { TaskForm } from "@/components/TaskForm";
-import { buildTaskInput, newAttributeRow } from "@/lib/task-form";
+import { TaskForm } from "@/components/tasks/TaskForm";
 
-import { fakeFetch, jsonResponse, makeClient, makeTask, problemResponse, renderWithApi } from "./helpers";
+import { ACTIVE_VERSION, deferred, fakeFetch, jsonResponse, makeClient, makeTask, problemResponse, renderWithApi } from "./helpers";
 
-describe("buildTaskInput", () => {
-  it("builds the attributes object from the rows, skipping blank rows", () => {
-    const result = buildTaskInput({
-      title: "  Ship it  ",
-      description: "Soon",
-      rows: [newAttributeRow("reach", "250"), newAttributeRow(" impact ", "7.5"), newAttributeRow("", "")],
-    });
-
-    expect(result).toEqual({
-      ok: true,
-      input: { title: "Ship it", description: "Soon", attributes: { reach: 250, impact: 7.5 } },
-    });
-  });
-
-  it("flags a missing title, an unnamed value, a non-number and a duplicate name", () => {
-    const unnamed = newAttributeRow("", "3");
-    const empty = newAttributeRow("effort", "");
-    const first = newAttributeRow("reach", "1");
-    const duplicate = newAttributeRow("reach", "2");
-
-    const result = buildTaskInput({ title: " ", description: "", rows: [unnamed, empty, first, duplicate] });
-
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.errors).toEqual({ title: "Enter a title." });
-    expect(Object.keys(result.rowErrors).sort()).toEqual([unnamed.key, empty.key, duplicate.key].sort());
-  });
-});
-
-function rowValues() {
-  return screen.getAllByTestId("attribute-row").map((row) => {
-    const [name, value] = within(row).getAllByRole("textbox").concat(within(row).getAllByRole("spinbutton"));
-    return [(name as HTMLInputElement).value, (value as HTMLInputElement).value];
+function routes(onSubmit: () => Response | Promise<Response>) {
+  return fakeFetch((request) => {
+    if (request.path === "/api/v2/orgs/acme/scoring/active") return jsonResponse(200, ACTIVE_VERSION);
+    if (request.method === "POST" && request.path === "/api/v2/orgs/acme/tasks") return onSubmit();
+    return undefined;
   });
 }
 
 describe("TaskForm", () => {
-  it("is prefilled with the default formula's four attributes", () => {
-    renderWithApi(<TaskForm org="acme" />, makeClient(fakeFetch(() => undefined).fetch));
-
-    expect(screen.getByLabelText("Title")).toHaveValue("");
-    expect(screen.getByLabelText("Description")).toHaveValue("");
-    expect(rowValues().map(([name]) => name)).toEqual(["reach", "impact", "confidence", "effort"]);
-  });
-
-  it("adds and removes attribute rows", async () => {
-    const user = userEvent.setup();
-    renderWithApi(<TaskForm org="acme" />, makeClient(fakeFetch(() => undefined).fetch));
-
-    await user.click(screen.getByRole("button", { name: "Remove attribute impact" }));
-    await user.click(screen.getByRole("button", { name: "Add attribute" }));
-    await user.type(screen.getByLabelText("Attribute 4 name"), "urgency");
-    await user.type(screen.getByLabelText("Attribute 4 value"), "9");
-
-    expect(rowValues()).toEqual([
-      ["reach", "100"],
-      ["confidence", "80"],
-      ["effort", "3"],
-      ["urgency", "9"],
-    ]);
-  });
-
-  it("posts the attributes object built from the rows", async () => {
-    document.cookie = "csrftoken=abc";
-    const user = userEvent.setup();
-    const { fetch, sent } = fakeFetch((request) =>
-      request.method === "POST" ? jsonResponse(201, makeTask({ title: "Ship it" })) : jsonResponse(200, { items: [], next_cursor: null }),
-    );
+  it("builds its fields from the active version's attribute criteria, with their ranges", async () => {
+    document.cookie = "csrftoken=t";
+    const { fetch } = routes(() => jsonResponse(201, makeTask()));
     renderWithApi(<TaskForm org="acme" />, makeClient(fetch));
 
-    await user.type(screen.getByLabelText("Title"), "Ship it");
-    await user.type(screen.getByLabelText("Description"), "Before Friday");
-    const effort = screen.getByLabelText("Attribute 4 value");
-    await user.clear(effort);
-    await user.type(effort, "2.5");
-    await user.click(screen.getByRole("button", { name: "Submit task" }));
-
-    await waitFor(() => expect(sent.some((request) => request.method === "POST")).toBe(true));
-    const post = sent.find((request) => request.method === "POST");
-    expect(post?.path).toBe("/api/v2/orgs/acme/tasks");
-    expect(post?.headers.get("X-CSRFToken")).toBe("abc");
-    expect(post?.body).toEqual({
-      title: "Ship it",
-      description: "Before Friday",
-      attributes: { reach: 100, impact: 5, confidence: 80, effort: 2.5 },
-    });
-    await waitFor(() => expect(screen.getByLabelText("Title")).toHaveValue(""));
+    const reach = await screen.findByLabelText("Reach");
+    expect(reach).toHaveAccessibleDescription("0–1,000, higher is better");
+    expect(screen.getByLabelText("Effort")).toHaveAccessibleDescription("0–10, lower is better");
+    expect(screen.getByLabelText("Title")).toHaveAttribute("maxLength", "200");
+    expect(screen.getByText(/rates Clarity from the title and description/)).toBeInTheDocument();
   });
 
-  it("shows each field's 422 message next to it and keeps the input", async () => {
-    document.cookie = "csrftoken=abc";
-    const user = userEvent.setup();
-    const { fetch } = fakeFetch(() =>
+  it("sends one request with an Idempotency-Key however often it is clicked", async () => {
+    document.cookie = "csrftoken=t";
+    const answer = deferred<Response>();
+    const { fetch, sent } = routes(() => answer.promise);
+    renderWithApi(<TaskForm org="acme" />, makeClient(fetch));
+
+    await userEvent.type(await screen.findByLabelText("Title"), "Dark mode");
+    await userEvent.type(screen.getByLabelText("Reach"), "400");
+    const submit = screen.getByRole("button", { name: "Submit task" });
+    await userEvent.dblClick(submit);
+    await userEvent.click(submit);
+    answer.resolve(jsonResponse(201, makeTask({ title: "Dark mode" })));
+
+    await waitFor(() => expect(screen.getByLabelText("Title")).toHaveValue(""));
+    const posts = sent.filter((request) => request.method === "POST");
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.headers.get("Idempotency-Key")).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(posts[0]?.body).toEqual({ title: "Dark mode", description: "", attributes: { reach: 400 } });
+  });
+
+  it("reuses the key when the same task is retried after a failure, and keeps what was typed", async () => {
+    document.cookie = "csrftoken=t";
+    let calls = 0;
+    const { fetch, sent } = routes(() => {
+      calls += 1;
+      return calls === 1 ? problemResponse(503, { title: "Unavailable" }) : jsonResponse(201, makeTask());
+    });
+    renderWithApi(<TaskForm org="acme" />, makeClient(fetch));
+
+    await userEvent.type(await screen.findByLabelText("Title"), "Exports");
+    await userEvent.click(screen.getByRole("button", { name: "Submit task" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Try again in a moment");
+    expect(screen.getByLabelText("Title")).toHaveValue("Exports");
+    await userEvent.click(screen.getByRole("button", { name: "Submit task" }));
+
+    await waitFor(() => expect(screen.getByLabelText("Title")).toHaveValue(""));
+    const keys = sent.filter((request) => request.method === "POST").map((request) => request.headers.get("Idempotency-Key"));
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+  });
+
+  it("shows the API's field errors next to their fields", async () => {
+    document.cookie = "csrftoken=t";
+    const { fetch } = routes(() =>
       problemResponse(422, {
-        title: "Validation failed",
-        detail: "Some fields are invalid.",
+        title: "Invalid input",
+        detail: "The request is not valid; see errors.",
         errors: [
-          { field: "title", message: "A task with this title already exists." },
-          { field: "attributes.effort", message: "Must be between 0 and 10." },
+          { field: "title", message: "Title must contain a visible character." },
+          { field: "attributes.reach", message: "Must be at most 1e12." },
         ],
       }),
     );
     renderWithApi(<TaskForm org="acme" />, makeClient(fetch));
 
-    await user.type(screen.getByLabelText("Title"), "Duplicate");
-    const effort = screen.getByLabelText("Attribute 4 value");
-    await user.clear(effort);
-    await user.type(effort, "42");
-    await user.click(screen.getByRole("button", { name: "Submit task" }));
+    await userEvent.type(await screen.findByLabelText("Title"), "x");
+    await userEvent.type(screen.getByLabelText("Reach"), "5");
+    await userEvent.click(screen.getByRole("button", { name: "Submit task" }));
 
-    const title = screen.getByLabelText("Title");
-    await waitFor(() => expect(title).toHaveAccessibleDescription("A task with this title already exists."));
-    expect(title).toHaveAttribute("aria-invalid", "true");
-    expect(title).toHaveValue("Duplicate");
-
-    const effortRow = screen.getAllByTestId("attribute-row")[3];
-    expect(effortRow).toBeDefined();
-    expect(within(effortRow as HTMLElement).getByText("Must be between 0 and 10.")).toBeVisible();
-    expect(screen.getByLabelText("Attribute 4 value")).toHaveValue(42);
-    expect(screen.getByRole("alert")).toHaveTextContent("Some fields are invalid.");
+    await waitFor(() => expect(screen.getByLabelText("Title")).toHaveAccessibleDescription("Title must contain a visible character."));
+    expect(screen.getByLabelText("Reach")).toHaveAccessibleDescription(/Must be at most 1e12\./);
+    expect(screen.getByRole("alert")).toHaveTextContent("Please correct the fields marked below.");
   });
 
-  it("shows a missing title without calling the API", async () => {
-    const user = userEvent.setup();
-    const { fetch, sent } = fakeFetch(() => undefined);
+  it("checks numbers before sending", async () => {
+    document.cookie = "csrftoken=t";
+    const { fetch, sent } = routes(() => jsonResponse(201, makeTask()));
     renderWithApi(<TaskForm org="acme" />, makeClient(fetch));
 
-    await user.click(screen.getByRole("button", { name: "Submit task" }));
+    await userEvent.type(await screen.findByLabelText("Title"), "x");
+    await userEvent.type(screen.getByLabelText("Effort"), "lots");
+    await userEvent.click(screen.getByRole("button", { name: "Submit task" }));
 
-    expect(screen.getByLabelText("Title")).toHaveAccessibleDescription("Enter a title.");
-    expect(sent).toHaveLength(0);
+    expect(await screen.findByText("Enter a number.")).toBeInTheDocument();
+    expect(sent.filter((request) => request.method === "POST")).toHaveLength(0);
   });
 });

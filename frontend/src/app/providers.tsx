@@ -1,11 +1,13 @@
 "use client";
 
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 
+import { ToastProvider } from "@/components/ui";
 import { AllauthError } from "@/lib/api/allauth";
 import { ApiClientProvider } from "@/lib/api/context";
 import { ApiProblem } from "@/lib/api/problem";
+import { loginPath } from "@/lib/paths";
 
 const MAX_RETRIES = 2;
 
@@ -17,10 +19,19 @@ export function shouldRetry(failureCount: number, error: unknown): boolean {
   return failureCount < MAX_RETRIES;
 }
 
+/** A 401 anywhere means the session ended: log in again and come back here. */
+export function redirectToLoginOnUnauthenticated(error: unknown): void {
+  if (!(error instanceof ApiProblem) || error.status !== 401 || typeof window === "undefined") return;
+  if (window.location.pathname === "/login") return;
+  window.location.assign(loginPath(window.location.pathname + window.location.search));
+}
+
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
+    queryCache: new QueryCache({ onError: redirectToLoginOnUnauthenticated }),
+    mutationCache: new MutationCache({ onError: redirectToLoginOnUnauthenticated }),
     defaultOptions: {
-      queries: { retry: shouldRetry, refetchOnWindowFocus: true, staleTime: 0 },
+      queries: { retry: shouldRetry, refetchOnWindowFocus: true, staleTime: 2_000 },
       mutations: { retry: false },
     },
   });
@@ -30,7 +41,9 @@ export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   return (
     <QueryClientProvider client={queryClient}>
-      <ApiClientProvider>{children}</ApiClientProvider>
+      <ApiClientProvider>
+        <ToastProvider>{children}</ToastProvider>
+      </ApiClientProvider>
     </QueryClientProvider>
   );
 }

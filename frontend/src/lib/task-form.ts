@@ -1,85 +1,55 @@
-import type { TaskInput } from "./api/types";
+import type { AttributeCriterion, Criterion, TaskInput } from "./api/types";
+import { SCHEMA_LIMITS } from "./api/limits";
+import { formatNumber } from "./format";
 
-export interface AttributeRow {
-  /** Stable React key; not sent. */
-  key: string;
-  name: string;
-  /** The number input's raw text, so a half-typed value is kept as typed. */
-  value: string;
+/** The form's values: text as typed, and each attribute's number as typed (so "1e" stays). */
+export interface TaskFormValues {
+  title: string;
+  description: string;
+  attributes: Record<string, string>;
 }
 
-/** The attributes of a new org's default scoring formula, with mid-range starting values. */
-export const DEFAULT_ATTRIBUTES: readonly { name: string; value: string; hint: string }[] = [
-  { name: "reach", value: "100", hint: "0–1000" },
-  { name: "impact", value: "5", hint: "0–10" },
-  { name: "confidence", value: "80", hint: "0–100" },
-  { name: "effort", value: "3", hint: "0–10, lower is better" },
-];
+const VALUE_MIN = SCHEMA_LIMITS.TaskIn.attributes.valueMinimum;
+const VALUE_MAX = SCHEMA_LIMITS.TaskIn.attributes.valueMaximum;
 
-let rowCounter = 0;
-
-export function newAttributeRow(name = "", value = ""): AttributeRow {
-  rowCounter += 1;
-  return { key: `attribute-${rowCounter}`, name, value };
+/** The attribute criteria of a version, one per attribute (the first wins if two read one). */
+export function attributeCriteria(criteria: readonly Criterion[]): AttributeCriterion[] {
+  const seen = new Set<string>();
+  const result: AttributeCriterion[] = [];
+  for (const criterion of criteria) {
+    if (criterion.kind !== "attribute" || seen.has(criterion.attribute)) continue;
+    seen.add(criterion.attribute);
+    result.push(criterion);
+  }
+  return result;
 }
 
-export function defaultAttributeRows(): AttributeRow[] {
-  return DEFAULT_ATTRIBUTES.map(({ name, value }) => newAttributeRow(name, value));
+/** "0–1000, lower is better": what a person should know to fill in an attribute. */
+export function attributeHint(criterion: AttributeCriterion): string {
+  const range = `${formatNumber(criterion.min ?? 0)}–${formatNumber(criterion.max ?? 1)}`;
+  return criterion.invert ? `${range}, lower is better` : `${range}, higher is better`;
 }
 
-/** Field errors keyed like the API's: `title`, `attributes`, `attributes.<name>`. */
-export type FieldErrors = Record<string, string>;
+export function emptyTaskForm(criteria: readonly AttributeCriterion[]): TaskFormValues {
+  return { title: "", description: "", attributes: Object.fromEntries(criteria.map((c) => [c.attribute, ""])) };
+}
 
-export type BuildResult =
-  | { ok: true; input: TaskInput }
-  | { ok: false; errors: FieldErrors; rowErrors: Record<string, string> };
+/** Checks one attribute's text: empty is allowed (not sent), else a finite number in the API's range. */
+export function attributeError(raw: string): string | undefined {
+  const text = raw.trim();
+  if (text === "") return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value)) return "Enter a number.";
+  if (value < VALUE_MIN || value > VALUE_MAX) return "This number is too large.";
+  return undefined;
+}
 
-/**
- * Turns the form's values into the API's input, checking what can be checked here: a title,
- * and for each attribute row a name (unique) and a finite number. A fully blank row is skipped.
- * `rowErrors` is keyed by row key, for rows that have no usable name to key them by.
- */
-export function buildTaskInput(values: { title: string; description: string; rows: readonly AttributeRow[] }): BuildResult {
-  const errors: FieldErrors = {};
-  const rowErrors: Record<string, string> = {};
+/** The API's input from the form's values: trimmed text, and only the attributes filled in. */
+export function toTaskInput(values: TaskFormValues): TaskInput {
   const attributes: Record<string, number> = {};
-
-  const title = values.title.trim();
-  if (title === "") errors.title = "Enter a title.";
-  else if (title.length > 200) errors.title = "Keep the title to 200 characters or fewer.";
-
-  for (const row of values.rows) {
-    const name = row.name.trim();
-    const rawValue = row.value.trim();
-    if (name === "" && rawValue === "") continue;
-    if (name === "") {
-      rowErrors[row.key] = "Name this attribute.";
-      continue;
-    }
-    if (Object.hasOwn(attributes, name)) {
-      rowErrors[row.key] = `“${name}” is listed twice.`;
-      continue;
-    }
-    const value = Number(rawValue);
-    if (rawValue === "" || !Number.isFinite(value)) {
-      rowErrors[row.key] = "Enter a number.";
-      continue;
-    }
-    attributes[name] = value;
+  for (const [name, raw] of Object.entries(values.attributes)) {
+    const text = raw.trim();
+    if (text !== "") attributes[name] = Number(text);
   }
-
-  if (Object.keys(errors).length > 0 || Object.keys(rowErrors).length > 0) {
-    return { ok: false, errors, rowErrors };
-  }
-  return { ok: true, input: { title, description: values.description, attributes } };
-}
-
-/** The API's field name for an attribute row's value. */
-export function attributeField(name: string): string {
-  return `attributes.${name.trim()}`;
-}
-
-/** Strips a `body.` prefix some validators put before field names. */
-export function normalizeFieldName(field: string): string {
-  return field.startsWith("body.") ? field.slice("body.".length) : field;
+  return { title: values.title.trim(), description: values.description.trim(), attributes };
 }

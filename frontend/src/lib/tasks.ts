@@ -10,30 +10,45 @@ void everyStatusListed;
 /** Statuses whose score is still on its way. */
 export const PENDING_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(["queued", "scoring"]);
 
-export const POLL_INTERVAL_MS = 1000;
+/** Polling while a task awaits its score: from 1 s, growing while nothing changes, to 10 s. */
+export const POLL_MIN_MS = 1000;
+export const POLL_MAX_MS = 10_000;
+export const POLL_BACKOFF = 1.6;
+/** With nothing pending, the list still looks for tasks submitted elsewhere (another tab, the API). */
+export const POLL_IDLE_MS = 30_000;
 
 export function isPending(task: Pick<Task, "status">): boolean {
   return PENDING_STATUSES.has(task.status);
 }
 
-/** How often to refetch the task list: every second while a task awaits its score, else never. */
-export function taskListPollInterval(tasks: readonly Pick<Task, "status">[] | undefined): number | false {
-  return tasks?.some(isPending) ? POLL_INTERVAL_MS : false;
+/** The next polling delay: back to the minimum after a change, else a little longer, up to the max. */
+export function nextPollDelay(previous: number | undefined, changed: boolean): number {
+  if (previous === undefined || changed) return POLL_MIN_MS;
+  return Math.min(POLL_MAX_MS, Math.round(previous * POLL_BACKOFF));
 }
 
-/** A score as shown to people: one decimal (`72.5`). */
-export function formatScore(value: number): string {
-  return value.toFixed(1);
+/** What the polling watches: each task's id, status and score. */
+export function tasksFingerprint(tasks: readonly Pick<Task, "id" | "status" | "score">[]): string {
+  return tasks.map((task) => `${task.id}:${task.status}:${task.score?.value ?? ""}`).join("|");
 }
 
-export function formatNumber(value: number | null, maximumFractionDigits = 2): string {
-  if (value === null) return "—";
-  return new Intl.NumberFormat("en", { maximumFractionDigits }).format(value);
-}
-
-const dateTimeFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
-
-export function formatDateTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateTimeFormat.format(date);
+/**
+ * A stateful refetch-interval function for a list of tasks: fast while tasks are pending and
+ * things change, backing off while they do not, and slow when nothing is pending.
+ */
+export function createTaskPoller() {
+  let delay: number | undefined;
+  let lastFingerprint: string | undefined;
+  return (tasks: readonly Pick<Task, "id" | "status" | "score">[] | undefined): number => {
+    if (tasks === undefined) return POLL_MIN_MS;
+    const fingerprint = tasksFingerprint(tasks);
+    const changed = fingerprint !== lastFingerprint;
+    lastFingerprint = fingerprint;
+    if (!tasks.some(isPending)) {
+      delay = undefined;
+      return POLL_IDLE_MS;
+    }
+    delay = nextPollDelay(delay, changed);
+    return delay;
+  };
 }

@@ -30,7 +30,25 @@ export const allauthSessionSchema = z.object({
   meta: z.object({ is_authenticated: z.boolean() }),
 });
 
+export const emailAddressSchema = z.object({
+  email: z.string(),
+  primary: z.boolean(),
+  verified: z.boolean(),
+});
+
+export const emailAddressListSchema = z.object({
+  status: z.literal(200),
+  data: z.array(emailAddressSchema),
+});
+
+/** GET /auth/email/verify: the address a verification key is for. */
+export const verificationInfoSchema = z.object({
+  status: z.literal(200),
+  data: z.object({ email: z.string() }),
+});
+
 export type AllauthUser = z.infer<typeof allauthUserSchema>;
+export type EmailAddress = z.infer<typeof emailAddressSchema>;
 
 /** A refused allauth request; `messages` are allauth's own, ready to show. */
 export class AllauthError extends Error {
@@ -44,6 +62,16 @@ export class AllauthError extends Error {
     this.status = status;
     this.messages = messages;
     this.params = params;
+  }
+
+  /** Messages by the input they are about (`email`, `password`, ...); others under `""`. */
+  get fieldMessages(): Record<string, string> {
+    const byField: Record<string, string> = {};
+    this.messages.forEach((message, index) => {
+      const field = this.params[index] ?? "";
+      byField[field] = byField[field] ? `${byField[field]} ${message}` : message;
+    });
+    return byField;
   }
 }
 
@@ -61,6 +89,8 @@ export function toAllauthError(status: number, body: unknown): AllauthError {
     );
   }
   if (status === 401) return new AllauthError(status, [PENDING_FLOW_MESSAGE]);
+  if (status === 409) return new AllauthError(status, ["This step does not apply any more. Reload the page."]);
   if (status === 429) return new AllauthError(status, ["Too many attempts. Please wait a moment and try again."]);
-  return new AllauthError(status, [`Logging in failed (status ${status}). Please try again.`]);
+  if (status >= 500) return new AllauthError(status, ["Something went wrong on our side. Please try again."]);
+  return new AllauthError(status, [`The request failed (status ${status}). Please try again.`]);
 }

@@ -1,10 +1,17 @@
 import createClient, { type Middleware } from "openapi-fetch";
 
-import { ALLAUTH_BASE, allauthSessionSchema, toAllauthError, type AllauthUser } from "./allauth";
+import {
+  ALLAUTH_BASE,
+  allauthSessionSchema,
+  emailAddressListSchema,
+  toAllauthError,
+  verificationInfoSchema,
+  type AllauthUser,
+  type EmailAddress,
+} from "./allauth";
 import { CSRF_COOKIE_NAME, CSRF_HEADER_NAME, readDocumentCookie } from "./cookies";
 import { ApiProblem, toApiProblem } from "./problem";
 import type { paths } from "./schema";
-import type { Me, Task, TaskInput, TaskPage } from "./types";
 
 export type FetchFunction = (request: Request) => Promise<Response>;
 
@@ -19,7 +26,7 @@ export interface ApiClientOptions {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 export const CSRF_ENDPOINT = "/api/v2/auth/csrf";
-export const TASK_PAGE_SIZE = 50;
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 function defaultBaseUrl(): string {
   return typeof window === "undefined" ? "" : window.location.origin;
@@ -28,7 +35,7 @@ function defaultBaseUrl(): string {
 type ApiResult<Data> = { data?: Data; error?: unknown; response: Response };
 
 /** Returns the data of a successful openapi-fetch result, or throws the answer as `ApiProblem`. */
-function unwrap<Data>(result: ApiResult<Data>): Data {
+export function unwrap<Data>(result: ApiResult<Data>): Data {
   if (!result.response.ok) {
     throw toApiProblem(result.error, result.response);
   }
@@ -41,6 +48,11 @@ function unwrap<Data>(result: ApiResult<Data>): Data {
     });
   }
   return result.data;
+}
+
+/** Checks a result that has no body (204), throwing the answer as `ApiProblem` on an error. */
+export function expectOk(result: { error?: unknown; response: Response }): void {
+  if (!result.response.ok) throw toApiProblem(result.error, result.response);
 }
 
 async function readJson(response: Response): Promise<unknown> {
@@ -100,8 +112,13 @@ export function createApiClient(options: ApiClientOptions = {}) {
   api.use(csrfMiddleware);
 
   /** A request to allauth's headless API, with the CSRF header on unsafe methods. */
-  async function allauthRequest(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers = new Headers({ Accept: "application/json" });
+  async function allauthRequest(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers = new Headers({ Accept: "application/json", ...extraHeaders });
     if (body !== undefined) headers.set("Content-Type", "application/json");
     if (!SAFE_METHODS.has(method)) headers.set(CSRF_HEADER_NAME, await ensureCsrfToken());
     const url = baseUrl ? new URL(`${ALLAUTH_BASE}${path}`, baseUrl) : `${ALLAUTH_BASE}${path}`;
@@ -115,35 +132,24 @@ export function createApiClient(options: ApiClientOptions = {}) {
     );
   }
 
+  /** Sends an allauth request and throws its refusal (any status but `okStatuses`). */
+  async function allauthExpect(
+    okStatuses: readonly number[],
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await allauthRequest(method, path, body, extraHeaders);
+    const parsed = await readJson(response);
+    if (!okStatuses.includes(response.status)) throw toAllauthError(response.status, parsed);
+    return { status: response.status, body: parsed };
+  }
+
   return {
-    /** The underlying openapi-fetch client, for endpoints without a helper below. */
-    raw: api,
-
+    /** The typed openapi-fetch client for `/api/v2/...`; pair it with `unwrap`/`expectOk`. */
+    api,
     ensureCsrfToken,
-
-    async me(): Promise<Me> {
-      return unwrap(await api.GET("/api/v2/me"));
-    },
-
-    async listTasks(org: string, cursor?: string | null): Promise<TaskPage> {
-      return unwrap(
-        await api.GET("/api/v2/orgs/{org}/tasks", {
-          params: { path: { org }, query: { limit: TASK_PAGE_SIZE, ...(cursor ? { cursor } : {}) } },
-        }),
-      );
-    },
-
-    async getTask(org: string, taskId: string): Promise<Task> {
-      return unwrap(
-        await api.GET("/api/v2/orgs/{org}/tasks/{task_id}", {
-          params: { path: { org, task_id: taskId } },
-        }),
-      );
-    },
-
-    async submitTask(org: string, input: TaskInput): Promise<Task> {
-      return unwrap(await api.POST("/api/v2/orgs/{org}/tasks", { params: { path: { org } }, body: input }));
-    },
 
     /** Logs in with email and password; throws `AllauthError` with allauth's messages. */
     async login(credentials: { email: string; password: string }): Promise<AllauthUser | null> {
@@ -154,6 +160,12 @@ export function createApiClient(options: ApiClientOptions = {}) {
       if (response.status !== 200) throw toAllauthError(response.status, body);
       const session = allauthSessionSchema.safeParse(body);
       return session.success ? session.data.data.user : null;
+    },
+
+    /** Creates an account and logs it in (the verification mail is sent on the way). */
+    async signup(credentials: { email: string; password: string }): Promise<void> {
+      // 200: logged in. 401: logged in is pending a step (e.g. verification), still a success.
+      await allauthExpect([200, 401], "POST", "/auth/signup", credentials);
     },
 
     /** Whether the browser's session is logged in. */
@@ -170,7 +182,68 @@ export function createApiClient(options: ApiClientOptions = {}) {
       if (response.status === 401 || response.ok) return;
       throw toAllauthError(response.status, await readJson(response));
     },
+
+    /** The address a verification key confirms; throws `AllauthError` for a bad or used key. */
+    async verificationInfo(key: string): Promise<{ email: string }> {
+      const { body } = await allauthExpect([200], "GET", "/auth/email/verify", undefined, {
+        "X-Email-Verification-Key": key,
+      });
+      const parsed = verificationInfoSchema.safeParse(body);
+      return { email: parsed.success ? parsed.data.data.email : "" };
+    },
+
+    /** Confirms the address of a verification key (logged in or not). */
+    async verifyEmail(key: string): Promise<void> {
+      // 401 after a valid key means "verified; log in to continue".
+      await allauthExpect([200, 401], "POST", "/auth/email/verify", { key });
+    },
+
+    async listEmails(): Promise<EmailAddress[]> {
+      const { body } = await allauthExpect([200], "GET", "/account/email");
+      const parsed = emailAddressListSchema.safeParse(body);
+      return parsed.success ? parsed.data.data : [];
+    },
+
+    /** Sends the verification mail of one of the user's addresses again. */
+    async resendVerification(email: string): Promise<void> {
+      await allauthExpect([200], "PUT", "/account/email", { email });
+    },
+
+    /** Adds an address; once it is verified it replaces the current one. */
+    async changeEmail(email: string): Promise<void> {
+      await allauthExpect([200], "POST", "/account/email", { email });
+    },
+
+    async changePassword(passwords: { currentPassword: string; newPassword: string }): Promise<void> {
+      await allauthExpect([200], "POST", "/account/password/change", {
+        current_password: passwords.currentPassword,
+        new_password: passwords.newPassword,
+      });
+    },
+
+    /** Mails a reset link to the address if it has an account (the answer never tells). */
+    async requestPasswordReset(email: string): Promise<void> {
+      await allauthExpect([200], "POST", "/auth/password/request", { email });
+    },
+
+    /** Throws `AllauthError` when the reset key is not valid (expired or used). */
+    async checkPasswordResetKey(key: string): Promise<void> {
+      await allauthExpect([200], "GET", "/auth/password/reset", undefined, { "X-Password-Reset-Key": key });
+    },
+
+    async resetPassword(reset: { key: string; password: string }): Promise<void> {
+      // 401: the password is set and the person logs in with it next.
+      await allauthExpect([200, 401], "POST", "/auth/password/reset", reset);
+    },
   };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** A new idempotency key: one per intended action, reused when that action is retried. */
+export function newIdempotencyKey(): string {
+  // randomUUID exists only in secure contexts (https, localhost); getRandomValues everywhere.
+  if (typeof globalThis.crypto.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -9,9 +9,28 @@ const problemSchema = z.object({
   status: z.number().int(),
   detail: z.string().nullish(),
   errors: z.array(fieldErrorSchema).nullish(),
+  /** The permission a 403 names. */
+  permission: z.string().nullish(),
+  /** A 402 quota refusal's plan, used and limit. */
+  plan: z.string().nullish(),
+  used: z.number().nullish(),
+  limit: z.number().nullish(),
 });
 
 export type FieldError = z.infer<typeof fieldErrorSchema>;
+
+interface ProblemInit {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string | undefined;
+  errors?: readonly FieldError[] | undefined;
+  permission?: string | undefined;
+  retryAfterSeconds?: number | undefined;
+  plan?: string | undefined;
+  used?: number | undefined;
+  limit?: number | undefined;
+}
 
 /** An API error answer, parsed from `application/problem+json` (or made up from the status). */
 export class ApiProblem extends Error {
@@ -21,20 +40,30 @@ export class ApiProblem extends Error {
   readonly status: number;
   readonly detail: string | undefined;
   readonly errors: readonly FieldError[];
+  readonly permission: string | undefined;
+  /** From the `Retry-After` header of a 429 or 503. */
+  readonly retryAfterSeconds: number | undefined;
+  readonly plan: string | undefined;
+  readonly used: number | undefined;
+  readonly limit: number | undefined;
 
-  constructor(problem: {
-    type: string;
-    title: string;
-    status: number;
-    detail?: string | undefined;
-    errors?: readonly FieldError[] | undefined;
-  }) {
+  constructor(problem: ProblemInit) {
     super(problem.detail ?? problem.title);
     this.type = problem.type;
     this.title = problem.title;
     this.status = problem.status;
     this.detail = problem.detail;
     this.errors = problem.errors ?? [];
+    this.permission = problem.permission;
+    this.retryAfterSeconds = problem.retryAfterSeconds;
+    this.plan = problem.plan;
+    this.used = problem.used;
+    this.limit = problem.limit;
+  }
+
+  /** The last part of the problem `type` (`/problems/not-found` → `not-found`). */
+  get code(): string {
+    return this.type.split("/").pop() ?? this.type;
   }
 
   get isUnauthenticated(): boolean {
@@ -52,16 +81,36 @@ export class ApiProblem extends Error {
   }
 }
 
+/** Seconds from a `Retry-After` header (delta-seconds or an HTTP date); undefined if absent. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
 /** Builds an `ApiProblem` from an error answer's parsed body (JSON or text) and its status. */
-export function toApiProblem(body: unknown, response: Pick<Response, "status" | "statusText">): ApiProblem {
+export function toApiProblem(
+  body: unknown,
+  response: Pick<Response, "status" | "statusText"> & { headers?: Headers },
+): ApiProblem {
+  const retryAfterSeconds = parseRetryAfter(response.headers?.get("Retry-After"));
   const parsed = problemSchema.safeParse(body);
   if (parsed.success) {
+    const data = parsed.data;
     return new ApiProblem({
-      type: parsed.data.type,
-      title: parsed.data.title,
-      status: parsed.data.status,
-      detail: parsed.data.detail ?? undefined,
-      errors: parsed.data.errors ?? undefined,
+      type: data.type,
+      title: data.title,
+      status: data.status,
+      detail: data.detail ?? undefined,
+      errors: data.errors ?? undefined,
+      permission: data.permission ?? undefined,
+      retryAfterSeconds,
+      plan: data.plan ?? undefined,
+      used: data.used ?? undefined,
+      limit: data.limit ?? undefined,
     });
   }
   return new ApiProblem({
@@ -69,6 +118,7 @@ export function toApiProblem(body: unknown, response: Pick<Response, "status" | 
     title: response.statusText || `Request failed with status ${response.status}`,
     status: response.status,
     detail: undefined,
+    retryAfterSeconds,
   });
 }
 

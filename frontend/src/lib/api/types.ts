@@ -5,19 +5,46 @@
  */
 import type { paths } from "./schema";
 
-type JsonBody<Response> = Response extends { content: { "application/json": infer Body } }
-  ? Body
+type JsonBody<Response> = Response extends { content: { "application/json": infer Body } } ? Body : never;
+type Ok<Operation> = Operation extends { responses: { 200: infer R } }
+  ? JsonBody<R>
+  : Operation extends { responses: { 201: infer R } }
+    ? JsonBody<R>
+    : Operation extends { responses: { 202: infer R } }
+      ? JsonBody<R>
+      : never;
+type RequestBody<Operation> = Operation extends { requestBody?: infer B }
+  ? NonNullable<B> extends { content: { "application/json": infer Body } }
+    ? Body
+    : never
   : never;
+type Query<Operation> = Operation extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 
-type MeOperation = paths["/api/v2/me"]["get"];
-type TaskListOperation = paths["/api/v2/orgs/{org}/tasks"]["get"];
-type TaskSubmitOperation = paths["/api/v2/orgs/{org}/tasks"]["post"];
-
-export type Me = JsonBody<MeOperation["responses"][200]>;
+export type Me = Ok<paths["/api/v2/me"]["get"]>;
 export type Org = Me["orgs"][number];
-export type TaskPage = JsonBody<TaskListOperation["responses"][200]>;
+
+export type TaskPage = Ok<paths["/api/v2/orgs/{org}/tasks"]["get"]>;
+export type TaskListParams = Query<paths["/api/v2/orgs/{org}/tasks"]["get"]>;
+export type TaskSort = NonNullable<TaskListParams["sort"]>;
 export type Task = TaskPage["items"][number];
 export type TaskStatus = Task["status"];
 export type TaskScore = NonNullable<Task["score"]>;
 export type ScoreBreakdownItem = TaskScore["breakdown"][number];
-export type TaskInput = NonNullable<TaskSubmitOperation["requestBody"]>["content"]["application/json"];
+export type TaskInput = RequestBody<paths["/api/v2/orgs/{org}/tasks"]["post"]>;
+export type TaskBatchInput = RequestBody<paths["/api/v2/orgs/{org}/tasks/batch"]["post"]>;
+export type TaskScoreRecord = Ok<paths["/api/v2/orgs/{org}/tasks/{task_id}/scores"]["get"]>[number];
+
+export type ScoringVersion = Ok<paths["/api/v2/orgs/{org}/scoring/active"]["get"]>;
+export type ScoringModel = Ok<paths["/api/v2/orgs/{org}/scoring/models/{model_id}"]["get"]>;
+export type Criterion = ScoringVersion["criteria"][number];
+export type AttributeCriterion = Extract<Criterion, { kind: "attribute" }>;
+export type AICriterion = Extract<Criterion, { kind: "ai" }>;
+export type ScoringTemplate = Ok<paths["/api/v2/orgs/{org}/scoring/templates"]["get"]>[number];
+export type SamplePreview = Ok<paths["/api/v2/orgs/{org}/scoring/preview"]["post"]>;
+export type PreviewRun = Ok<paths["/api/v2/orgs/{org}/scoring/previews/{run_id}"]["get"]>;
+export type PreviewRunStatus = PreviewRun["status"];
+export type PreviewRunItem = PreviewRun["items"][number];
+export type Comparison = Ok<paths["/api/v2/orgs/{org}/scoring/compare"]["get"]>;
+
+export type InvitationLookup = Ok<paths["/api/v2/invitations/{token}"]["get"]>;
+export type MyInvitation = Ok<paths["/api/v2/me/invitations"]["get"]>[number];

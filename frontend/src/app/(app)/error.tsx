@@ -1,0 +1,5 @@
+"use client";
+
+import { RouteError } from "@/components/RouteError";
+
+export default RouteError;

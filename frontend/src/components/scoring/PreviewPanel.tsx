@@ -1,0 +1,221 @@
+"use client";
+
+import { useState } from "react";
+
+import { Alert, Badge, Button, Card, Field, Input, Table, TBody, Td, Textarea, Th, THead } from "@/components/ui";
+import { SCHEMA_LIMITS } from "@/lib/api/limits";
+import type { Criterion, PreviewRun, PreviewRunItem, SamplePreview } from "@/lib/api/types";
+import { describeError } from "@/lib/errors";
+import { formatDelta, formatScore } from "@/lib/format";
+import { useIdempotencyKeys } from "@/lib/forms";
+import { isPreviewRunFinished, usePreviewRun, useSamplePreview, useStartPreviewRun } from "@/lib/queries/scoring";
+import { attributeCriteria, attributeError, attributeHint, toTaskInput } from "@/lib/task-form";
+
+import { ScoreBreakdownChart } from "../tasks/ScoreBreakdownChart";
+
+const PREVIEW_MAX = SCHEMA_LIMITS.PreviewRunIn.limit.maximum;
+
+/** `criteria()` returns the editor's current criteria, or null (with the editor's errors shown) if they are not valid. */
+type CriteriaSource = () => Promise<Criterion[] | null>;
+
+function SamplePreviewForm({ org, criteria, getCriteria }: { org: string; criteria: readonly Criterion[]; getCriteria: CriteriaSource }) {
+  const preview = useSamplePreview(org);
+  const attributes = attributeCriteria(criteria);
+  const [title, setTitle] = useState("");
+  const [description, setDescription] = useState("");
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [result, setResult] = useState<SamplePreview | null>(null);
+  const valueErrors = Object.fromEntries(attributes.map((c) => [c.attribute, attributeError(values[c.attribute] ?? "")]));
+
+  async function run() {
+    const current = await getCriteria();
+    if (!current) return;
+    if (Object.values(valueErrors).some(Boolean)) return;
+    const task = toTaskInput({ title: title.trim() || "Sample task", description, attributes: values });
+    preview.mutate({ criteria: current, task }, { onSuccess: setResult });
+  }
+
+  return (
+    <div className="space-y-3">
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field label="Sample title">
+          {(props) => <Input {...props} value={title} maxLength={SCHEMA_LIMITS.TaskIn.title.maxLength} onChange={(e) => setTitle(e.target.value)} />}
+        </Field>
+        {attributes.map((criterion) => (
+          <Field key={criterion.attribute} label={criterion.label} hint={attributeHint(criterion)} error={valueErrors[criterion.attribute]}>
+            {(props) => (
+              <Input
+                {...props}
+                inputMode="decimal"
+                value={values[criterion.attribute] ?? ""}
+                onChange={(e) => setValues((current) => ({ ...current, [criterion.attribute]: e.target.value }))}
+              />
+            )}
+          </Field>
+        ))}
+      </div>
+      <Field label="Sample description">
+        {(props) => <Textarea {...props} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />}
+      </Field>
+      <Button variant="secondary" onClick={() => void run()} isLoading={preview.isPending}>
+        Score the sample
+      </Button>
+      {preview.isError ? <Alert tone="error">{describeError(preview.error).message}</Alert> : null}
+      {result ? (
+        <div className="rounded-lg border border-slate-200 p-4" data-testid="sample-preview">
+          <p className="mb-3 text-sm text-slate-700">
+            This sample would score <strong className="text-lg text-slate-900 tabular-nums">{formatScore(result.value)}</strong>.
+          </p>
+          <ScoreBreakdownChart items={result.breakdown} score={result.value} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function RankChange({ item }: { item: PreviewRunItem }) {
+  if (item.rank_change === null || item.rank_change === undefined) return <span className="text-slate-500">—</span>;
+  if (item.rank_change === 0) return <span className="text-slate-600">same</span>;
+  const up = item.rank_change > 0;
+  return (
+    <span className={up ? "text-emerald-700" : "text-rose-700"}>
+      <span aria-hidden="true">{up ? "▲" : "▼"}</span> {Math.abs(item.rank_change)}
+      <span className="sr-only">{up ? " places up" : " places down"}</span>
+    </span>
+  );
+}
+
+function PreviewRunResults({ run }: { run: PreviewRun }) {
+  if (run.status === "failed") {
+    return <Alert tone="error" title="The preview failed">{run.failure_reason ?? "No reason was given."}</Alert>;
+  }
+  if (!isPreviewRunFinished(run)) {
+    const share = run.total > 0 ? run.done / run.total : 0;
+    return (
+      <div className="space-y-2" data-testid="preview-progress">
+        <p className="text-sm text-slate-700" aria-live="polite">
+          {run.status === "queued" ? "Waiting for a worker…" : `Scoring ${run.done} of ${run.total} tasks…`}
+        </p>
+        <progress className="h-2 w-full overflow-hidden rounded-full accent-indigo-600" max={Math.max(run.total, 1)} value={run.done} aria-label="Preview progress">
+          {Math.round(share * 100)}%
+        </progress>
+      </div>
+    );
+  }
+  if (run.items.length === 0) {
+    return <p className="text-sm text-slate-600">The organization has no tasks to preview on yet.</p>;
+  }
+  const changed = run.items.filter((item) => item.rank_change !== null && item.rank_change !== 0).length;
+  return (
+    <div className="space-y-3" data-testid="preview-results">
+      <p className="text-sm text-slate-700">
+        {run.items.length} tasks: {changed} would change rank. Nothing was stored.
+      </p>
+      <Table caption="Old and new score of each task under the draft" minWidth="36rem">
+        <THead>
+          <tr>
+            <Th>Task</Th>
+            <Th numeric>Old score</Th>
+            <Th numeric>New score</Th>
+            <Th numeric>Change</Th>
+            <Th numeric>Rank</Th>
+          </tr>
+        </THead>
+        <TBody>
+          {run.items.map((item) => (
+            <tr key={item.task_id} data-testid="preview-row">
+              <Td className="max-w-xs truncate">{item.title}</Td>
+              <Td numeric>{item.old_score === null || item.old_score === undefined ? "—" : formatScore(item.old_score)}</Td>
+              <Td numeric className="font-semibold text-slate-900">
+                {item.new_score === null || item.new_score === undefined ? (
+                  <Badge tone="danger">{item.error ?? "not scored"}</Badge>
+                ) : (
+                  formatScore(item.new_score)
+                )}
+              </Td>
+              <Td numeric>
+                {item.new_score !== null && item.new_score !== undefined && item.old_score !== null && item.old_score !== undefined
+                  ? formatDelta(item.new_score - item.old_score)
+                  : "—"}
+              </Td>
+              <Td numeric>
+                {item.old_rank ?? "—"} → {item.new_rank ?? "—"} <RankChange item={item} />
+              </Td>
+            </tr>
+          ))}
+        </TBody>
+      </Table>
+    </div>
+  );
+}
+
+function LatestTasksPreview({ org, getCriteria }: { org: string; getCriteria: CriteriaSource }) {
+  const start = useStartPreviewRun(org);
+  const keys = useIdempotencyKeys();
+  const [limit, setLimit] = useState(String(PREVIEW_MAX));
+  const [runId, setRunId] = useState<string | null>(null);
+  const run = usePreviewRun(org, runId);
+  const limitNumber = Number(limit);
+  const limitError =
+    Number.isInteger(limitNumber) && limitNumber >= 1 && limitNumber <= PREVIEW_MAX ? undefined : `Use a whole number from 1 to ${PREVIEW_MAX}.`;
+
+  async function begin() {
+    if (limitError) return;
+    const criteria = await getCriteria();
+    if (!criteria) return;
+    const body = { criteria, limit: limitNumber };
+    start.mutate(
+      { ...body, idempotencyKey: keys.keyFor(body) },
+      {
+        onSuccess: (created) => {
+          keys.reset();
+          setRunId(created.id);
+        },
+      },
+    );
+  }
+
+  const isRunning = run.data !== undefined && !isPreviewRunFinished(run.data);
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-end gap-3">
+        <Field label="Latest tasks" hint={`Up to ${PREVIEW_MAX}`} error={limitError} className="w-32">
+          {(props) => <Input {...props} inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />}
+        </Field>
+        <Button variant="secondary" onClick={() => void begin()} isLoading={start.isPending || isRunning} className="mb-[1px]">
+          Preview on the latest tasks
+        </Button>
+      </div>
+      <p className="text-xs text-slate-600">
+        Runs in the background: AI answers already known are reused, so a preview of unchanged AI criteria costs nothing.
+      </p>
+      {start.isError ? <Alert tone="error">{describeError(start.error).message}</Alert> : null}
+      {run.isError ? <Alert tone="error">{describeError(run.error).message}</Alert> : null}
+      {run.data ? <PreviewRunResults run={run.data} /> : null}
+    </div>
+  );
+}
+
+/** Try criteria before saving or activating them: on a made-up task, and on the org's latest tasks. Stores nothing. */
+export function PreviewPanel({ org, criteria, getCriteria }: { org: string; criteria: readonly Criterion[]; getCriteria: CriteriaSource }) {
+  return (
+    <Card>
+      <h2 className="text-lg font-semibold text-slate-900">Preview</h2>
+      <p className="mt-1 mb-4 text-sm text-slate-600">See what these criteria would do before anyone else does. Nothing is stored.</p>
+      <div className="space-y-8">
+        <section aria-labelledby="preview-latest-heading">
+          <h3 id="preview-latest-heading" className="mb-2 font-medium text-slate-900">
+            On your latest tasks
+          </h3>
+          <LatestTasksPreview org={org} getCriteria={getCriteria} />
+        </section>
+        <section aria-labelledby="preview-sample-heading">
+          <h3 id="preview-sample-heading" className="mb-2 font-medium text-slate-900">
+            On a sample task
+          </h3>
+          <SamplePreviewForm org={org} criteria={criteria} getCriteria={getCriteria} />
+        </section>
+      </div>
+    </Card>
+  );
+}

@@ -1,0 +1,141 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { useEffect, type ReactNode } from "react";
+
+import { Logo } from "@/components/Logo";
+import { Alert, ButtonLink, cn, LoadingState } from "@/components/ui";
+import { describeError } from "@/lib/errors";
+import { paths } from "@/lib/paths";
+import { can, orgOf, useMe } from "@/lib/queries/me";
+
+import { rememberOrg } from "./lastOrg";
+import { LogoutButton } from "./LogoutButton";
+import { isCurrent, ORG_NAV } from "./nav";
+import { OrgSwitcher } from "./OrgSwitcher";
+
+function NavLink({ href, current, children }: { href: string; current: boolean; children: ReactNode }) {
+  return (
+    <Link
+      href={href}
+      aria-current={current ? "page" : undefined}
+      className={cn(
+        "rounded-md px-3 py-2 text-sm font-medium whitespace-nowrap",
+        "focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-indigo-600",
+        current ? "bg-indigo-50 text-indigo-800" : "text-slate-700 hover:bg-slate-100 hover:text-slate-900",
+      )}
+    >
+      {children}
+    </Link>
+  );
+}
+
+/**
+ * The frame of every logged-in page: header (logo, org switcher, person), navigation of the
+ * current org, a notice while the email is unverified, and the page. `org` is the slug in the URL.
+ */
+export function AppShell({ org, children }: { org?: string; children: ReactNode }) {
+  const pathname = usePathname();
+  const meQuery = useMe();
+  const me = meQuery.data;
+  const membership = org ? orgOf(me, org) : undefined;
+
+  useEffect(() => {
+    if (membership) rememberOrg(membership.slug);
+  }, [membership]);
+
+  const navOrg = membership ?? (org ? undefined : me?.orgs[0]);
+  const nav = navOrg
+    ? ORG_NAV.filter((item) => item.permission === null || can(navOrg, item.permission)).map((item) => ({
+        label: item.label,
+        href: item.href(navOrg.slug),
+      }))
+    : [];
+  nav.push({ label: "Account", href: paths.account });
+
+  let body: ReactNode = children;
+  if (meQuery.isPending) {
+    body = <LoadingState />;
+  } else if (meQuery.isError) {
+    const description = describeError(meQuery.error);
+    body = (
+      <Alert
+        tone="error"
+        title="Your account could not be loaded"
+        actions={
+          <button type="button" onClick={() => void meQuery.refetch()} className="font-semibold underline">
+            Try again
+          </button>
+        }
+      >
+        {description.message}
+      </Alert>
+    );
+  } else if (org && !membership) {
+    body = (
+      <Alert tone="warning" title="No such organization">
+        <p>This organization does not exist, or you are not one of its members.</p>
+        <p>
+          <Link href={paths.home} className="font-semibold underline">
+            Go to your organizations
+          </Link>
+        </p>
+      </Alert>
+    );
+  }
+
+  return (
+    <div className="min-h-dvh">
+      <a
+        href="#main"
+        className="sr-only z-50 rounded-md bg-white px-3 py-2 text-sm font-semibold text-indigo-700 focus:not-sr-only focus:fixed focus:top-2 focus:left-2"
+      >
+        Skip to content
+      </a>
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">
+          <div className="flex min-w-0 items-center gap-4">
+            <Link href={paths.home} className="rounded-md focus-visible:outline-2 focus-visible:outline-indigo-600">
+              <Logo />
+              <span className="sr-only">Home</span>
+            </Link>
+            {me ? <OrgSwitcher orgs={me.orgs} current={membership?.slug} /> : null}
+          </div>
+          <div className="flex min-w-0 items-center gap-3">
+            {me ? (
+              <span data-testid="user-email" className="hidden truncate text-sm text-slate-600 sm:inline">
+                {me.email}
+              </span>
+            ) : null}
+            <LogoutButton />
+          </div>
+        </div>
+        <nav aria-label="Main" className="mx-auto max-w-7xl px-2">
+          <ul className="-mb-px flex gap-1 overflow-x-auto pb-2">
+            {nav.map((item) => (
+              <li key={item.href}>
+                <NavLink href={item.href} current={isCurrent(pathname, item.href)}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      {me && !me.email_verified ? (
+        <div className="border-b border-amber-200 bg-amber-50">
+          <p className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm text-amber-900">
+            <span>Verify your email address ({me.email}) to create an organization or accept an invitation.</span>
+            <ButtonLink href={paths.verifyEmailNotice} variant="secondary" size="sm">
+              Verify email
+            </ButtonLink>
+          </p>
+        </div>
+      ) : null}
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-8 focus:outline-none">
+        {body}
+      </main>
+    </div>
+  );
+}

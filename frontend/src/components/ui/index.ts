@@ -1,0 +1,13 @@
+export { Alert, type AlertTone } from "./Alert";
+export { Badge, type BadgeTone } from "./Badge";
+export { Button, ButtonLink, buttonClassName } from "./Button";
+export { Card, PageHeader } from "./Card";
+export { cn } from "./cn";
+export { ConfirmDialog, Dialog } from "./Dialog";
+export { EmptyState } from "./EmptyState";
+export { Field, FieldError, type FieldControlProps } from "./Field";
+export { Checkbox, Input, Select, Textarea, controlClassName } from "./Input";
+export { LoadingState, Skeleton, Spinner } from "./Spinner";
+export { Table, TBody, Td, Th, THead } from "./Table";
+export { ToastProvider, useToast, type ToastTone } from "./Toast";
+export { DateTime, useIsClient } from "./DateTime";

@@ -1,0 +1,113 @@
+/**
+ * The queries' options (key and fetch), without React: the server prefetches the first screen with
+ * them and the client hooks (me.ts, tasks.ts, scoring.ts) use the same, so both share one cache.
+ */
+import { infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
+import type { Client } from "openapi-fetch";
+
+import { unwrap } from "@/lib/api/client";
+import type { paths } from "@/lib/api/schema";
+import type { Me, Task, TaskPage } from "@/lib/api/types";
+
+import { queryKeys, type TaskFilters } from "./keys";
+
+export const TASK_PAGE_SIZE = 50;
+
+export function meQuery(api: Client<paths>) {
+  return queryOptions({
+    queryKey: queryKeys.me,
+    queryFn: async () => unwrap(await api.GET("/api/v2/me")),
+    staleTime: 30_000,
+  });
+}
+
+/**
+ * The logged-in person, or null for a visitor. The pages anyone may open (an invitation link)
+ * get it from the server first, so a visitor's browser never logs a refused request.
+ */
+export function optionalMeQuery(api: Client<paths>) {
+  return queryOptions({
+    queryKey: [...queryKeys.me, "optional"] as const,
+    queryFn: async (): Promise<Me | null> => {
+      const result = await api.GET("/api/v2/me");
+      if (result.response.status === 401) return null;
+      return unwrap(result);
+    },
+    staleTime: 30_000,
+  });
+}
+
+export function tasksOf(data: { pages: readonly TaskPage[] } | undefined): Task[] {
+  return data?.pages.flatMap((page) => page.items) ?? [];
+}
+
+/** Drops empty filters so that `?q=` and no `q` are one query. */
+export function cleanFilters(filters: TaskFilters): TaskFilters {
+  const clean: TaskFilters = {};
+  if (filters.sort && filters.sort !== "-created_at") clean.sort = filters.sort;
+  if (filters.status) clean.status = filters.status;
+  const q = filters.q?.trim();
+  if (q) clean.q = q;
+  return clean;
+}
+
+export function taskListQuery(api: Client<paths>, org: string, filters: TaskFilters) {
+  const clean = cleanFilters(filters);
+  return infiniteQueryOptions({
+    queryKey: queryKeys.taskList(org, clean),
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/tasks", {
+          params: {
+            path: { org },
+            query: { limit: TASK_PAGE_SIZE, ...clean, ...(pageParam ? { cursor: pageParam } : {}) },
+          },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+  });
+}
+
+export function taskQuery(api: Client<paths>, org: string, id: string) {
+  return queryOptions({
+    queryKey: queryKeys.task(org, id),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v2/orgs/{org}/tasks/{task_id}", { params: { path: { org, task_id: id } } })),
+  });
+}
+
+/**
+ * A task's scores, newest first. Keyed by the newest score's time too, so that a new score (after
+ * a re-score) loads the history again.
+ */
+export function taskScoresQuery(api: Client<paths>, org: string, id: string, scoredAt: string | undefined) {
+  return queryOptions({
+    queryKey: [...queryKeys.taskScores(org, id), scoredAt ?? "none"] as const,
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v2/orgs/{org}/tasks/{task_id}/scores", { params: { path: { org, task_id: id } } })),
+  });
+}
+
+export function activeVersionQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.activeVersion(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/scoring/active", { params: { path: { org } } })),
+    staleTime: 30_000,
+  });
+}
+
+export function modelsQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.models(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/scoring/models", { params: { path: { org } } })),
+  });
+}
+
+export function modelQuery(api: Client<paths>, org: string, modelId: number) {
+  return queryOptions({
+    queryKey: queryKeys.model(org, modelId),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v2/orgs/{org}/scoring/models/{model_id}", { params: { path: { org, model_id: modelId } } })),
+  });
+}

@@ -1,0 +1,93 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { useState } from "react";
+import { describe, expect, it, vi } from "vitest";
+
+import { Button, ConfirmDialog, Field, Input, ToastProvider, useToast } from "@/components/ui";
+
+describe("Field", () => {
+  it("labels its control and points it at the hint and the error", () => {
+    render(
+      <Field label="Title" hint="Up to 200 characters" error="Enter a title.">
+        {(control) => <Input {...control} />}
+      </Field>,
+    );
+    const input = screen.getByLabelText("Title");
+    expect(input).toHaveAttribute("aria-invalid", "true");
+    expect(input).toHaveAccessibleDescription("Enter a title. Up to 200 characters");
+  });
+
+  it("is not invalid without an error", () => {
+    render(<Field label="Title">{(control) => <Input {...control} />}</Field>);
+    expect(screen.getByLabelText("Title")).not.toHaveAttribute("aria-invalid");
+  });
+});
+
+describe("Button", () => {
+  it("is disabled and busy while loading", async () => {
+    const onClick = vi.fn();
+    render(
+      <Button isLoading onClick={onClick}>
+        Save
+      </Button>,
+    );
+    const button = screen.getByRole("button", { name: "Save" });
+    expect(button).toBeDisabled();
+    expect(button).toHaveAttribute("aria-busy", "true");
+    await userEvent.click(button);
+    expect(onClick).not.toHaveBeenCalled();
+  });
+});
+
+function DialogHarness({ onConfirm }: { onConfirm: () => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>Open</Button>
+      <ConfirmDialog
+        open={open}
+        title="Delete it?"
+        description="This cannot be undone."
+        confirmLabel="Delete"
+        tone="danger"
+        onConfirm={onConfirm}
+        onClose={() => setOpen(false)}
+      />
+    </>
+  );
+}
+
+describe("ConfirmDialog", () => {
+  it("opens as a labelled dialog, confirms, and cancels", async () => {
+    const onConfirm = vi.fn();
+    render(<DialogHarness onConfirm={onConfirm} />);
+    await userEvent.click(screen.getByRole("button", { name: "Open" }));
+    const dialog = screen.getByRole("dialog", { name: "Delete it?" });
+    expect(dialog).toHaveAccessibleDescription("This cannot be undone.");
+    await userEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(onConfirm).toHaveBeenCalledOnce();
+    await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+});
+
+function ToastHarness() {
+  const toast = useToast();
+  return <Button onClick={() => toast.show("Saved.")}>Save</Button>;
+}
+
+describe("Toast", () => {
+  it("announces a message politely and can be dismissed", async () => {
+    render(
+      <ToastProvider>
+        <ToastHarness />
+      </ToastProvider>,
+    );
+    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    const toast = screen.getByTestId("toast");
+    expect(toast).toHaveTextContent("Saved.");
+    expect(toast.parentElement).toHaveAttribute("aria-live", "polite");
+    await userEvent.click(screen.getByRole("button", { name: "Dismiss" }));
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+  });
+});
