@@ -167,14 +167,24 @@ def api_web_origin() -> str:
 
 
 @pytest.fixture(scope="session")
+def api_extra_env() -> dict[str, str]:
+    """More environment for the API server; the e2e tests add the mail outbox."""
+    return {}
+
+
+@pytest.fixture(scope="session")
 def api_server(
-    django_db_setup: None, api_web_origin: str, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None,
+    api_web_origin: str,
+    api_extra_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """The API served by gunicorn (as in production) on a free port; yields its base URL."""
     port = free_port()
     env = test_process_env() | {
         "WEB_ORIGIN": api_web_origin,
         "CSRF_TRUSTED_ORIGINS": api_web_origin,
+        **api_extra_env,
     }
     server = start_gunicorn(env, port=port, log_dir=tmp_path_factory.mktemp("gunicorn"))
     yield f"http://127.0.0.1:{port}"

@@ -143,6 +143,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A reset link proves the address: the person is logged in with the new password at once.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+# Changing the email adds the new address unverified; it replaces the old one once verified.
+ACCOUNT_CHANGE_EMAIL = True
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser",)
 HEADLESS_FRONTEND_URLS = {

@@ -8,7 +8,9 @@ from config.settings.base import CACHES, DATABASES, SECRET_KEY
 
 SECRET_KEY = SECRET_KEY or "test-only-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests read mail from django.core.mail.outbox; the browser tests' API server is given the
+# outbox instead (as `make run` uses), through variables no developer's shell sets by chance.
+EMAIL_BACKEND = env_str("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 # Each test run gets its own queue and cache prefix, so a developer's `make run` worker on the same
 # Redis never takes the tests' jobs (and the tests' worker never takes the developer's).
@@ -31,5 +33,4 @@ AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 1.0)
 # Two test runs on one machine (e.g. a developer's and CI's) need two test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_taskscore")}
 
-# Tests read mail from django.core.mail.outbox; the outbox tests set a directory themselves.
-MAIL_OUTBOX_DIR = ""
+MAIL_OUTBOX_DIR = env_str("TEST_MAIL_OUTBOX_DIR", "")

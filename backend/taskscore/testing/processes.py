@@ -145,3 +145,16 @@ def start_fake_ai(
     )  # fmt: skip
     server.wait_for_port(port, timeout=15)
     return server
+
+
+def start_beat(env: dict[str, str], *, log_dir: Path) -> Process:
+    """Celery beat with the project's schedule (the sweeper, purges), its state in `log_dir`."""
+    beat = spawn(
+        "beat",
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
+         "-s", str(log_dir / "celerybeat-schedule")],
+        env=env,
+        log_dir=log_dir,
+    )  # fmt: skip
+    beat.wait_for_log("beat: Starting", timeout=60)
+    return beat

@@ -1,16 +1,22 @@
-"""The built Next.js app served by `next start`, proxying to the gunicorn-served API, driven in
-Debian's chromium by Playwright."""
+"""The stack as `make run` starts it — the API under gunicorn, a Celery worker, beat, and the built
+Next.js app under `next start` — against the test database, with the AI faked on loopback and
+mail kept in an outbox directory; driven in Debian's chromium by Playwright.
+
+Screenshots of every page, at desktop and at phone width, are kept in `E2E_ARTIFACTS_DIR`
+(default `<repo>/.artifacts/e2e`) for people to look at."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
 
-from taskscore.testing.processes import BACKEND_DIR, free_port, spawn
+from conftest import test_process_env
+from taskscore.testing.processes import BACKEND_DIR, Process, free_port, spawn, start_beat
 
 # Playwright's sync API keeps an asyncio loop in this thread; Django then refuses ORM calls from
 # it as "async context". The tests are plain synchronous code, so the guard does not apply.
@@ -18,8 +24,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 FRONTEND_DIR = BACKEND_DIR.parent / "frontend"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS_DIR = Path(os.environ.get("E2E_ARTIFACTS_DIR", BACKEND_DIR.parent / ".artifacts" / "e2e"))
 # Without these, chromium keeps trying to reach Google's services, which this offline machine
-# refuses (see MACHINE-NOTES).
+# refuses (see docs/testing.md).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +49,28 @@ def web_port() -> int:
 def api_web_origin(web_port: int) -> str:
     """The web app's origin, which the API must trust for CSRF (see api_server)."""
     return f"http://127.0.0.1:{web_port}"
+
+
+@pytest.fixture(scope="session")
+def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def api_extra_env(outbox_dir: Path) -> dict[str, str]:
+    """Mail goes to the outbox (as under `make run`), where the browser reads it."""
+    return {
+        "TEST_EMAIL_BACKEND": "taskscore.integrations.mail.outbox.OutboxEmailBackend",
+        "TEST_MAIL_OUTBOX_DIR": str(outbox_dir),
+    }
+
+
+@pytest.fixture(scope="module")
+def beat(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    """Celery beat, as `make run` runs it: the sweeper recovers tasks whose job was lost."""
+    process = start_beat(test_process_env(), log_dir=tmp_path_factory.mktemp("beat"))
+    yield process
+    process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +111,58 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def console_errors(page: Page) -> list[str]:
+    """Errors the page logs to its console (a failed request, a React warning)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+Shoot = Callable[[str], None]
+
+
+@pytest.fixture
+def shoot(page: Page, request: pytest.FixtureRequest) -> Shoot:
+    """`shoot("tasks-empty")` saves the page as it is now at desktop and at phone width."""
+    folder = ARTIFACTS_DIR / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def save(name: str) -> None:
+        number = next(counter)
+        original = page.viewport_size or DESKTOP
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(150)  # let the layout settle at the new width
+            page.screenshot(path=str(folder / f"{number:02d}-{name}-{label}.png"), full_page=True)
+        page.set_viewport_size(original)
+
+    return save
+
+
+def read_outbox(outbox_dir: Path) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(path.read_text()) for path in sorted(outbox_dir.glob("*.json"))]
+
+
+def tab_to(page: Page, target: Locator, *, limit: int = 150, backwards: bool = False) -> None:
+    """Presses Tab (or Shift+Tab) until `target` has the focus, as a keyboard user moves; fails
+    if it cannot be reached within `limit` presses (so it is not reachable by keyboard)."""
+    key = "Shift+Tab" if backwards else "Tab"
+    handle = target.element_handle()
+    assert handle is not None, "the target is not on the page"
+    for _ in range(limit):
+        if page.evaluate("(element) => document.activeElement === element", handle):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"could not reach {target} with {key} in {limit} presses")
