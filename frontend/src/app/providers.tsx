@@ -3,7 +3,7 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 
-import { ToastProvider } from "@/components/ui";
+import { ToastProvider, useRememberTimeZone } from "@/components/ui";
 import { AllauthError } from "@/lib/api/allauth";
 import { ApiClientProvider } from "@/lib/api/context";
 import { ApiProblem } from "@/lib/api/problem";
@@ -39,6 +39,7 @@ export function makeQueryClient(): QueryClient {
 
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
+  useRememberTimeZone();
   return (
     <QueryClientProvider client={queryClient}>
       <ApiClientProvider>

@@ -25,7 +25,9 @@ export function formatDateTime(iso: string, timeZone?: string): string {
       day: "numeric",
       hour: "numeric",
       minute: "2-digit",
-      ...(timeZone ? { timeZone, timeZoneName: "short" } : {}),
+      // UTC is said when shown (before the browser's own zone is known); a known zone is not.
+      ...(timeZone ? { timeZone } : {}),
+      ...(timeZone === "UTC" ? { timeZoneName: "short" as const } : {}),
     });
     dateTimeFormats.set(key, format);
   }

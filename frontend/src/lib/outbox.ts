@@ -2,7 +2,7 @@
  * The local mail outbox (`make run` keeps every mail the backend sends there, instead of sending
  * it). Served by Django at /api/dev/outbox outside the versioned API, so validated with zod here.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const outboxMessageSchema = z.object({
   id: z.string(),

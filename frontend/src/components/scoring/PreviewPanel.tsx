@@ -111,35 +111,34 @@ function PreviewRunResults({ run }: { run: PreviewRun }) {
       <p className="text-sm text-slate-700">
         {run.items.length} tasks: {changed} would change rank. Nothing was stored.
       </p>
-      <Table caption="Old and new score of each task under the draft" minWidth="36rem">
+      <Table caption="Old and new score of each task under the draft" minWidth="22rem">
         <THead>
           <tr>
             <Th>Task</Th>
-            <Th numeric>Old score</Th>
-            <Th numeric>New score</Th>
-            <Th numeric>Change</Th>
+            <Th numeric>Score now → draft</Th>
             <Th numeric>Rank</Th>
           </tr>
         </THead>
         <TBody>
           {run.items.map((item) => (
             <tr key={item.task_id} data-testid="preview-row">
-              <Td className="max-w-xs truncate">{item.title}</Td>
-              <Td numeric>{item.old_score === null || item.old_score === undefined ? "—" : formatScore(item.old_score)}</Td>
-              <Td numeric className="font-semibold text-slate-900">
+              <Td className="max-w-[12rem] truncate">{item.title}</Td>
+              <Td numeric className="whitespace-nowrap">
+                {item.old_score === null || item.old_score === undefined ? "—" : formatScore(item.old_score)} →{" "}
                 {item.new_score === null || item.new_score === undefined ? (
                   <Badge tone="danger">{item.error ?? "not scored"}</Badge>
                 ) : (
-                  formatScore(item.new_score)
+                  <strong className="text-slate-900">{formatScore(item.new_score)}</strong>
                 )}
+                {item.new_score !== null && item.new_score !== undefined && item.old_score !== null && item.old_score !== undefined ? (
+                  <span className="block text-xs text-slate-600">{formatDelta(item.new_score - item.old_score)}</span>
+                ) : null}
               </Td>
-              <Td numeric>
-                {item.new_score !== null && item.new_score !== undefined && item.old_score !== null && item.old_score !== undefined
-                  ? formatDelta(item.new_score - item.old_score)
-                  : "—"}
-              </Td>
-              <Td numeric>
-                {item.old_rank ?? "—"} → {item.new_rank ?? "—"} <RankChange item={item} />
+              <Td numeric className="whitespace-nowrap">
+                {item.old_rank ?? "—"} → {item.new_rank ?? "—"}
+                <span className="block text-xs">
+                  <RankChange item={item} />
+                </span>
               </Td>
             </tr>
           ))}

@@ -56,9 +56,15 @@ export function TasksScreen({ org }: { org: string }) {
         actions={
           <>
             {canCreate ? (
-              <ButtonLink href={paths.importTasks(org)} variant="secondary">
-                Import CSV
-              </ButtonLink>
+              <>
+                {/* On a phone the list comes first; this jumps to the form below it. */}
+                <ButtonLink href="#new-task" className="lg:hidden">
+                  New task
+                </ButtonLink>
+                <ButtonLink href={paths.importTasks(org)} variant="secondary">
+                  Import CSV
+                </ButtonLink>
+              </>
             ) : null}
             {canRescore ? <RescoreAllButton org={org} /> : null}
           </>
@@ -66,11 +72,13 @@ export function TasksScreen({ org }: { org: string }) {
       />
       <div className={canCreate ? "grid gap-8 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]" : undefined}>
         {canCreate ? (
-          <div className="lg:sticky lg:top-6 lg:self-start">
+          <div id="new-task" className="order-2 scroll-mt-4 lg:sticky lg:top-6 lg:order-1 lg:self-start">
             <TaskForm org={org} />
           </div>
         ) : null}
-        <TaskList org={org} />
+        <div className="order-1 lg:order-2">
+          <TaskList org={org} />
+        </div>
       </div>
     </>
   );

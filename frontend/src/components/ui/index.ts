@@ -10,4 +10,4 @@ export { Checkbox, Input, Select, Textarea, controlClassName } from "./Input";
 export { LoadingState, Skeleton, Spinner } from "./Spinner";
 export { Table, TBody, Td, Th, THead } from "./Table";
 export { ToastProvider, useToast, type ToastTone } from "./Toast";
-export { DateTime, useIsClient } from "./DateTime";
+export { DateTime, TimeZoneProvider, useIsClient, useRememberTimeZone } from "./DateTime";

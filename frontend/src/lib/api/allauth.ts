@@ -3,25 +3,25 @@
  * outside the backend's OpenAPI file, so this module validates the few fields the UI reads
  * with zod instead of trusting a hand-written type.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const ALLAUTH_BASE = "/_allauth/browser/v1";
 
 const allauthErrorSchema = z.object({
   message: z.string(),
-  code: z.string().optional(),
-  param: z.string().optional(),
+  code: z.optional(z.string()),
+  param: z.optional(z.string()),
 });
 
 const allauthErrorBodySchema = z.object({
   status: z.number(),
-  errors: z.array(allauthErrorSchema).min(1),
+  errors: z.array(allauthErrorSchema).check(z.minLength(1)),
 });
 
 export const allauthUserSchema = z.object({
-  id: z.union([z.number(), z.string()]).optional(),
-  email: z.string().nullish(),
-  display: z.string().optional(),
+  id: z.optional(z.union([z.number(), z.string()])),
+  email: z.nullish(z.string()),
+  display: z.optional(z.string()),
 });
 
 export const allauthSessionSchema = z.object({

@@ -1,20 +1,21 @@
-import { z } from "zod";
+// zod/mini: the same checks in a fraction of the bytes this module adds to every page.
+import * as z from "zod/mini";
 
 const fieldErrorSchema = z.object({ field: z.string(), message: z.string() });
 
 /** RFC 9457 problem details, as every `/api/...` error answers. */
 const problemSchema = z.object({
-  type: z.string().default("about:blank"),
+  type: z._default(z.string(), "about:blank"),
   title: z.string(),
-  status: z.number().int(),
-  detail: z.string().nullish(),
-  errors: z.array(fieldErrorSchema).nullish(),
+  status: z.int(),
+  detail: z.nullish(z.string()),
+  errors: z.nullish(z.array(fieldErrorSchema)),
   /** The permission a 403 names. */
-  permission: z.string().nullish(),
+  permission: z.nullish(z.string()),
   /** A 402 quota refusal's plan, used and limit. */
-  plan: z.string().nullish(),
-  used: z.number().nullish(),
-  limit: z.number().nullish(),
+  plan: z.nullish(z.string()),
+  used: z.nullish(z.number()),
+  limit: z.nullish(z.number()),
 });
 
 export type FieldError = z.infer<typeof fieldErrorSchema>;
