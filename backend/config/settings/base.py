@@ -147,10 +147,12 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 # Changing the email adds the new address unverified; it replaces the old one once verified.
 ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Taskscore] "
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("browser",)
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": f"{WEB_ORIGIN}/account/verify-email/{{key}}",
+    "account_reset_password": f"{WEB_ORIGIN}/password/forgot",
     "account_reset_password_from_key": f"{WEB_ORIGIN}/account/password/reset/{{key}}",
     "account_signup": f"{WEB_ORIGIN}/signup",
 }

@@ -105,7 +105,8 @@ def test_the_invitation_link_shows_the_org_role_and_inviter_and_accepts(
         org=org, email=EMAIL, role_key="member",
         actor=Actor(label=owner.email, user_id=owner.pk), actor_permissions=OWNER,
     )  # fmt: skip
-    user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
+    invitee = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
+    org_create(name="Erin's Lab", owner=invitee)
 
     # A visitor sees what the invitation offers, and the way to accept it.
     page.goto(created.accept_url.replace("http://127.0.0.1:3000", web_app))
@@ -124,6 +125,15 @@ def test_the_invitation_link_shows_the_org_role_and_inviter_and_accepts(
     page.get_by_role("button", name="Accept and join").click()
     expect(page).to_have_url(re.compile(r"/orgs/acme/tasks$"))
     assert Membership.objects.get(org=org, user__email=EMAIL).role.key == "member"
+
+    # In two orgs now: the switcher moves between them, and a member sees a member's controls.
+    expect(page.get_by_role("button", name="Re-score all")).to_have_count(0)
+    switcher = page.get_by_label("Organization")
+    expect(switcher).to_have_value("acme")
+    switcher.select_option(label="Erin's Lab")
+    expect(page).to_have_url(re.compile(r"/orgs/erins-lab/tasks$"))
+    expect(page.get_by_role("button", name="Re-score all")).to_be_visible()
+    shoot("org-switcher")
 
 
 def test_a_csv_with_one_bad_row_imports_nothing_and_names_the_row(

@@ -9,7 +9,7 @@ export function CriteriaSummary({ criteria }: { criteria: readonly Criterion[] }
   return (
     <ul className="divide-y divide-slate-100 text-sm">
       {criteria.map((criterion, index) => (
-        <li key={criterion.key} className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 py-2">
+        <li key={criterion.key} className="grid grid-cols-[1fr_auto] items-baseline gap-x-4 py-2">
           <span className="min-w-0">
             <span className="font-medium text-slate-900">{criterion.label}</span>{" "}
             {criterion.kind === "ai" ? <Badge tone="accent">AI</Badge> : null}

@@ -162,7 +162,7 @@ export function ImportTasks({ org }: { org: string }) {
             </Alert>
           ) : null}
           {rows.length > 0 ? (
-            <Table caption="The tasks in the file" minWidth="32rem">
+            <Table caption="The tasks in the file" minWidth="20rem">
               <THead>
                 <tr>
                   <Th numeric>Line</Th>
@@ -177,7 +177,7 @@ export function ImportTasks({ org }: { org: string }) {
                   return (
                     <tr key={row.line} data-testid="import-row" data-line={row.line}>
                       <Td numeric>{row.line}</Td>
-                      <Td className="max-w-xs truncate">{row.input.title || <span className="text-slate-500">(empty)</span>}</Td>
+                      <Td className="max-w-[10rem] truncate sm:max-w-xs">{row.input.title || <span className="text-slate-500">(empty)</span>}</Td>
                       <Td className="text-xs text-slate-600">
                         {Object.entries(row.input.attributes ?? {})
                           .map(([name, value]) => `${name} ${formatNumber(value)}`)
