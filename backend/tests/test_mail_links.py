@@ -77,7 +77,7 @@ def test_every_link_in_every_mail_opens_a_page_of_the_web_app(
 
     kinds = {m.subject for m in mail.outbox}
     assert len(mail.outbox) >= 4, kinds
-    links = [link for message in mail.outbox for link in LINK.findall(message.body)]
+    links = [link for message in mail.outbox for link in LINK.findall(str(message.body))]
     assert any("/account/verify-email/" in link for link in links)
     assert any("/account/password/reset/" in link for link in links)
     assert any("/invitations/" in link for link in links)
