@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from config.celery import app as celery_app
 from taskscore.orgs.models import Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
+from taskscore.rbac.callers import OPERATOR
 from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
 from taskscore.testing.fake_ai import FakeAIServer
@@ -79,12 +80,12 @@ def mallory(other_org: Organization) -> Actor:
 
 @pytest.fixture
 def owner_key(org: Organization) -> CreatedKey:
-    return api_key_create(org=org, name="ci", role_key="owner")
+    return api_key_create(org=org, name="ci", role_key="owner", caller=OPERATOR)
 
 
 @pytest.fixture
 def other_org_key(other_org: Organization) -> CreatedKey:
-    return api_key_create(org=other_org, name="ci", role_key="owner")
+    return api_key_create(org=other_org, name="ci", role_key="owner", caller=OPERATOR)
 
 
 def test_process_env() -> dict[str, str]:

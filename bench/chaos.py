@@ -27,6 +27,8 @@ from pathlib import Path
 
 from common import bench_env, django_setup, emit
 
+from taskscore.rbac.callers import OPERATOR
+
 TASKS = int(os.environ.get("CHAOS_TASKS", "2000"))
 SUBMITTERS = int(os.environ.get("CHAOS_SUBMITTERS", "8"))
 FAIL_RATE = float(os.environ.get("CHAOS_AI_FAIL_RATE", "0.1"))
@@ -79,7 +81,7 @@ def main() -> None:
     # Redis first: creating the key invalidates its (empty) permission-cache entry there.
     redis = start_redis(port=redis_port, log_dir=log_dir)
     org = Organization.objects.create(name="chaos", slug=f"chaos-{time.time_ns()}")
-    token = api_key_create(org=org, name="chaos", role_key="owner").token
+    token = api_key_create(org=org, name="chaos", role_key="owner", caller=OPERATOR).token
     # On the unlimited plan, so the quota never refuses a submission.
     OrgBilling.objects.update_or_create(
         org=org, defaults={"plan": Plan.objects.get(code="business"), "status": "active"}

@@ -30,6 +30,8 @@ from typing import Any
 
 from common import bench_env, django_setup, emit
 
+from taskscore.rbac.callers import OPERATOR
+
 CHECKS = int(os.environ.get("BENCH_CHECKS", "20000"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2000"))
 MISSES = int(os.environ.get("BENCH_MISSES", "1000"))
@@ -231,7 +233,6 @@ def stale_rounds(env: dict[str, str], org: Any, admin: Any) -> dict[str, Any]:
     from django.db import transaction
 
     from taskscore.accounts.models import User
-    from taskscore.audit.services import SYSTEM
     from taskscore.orgs.models import Membership
     from taskscore.orgs.services import (
         api_key_create,
@@ -240,7 +241,6 @@ def stale_rounds(env: dict[str, str], org: Any, admin: Any) -> dict[str, Any]:
         member_role_change,
     )
     from taskscore.rbac import cache
-    from taskscore.rbac.catalog import OWNER
 
     run = uuid.uuid4().hex[:6]
     members = []
@@ -270,20 +270,19 @@ def stale_rounds(env: dict[str, str], org: Any, admin: Any) -> dict[str, Any]:
                 warm_denied += not checker_process.ask(command)
                 member_role_change(
                     org_id=org.pk, membership_id=membership.pk, role_key="viewer",
-                    actor=SYSTEM, actor_permissions=OWNER,
+                    caller=OPERATOR,
                 )  # fmt: skip
                 stale[kind] += checker_process.ask(command)
                 member_role_change(
                     org_id=org.pk, membership_id=membership.pk, role_key="admin",
-                    actor=SYSTEM, actor_permissions=OWNER,
+                    caller=OPERATOR,
                 )  # fmt: skip
             elif kind == "revoke_key":
-                created = api_key_create(org=org, name="bench", role_key="admin")
+                created = api_key_create(org=org, name="bench", role_key="admin", caller=OPERATOR)
                 command = f"k {created.token}"
                 warm_denied += not checker_process.ask(command)
                 api_key_revoke(
-                    org_id=org.pk, key_id=created.api_key.pk, actor=SYSTEM,
-                    actor_permissions=OWNER,
+                    org_id=org.pk, key_id=created.api_key.pk, caller=OPERATOR,
                 )  # fmt: skip
                 stale[kind] += checker_process.ask(command)
             else:
@@ -294,8 +293,7 @@ def stale_rounds(env: dict[str, str], org: Any, admin: Any) -> dict[str, Any]:
                 command = f"m {user.pk} {org.slug}"
                 warm_denied += not checker_process.ask(command)
                 member_remove(
-                    org_id=org.pk, membership_id=membership.pk, actor=SYSTEM,
-                    actor_permissions=OWNER,
+                    org_id=org.pk, membership_id=membership.pk, caller=OPERATOR,
                 )  # fmt: skip
                 stale[kind] += checker_process.ask(command)
     finally:
@@ -332,7 +330,7 @@ def main() -> None:
     admin = role_builtin("admin")
     user = User.objects.create_user(email=f"{org.slug}@bench.test", password=None)
     Membership.objects.create(org=org, user=user, role=admin)
-    token = api_key_create(org=org, name="bench", role_key="member").token
+    token = api_key_create(org=org, name="bench", role_key="member", caller=OPERATOR).token
 
     figures: dict[str, Any] = {"redis_py": __import__("redis").__version__}
     try:

@@ -28,6 +28,7 @@ from taskscore.audit.models import AuditEvent
 from taskscore.audit.services import Actor as AuditActor
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.orgs.services import api_key_create, invitation_create
+from taskscore.rbac.callers import OPERATOR, FixedCaller
 from taskscore.rbac.catalog import ADMIN, MEMBER, OWNER, VIEWER
 from taskscore.rbac.services import role_builtin, role_create
 from taskscore.scoring.services import (
@@ -47,6 +48,7 @@ from taskscore.testing.factories import (
 )
 
 SETUP = AuditActor(label="test setup")
+SETUP_CALLER = FixedCaller(actor=SETUP, permissions=OWNER)  # the tests' own set-up
 CUSTOM_PERMISSIONS = frozenset({"task.read", "task.create", "members.read"})
 VALID_TASK = {"title": "Dark mode", "description": "", "attributes": {"reach": 100, "effort": 2}}
 CRITERIA = RICE.criteria  # attribute criteria only: scoring them needs no AI
@@ -116,11 +118,11 @@ def build_world() -> World:
     other_org = OrganizationFactory.create(name="Globex", slug="globex")
     analyst = role_create(
         org_id=org.pk, key="analyst", name="Analyst", permissions=sorted(CUSTOM_PERMISSIONS),
-        actor=SETUP, actor_permissions=OWNER,
+        caller=SETUP_CALLER,
     )  # fmt: skip
     spare = role_create(
         org_id=org.pk, key="spare", name="Spare", permissions=["task.read"],
-        actor=SETUP, actor_permissions=OWNER,
+        caller=SETUP_CALLER,
     )  # fmt: skip
     users: dict[str, User] = {}
     for name, email, member_of, role in [
@@ -137,14 +139,15 @@ def build_world() -> World:
         user=UserFactory.create(email="tess@acme.test"), org=org, role=role_builtin("viewer")
     )
     tokens = {
-        "owner_key": api_key_create(org=org, name="ci", role_key="owner").token,
-        "member_key": api_key_create(org=org, name="bot", role_key="member").token,
-        "mallory_key": api_key_create(org=other_org, name="ci", role_key="owner").token,
+        "owner_key": api_key_create(org=org, name="ci", role_key="owner", caller=OPERATOR).token,
+        "member_key": api_key_create(org=org, name="bot", role_key="member", caller=OPERATOR).token,
+        "mallory_key": api_key_create(
+            org=other_org, name="ci", role_key="owner", caller=OPERATOR
+        ).token,
     }
-    spare_key = api_key_create(org=org, name="spare", role_key="member").api_key
+    spare_key = api_key_create(org=org, name="spare", role_key="member", caller=OPERATOR).api_key
     invitation = invitation_create(
-        org=org, email="ivan@example.test", role_key="member", actor=SETUP,
-        actor_permissions=OWNER,
+        org=org, email="ivan@example.test", role_key="member", caller=SETUP_CALLER,
     ).invitation  # fmt: skip
     active = version_active_get_or_create(org_id=org.pk)
     model = scoring_model_create(org_id=org.pk, name="Roadmap", template="rice")
@@ -263,7 +266,7 @@ def _invitation_for_principal(world: World, principal: Principal) -> dict[str, s
     org = OrganizationFactory.create(name="Initech", slug="initech")
     created = invitation_create(
         org=org, email=user.email if user else "nobody@example.test", role_key="member",
-        actor=SETUP, actor_permissions=OWNER,
+        caller=SETUP_CALLER,
     )  # fmt: skip
     return {"token": created.accept_url.rsplit("/", 1)[1]}
 
@@ -274,7 +277,7 @@ def _invitation_id_for_principal(world: World, principal: Principal) -> dict[str
     org = OrganizationFactory.create(name="Initech", slug="initech")
     created = invitation_create(
         org=org, email=user.email if user else "nobody@example.test", role_key="member",
-        actor=SETUP, actor_permissions=OWNER,
+        caller=SETUP_CALLER,
     )  # fmt: skip
     return {"invitation_id": created.invitation.pk}
 

@@ -23,6 +23,7 @@ from taskscore.audit.models import AuditEvent
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.rbac import cache
+from taskscore.rbac.callers import OPERATOR
 from taskscore.rbac.catalog import ADMIN, BUILTIN_ROLES, MEMBER, OWNER, PERMISSIONS, VIEWER
 from taskscore.rbac.models import Role
 from taskscore.rbac.services import role_builtin, role_create
@@ -33,7 +34,7 @@ from tests.authz_cases import (
     CASES,
     CUSTOM_PERMISSIONS,
     PRINCIPAL,
-    SETUP,
+    SETUP_CALLER,
     VALID_TASK,
     Case,
     assert_problem,
@@ -91,7 +92,7 @@ def admin(org: Organization) -> Actor:
 def analyst(org: Organization) -> Role:
     return role_create(
         org_id=org.pk, key="analyst", name="Analyst", permissions=sorted(CUSTOM_PERMISSIONS),
-        actor=SETUP, actor_permissions=OWNER,
+        caller=SETUP_CALLER,
     )  # fmt: skip
 
 
@@ -391,8 +392,8 @@ def test_ids_of_another_orgs_objects_are_404_even_for_an_owner(
     # given objects of globex, named by an owner of acme in acme's URLs
     globex = mallory.org
     role_create(
-        org_id=globex.pk, key="analyst", name="Analyst", permissions=["task.read"], actor=SETUP,
-        actor_permissions=OWNER,
+        org_id=globex.pk, key="analyst", name="Analyst", permissions=["task.read"],
+        caller=SETUP_CALLER,
     )  # fmt: skip
     invited = call(mallory.client, "POST", "/api/v2/orgs/globex/invitations", {
         "email": "someone@example.test",
@@ -570,7 +571,7 @@ def test_a_revoked_key_is_401_on_the_very_next_request(alice: Actor, owner_key: 
 
 
 def test_a_member_key_cannot_create_keys(org: Organization) -> None:
-    member_key = api_key_create(org=org, name="bot", role_key="member")
+    member_key = api_key_create(org=org, name="bot", role_key="member", caller=OPERATOR)
     response = call(Client(), "POST", f"{ACME}/api-keys", {"name": "x"}, token=member_key.token)
     assert assert_problem(response, 403)["permission"] == "apikeys.manage"
     assert ApiKey.objects.count() == 1
@@ -578,7 +579,7 @@ def test_a_member_key_cannot_create_keys(org: Organization) -> None:
 
 def test_a_key_cannot_get_a_role_above_its_creator(admin: Actor, org: Organization) -> None:
     # an admin (session) and an admin-role key may hand out admin, not owner
-    admin_key = api_key_create(org=org, name="ops", role_key="admin")
+    admin_key = api_key_create(org=org, name="ops", role_key="admin", caller=OPERATOR)
     for client, token in [(admin.client, None), (Client(), admin_key.token)]:
         refused = call(
             client, "POST", f"{ACME}/api-keys", {"name": "root", "role": "owner"}, token=token

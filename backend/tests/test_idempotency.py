@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from taskscore.orgs.services import CreatedKey
+from taskscore.rbac.callers import OPERATOR
 from taskscore.tasks.models import Task
 
 URL = "/api/v2/orgs/acme/tasks"
@@ -111,14 +112,11 @@ def test_a_created_secret_is_not_stored_nor_replayed(owner_key: CreatedKey) -> N
 
 @pytest.mark.django_db
 def test_a_revoked_key_gets_no_replay(owner_key: CreatedKey) -> None:
-    from taskscore.audit.services import SYSTEM
     from taskscore.orgs.services import api_key_revoke
-    from taskscore.rbac.catalog import OWNER
 
     assert _post(owner_key.token, {"title": "x"}, "k-r").status_code == 201
     api_key_revoke(
-        org_id=owner_key.api_key.org_id, key_id=owner_key.api_key.pk, actor=SYSTEM,
-        actor_permissions=OWNER,
+        org_id=owner_key.api_key.org_id, key_id=owner_key.api_key.pk, caller=OPERATOR,
     )  # fmt: skip
     assert _post(owner_key.token, {"title": "x"}, "k-r").status_code == 401
 

@@ -22,7 +22,7 @@ from taskscore.orgs.services import CreatedKey, invitation_create
 from taskscore.rbac.catalog import MEMBER, OWNER, VIEWER
 from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
-from tests.authz_cases import SETUP, call
+from tests.authz_cases import SETUP_CALLER, call
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +96,10 @@ def test_the_sender_is_named_by_api_key_or_as_an_operator(
     # given one invitation sent with the API key "ci" and one by an operator's command
     by_key, _ = _invite(Client(), "k@example.test", token=owner_key.token)
     by_operator = invitation_create(
-        org=org, email="o@example.test", role_key="member", actor=SETUP, actor_permissions=OWNER
+        org=org,
+        email="o@example.test",
+        role_key="member",
+        caller=SETUP_CALLER,
     ).accept_url.rsplit("/", 1)[1]
     # then each link names its sender
     assert _body(Client().get(f"/api/v2/invitations/{by_key}"))["invited_by"] == 'API key "ci"'

@@ -15,9 +15,8 @@ from django.core import mail
 from django.test import Client
 
 from taskscore.accounts.services import user_create
-from taskscore.audit.services import Actor
+from taskscore.orgs.principals import principal_for_user
 from taskscore.orgs.services import invitation_create, org_create
-from taskscore.rbac.catalog import OWNER
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +71,7 @@ def test_every_link_in_every_mail_opens_a_page_of_the_web_app(
     with django_capture_on_commit_callbacks(execute=True):  # the mail is sent on commit
         invitation_create(
             org=org, email="invitee@example.test", role_key="member",
-            actor=Actor(label=owner.email, user_id=owner.pk), actor_permissions=OWNER,
+            caller=principal_for_user(owner.pk, org_slug=org.slug),
         )  # fmt: skip
 
     kinds = {m.subject for m in mail.outbox}

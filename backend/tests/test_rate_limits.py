@@ -12,6 +12,7 @@ from taskscore.billing.models import OrgBilling, Plan
 from taskscore.billing.selectors import plan_rate_limits_forget
 from taskscore.billing.services import billing_account_get_or_create
 from taskscore.orgs.services import CreatedKey, api_key_create
+from taskscore.rbac.callers import OPERATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(owner_key: CreatedKey) -
 def test_the_org_limit_is_shared_by_its_keys_and_members(
     owner_key: CreatedKey, alice: Actor, mallory: Actor
 ) -> None:
-    second = api_key_create(org=owner_key.api_key.org, name="second", role_key="member")
+    second = api_key_create(
+        org=owner_key.api_key.org, name="second", role_key="member", caller=OPERATOR
+    )
     statuses = [_get(owner_key).status_code for _ in range(2)]
     statuses += [_get(second).status_code for _ in range(2)]
     statuses.append(alice.client.get("/api/v2/orgs/acme/tasks").status_code)

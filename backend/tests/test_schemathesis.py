@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from taskscore.accounts.services import user_create
 from taskscore.orgs.services import api_key_create, org_create
+from taskscore.rbac.callers import OPERATOR
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -43,8 +44,10 @@ def tenants(api_server: str) -> Tenants:
     )
     assert acme.slug == "acme"
     return Tenants(
-        owner_token=api_key_create(org=acme, name="fuzz", role_key="owner").token,
-        outsider_token=api_key_create(org=globex, name="fuzz", role_key="owner").token,
+        owner_token=api_key_create(org=acme, name="fuzz", role_key="owner", caller=OPERATOR).token,
+        outsider_token=api_key_create(
+            org=globex, name="fuzz", role_key="owner", caller=OPERATOR
+        ).token,
     )
 
 

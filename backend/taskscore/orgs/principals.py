@@ -12,6 +12,7 @@ from taskscore.core.errors import NotFound, PermissionDenied
 from taskscore.orgs.keys import key_parse, secret_matches
 from taskscore.orgs.models import ApiKey, Membership
 from taskscore.rbac.cache import Grant, grant_lookup, key_principal, member_principal
+from taskscore.rbac.catalog import Perm
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,10 @@ class Principal:
     def actor(self) -> Actor:
         return Actor(label=self.label, user_id=self.user_id, api_key_id=self.api_key_id)
 
-    def can(self, permission: str) -> bool:
+    def can(self, permission: Perm) -> bool:
         return permission in self.permissions
 
-    def require(self, permission: str) -> None:
+    def require(self, permission: Perm) -> None:
         if permission not in self.permissions:
             raise PermissionDenied(
                 detail=f"Your role '{self.role}' lacks the permission '{permission}'.",

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from taskscore.accounts.models import User
 from taskscore.accounts.selectors import user_email_is_verified
-from taskscore.audit.services import SYSTEM, Actor, audit_record
+from taskscore.audit.services import Actor, audit_record
 from taskscore.core.errors import (
     Conflict,
     EmailNotVerified,
@@ -31,6 +31,7 @@ from taskscore.orgs.keys import key_generate, secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.orgs.selectors import INVITATION_INVALID, invitation_pending
 from taskscore.rbac import cache
+from taskscore.rbac.callers import Caller
 from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import role_get
 from taskscore.rbac.services import grant_require, role_builtin
@@ -101,15 +102,14 @@ def api_key_create(
     org: Organization,
     name: str,
     role_key: str,
-    actor: Actor = SYSTEM,
-    actor_permissions: frozenset[str] | None = None,
+    caller: Caller,
     created_by: User | None = None,
 ) -> CreatedKey:
-    """A new key with `role_key`; `actor_permissions` (None for operators' commands) bounds the
-    role that may be given."""
+    """A new key with `role_key`, which the caller must be allowed to grant (operators' commands
+    pass `rbac.callers.OPERATOR`). The key is recorded as made by `created_by`, or by the acting
+    member."""
     role = role_get(org_id=org.pk, key=role_key)
-    if actor_permissions is not None:
-        grant_require(actor_permissions=actor_permissions, role=role)
+    grant_require(caller=caller, role=role)
     token, parsed = key_generate()
     cache.changing([cache.key_principal(parsed.prefix)])
     api_key = ApiKey.objects.create(
@@ -118,10 +118,10 @@ def api_key_create(
         prefix=parsed.prefix,
         secret_hash=secret_hash(parsed.secret),
         role=role,
-        created_by=created_by,
+        created_by_id=created_by.pk if created_by is not None else caller.actor.user_id,
     )
     audit_record(
-        org_id=org.pk, actor=actor, action="api_key.created", target_type="api_key",
+        org_id=org.pk, actor=caller.actor, action="api_key.created", target_type="api_key",
         target_id=api_key.pk,
         after={"name": api_key.name, "prefix": api_key.prefix, "role": role.key},
     )  # fmt: skip
@@ -129,9 +129,7 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(
-    *, org_id: int, key_id: int, actor: Actor, actor_permissions: frozenset[str]
-) -> ApiKey:
+def api_key_revoke(*, org_id: int, key_id: int, caller: Caller) -> ApiKey:
     api_key = (
         ApiKey.objects.select_for_update()
         .select_related("role")
@@ -140,13 +138,13 @@ def api_key_revoke(
     )
     if api_key is None:
         raise NotFound(detail="No such API key.")
-    grant_require(actor_permissions=actor_permissions, role=api_key.role)
+    grant_require(caller=caller, role=api_key.role)
     if api_key.revoked_at is None:
         cache.changing([cache.key_principal(api_key.prefix)])
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
         audit_record(
-            org_id=org_id, actor=actor, action="api_key.revoked", target_type="api_key",
+            org_id=org_id, actor=caller.actor, action="api_key.revoked", target_type="api_key",
             target_id=api_key.pk, before={"prefix": api_key.prefix, "role": api_key.role.key},
         )  # fmt: skip
     return api_key
@@ -197,13 +195,12 @@ def member_role_change(
     org_id: int,
     membership_id: int,
     role_key: str,
-    actor: Actor,
-    actor_permissions: frozenset[str],
+    caller: Caller,
 ) -> Membership:
     membership = _member_locked(org_id, membership_id)
     role = Role.objects.select_for_update().get(pk=role_get(org_id=org_id, key=role_key).pk)
-    grant_require(actor_permissions=actor_permissions, role=membership.role)  # may touch them
-    grant_require(actor_permissions=actor_permissions, role=role)  # may give this
+    grant_require(caller=caller, role=membership.role)  # may touch them
+    grant_require(caller=caller, role=role)  # may give this
     is_owner = membership.role.key == "owner" and membership.role.is_builtin
     if is_owner and role.key != "owner" and _owner_count(org_id) <= 1:
         raise Conflict(detail="The last owner cannot be demoted; make someone else owner first.")
@@ -212,25 +209,23 @@ def member_role_change(
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     audit_record(
-        org_id=org_id, actor=actor, action="member.role_changed", target_type="membership",
+        org_id=org_id, actor=caller.actor, action="member.role_changed", target_type="membership",
         target_id=membership.pk, before=before, after={"email": before["email"], "role": role.key},
     )  # fmt: skip
     return membership
 
 
 @transaction.atomic
-def member_remove(
-    *, org_id: int, membership_id: int, actor: Actor, actor_permissions: frozenset[str]
-) -> None:
+def member_remove(*, org_id: int, membership_id: int, caller: Caller) -> None:
     membership = _member_locked(org_id, membership_id)
-    grant_require(actor_permissions=actor_permissions, role=membership.role)
+    grant_require(caller=caller, role=membership.role)
     if membership.role.key == "owner" and membership.role.is_builtin and _owner_count(org_id) <= 1:
         raise Conflict(detail="The last owner cannot be removed.")
     before = {"email": membership.user.email, "role": membership.role.key}
     cache.changing([cache.member_principal(membership.user_id, membership.org.slug)])
     membership.delete()
     audit_record(
-        org_id=org_id, actor=actor, action="member.removed", target_type="membership",
+        org_id=org_id, actor=caller.actor, action="member.removed", target_type="membership",
         target_id=membership_id, before=before,
     )  # fmt: skip
 
@@ -240,7 +235,7 @@ def member_remove(
 
 @transaction.atomic
 def invitation_create(
-    *, org: Organization, email: str, role_key: str, actor: Actor, actor_permissions: frozenset[str]
+    *, org: Organization, email: str, role_key: str, caller: Caller
 ) -> CreatedInvitation:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -249,7 +244,7 @@ def invitation_create(
             errors=[FieldError("email", "Enter an email address.")],
         )
     role = role_get(org_id=org.pk, key=role_key)
-    grant_require(actor_permissions=actor_permissions, role=role)
+    grant_require(caller=caller, role=role)
     if Membership.objects.filter(org=org, user__email__iexact=email).exists():
         raise Conflict(detail=f"{email} is a member already.")
     now = timezone.now()
@@ -264,19 +259,19 @@ def invitation_create(
         email=email,
         role=role,
         token_hash=secret_hash(token),
-        invited_by_id=actor.user_id,
-        invited_by_api_key_id=actor.api_key_id,
+        invited_by_id=caller.actor.user_id,
+        invited_by_api_key_id=caller.actor.api_key_id,
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     accept_url = f"{settings.WEB_ORIGIN}/invitations/{token}"
     audit_record(
-        org_id=org.pk, actor=actor, action="invitation.created", target_type="invitation",
+        org_id=org.pk, actor=caller.actor, action="invitation.created", target_type="invitation",
         target_id=invitation.pk, after={"email": email, "role": role.key},
     )  # fmt: skip
     transaction.on_commit(
         lambda: send_mail(
             subject=f"You are invited to {org.name} on Taskscore",
-            message=f"{actor.label} invited you to join {org.name} as {role.name}.\n\n"
+            message=f"{caller.actor.label} invited you to join {org.name} as {role.name}.\n\n"
             f"Accept within {INVITATION_DAYS} days: {accept_url}\n",
             from_email=None,
             recipient_list=[email],
@@ -286,9 +281,7 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_revoke(
-    *, org_id: int, invitation_id: int, actor: Actor, actor_permissions: frozenset[str]
-) -> None:
+def invitation_revoke(*, org_id: int, invitation_id: int, caller: Caller) -> None:
     invitation = (
         Invitation.objects.select_related("role")
         .filter(
@@ -302,11 +295,11 @@ def invitation_revoke(
     )
     if invitation is None:
         raise NotFound(detail="No such pending invitation.")
-    grant_require(actor_permissions=actor_permissions, role=invitation.role)
+    grant_require(caller=caller, role=invitation.role)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "updated_at"])
     audit_record(
-        org_id=org_id, actor=actor, action="invitation.revoked", target_type="invitation",
+        org_id=org_id, actor=caller.actor, action="invitation.revoked", target_type="invitation",
         target_id=invitation.pk, before={"email": invitation.email},
     )  # fmt: skip
 

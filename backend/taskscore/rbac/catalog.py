@@ -1,38 +1,57 @@
-"""The permission catalog and the built-in roles. Permissions are `resource.action`; a role is a
+"""The permission catalog and the built-in roles. Permissions are `resource.action`, named by the
+`Perm` enum so that the compiler checks every use (`@requires(Perm.TASK_READ)`); a role is a
 bundle of them. Built-in roles nest: viewer ⊂ member ⊂ admin ⊂ owner."""
 
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 
-PERMISSIONS: dict[str, str] = {
-    "task.read": "See tasks, their scores and the scoring models",
-    "task.create": "Submit tasks",
-    "task.rescore": "Re-score tasks with the active scoring version",
-    "scoring.manage": "Create, publish and activate scoring versions",
-    "members.read": "See the members, invitations and roles",
-    "members.manage": "Invite, remove and change the role of members; manage custom roles",
-    "apikeys.read": "See the org's API keys",
-    "apikeys.manage": "Create and revoke API keys",
-    "billing.read": "See the plan, usage and invoices",
-    "billing.manage": "Change the plan and payment details",
-    "audit.read": "Read the audit log",
-    "org.owner": "Act as an owner: grant the owner role, remove owners",
+
+class Perm(StrEnum):
+    TASK_READ = "task.read"
+    TASK_CREATE = "task.create"
+    TASK_RESCORE = "task.rescore"
+    SCORING_MANAGE = "scoring.manage"
+    MEMBERS_READ = "members.read"
+    MEMBERS_MANAGE = "members.manage"
+    APIKEYS_READ = "apikeys.read"
+    APIKEYS_MANAGE = "apikeys.manage"
+    BILLING_READ = "billing.read"
+    BILLING_MANAGE = "billing.manage"
+    AUDIT_READ = "audit.read"
+    ORG_OWNER = "org.owner"
+
+
+PERMISSIONS: dict[Perm, str] = {
+    Perm.TASK_READ: "See tasks, their scores and the scoring models",
+    Perm.TASK_CREATE: "Submit tasks",
+    Perm.TASK_RESCORE: "Re-score tasks with the active scoring version",
+    Perm.SCORING_MANAGE: "Create, publish and activate scoring versions",
+    Perm.MEMBERS_READ: "See the members, invitations and roles",
+    Perm.MEMBERS_MANAGE: "Invite, remove and change the role of members; manage custom roles",
+    Perm.APIKEYS_READ: "See the org's API keys",
+    Perm.APIKEYS_MANAGE: "Create and revoke API keys",
+    Perm.BILLING_READ: "See the plan, usage and invoices",
+    Perm.BILLING_MANAGE: "Change the plan and payment details",
+    Perm.AUDIT_READ: "Read the audit log",
+    Perm.ORG_OWNER: "Act as an owner: grant the owner role, remove owners",
 }
+assert set(PERMISSIONS) == set(Perm), "every permission has a description"
 
-VIEWER = frozenset({"task.read", "members.read", "billing.read"})
-MEMBER = VIEWER | {"task.create"}
+VIEWER = frozenset({Perm.TASK_READ, Perm.MEMBERS_READ, Perm.BILLING_READ})
+MEMBER = VIEWER | {Perm.TASK_CREATE}
 ADMIN = MEMBER | {
-    "task.rescore",
-    "scoring.manage",
-    "members.manage",
-    "apikeys.read",
-    "apikeys.manage",
-    "audit.read",
+    Perm.TASK_RESCORE,
+    Perm.SCORING_MANAGE,
+    Perm.MEMBERS_MANAGE,
+    Perm.APIKEYS_READ,
+    Perm.APIKEYS_MANAGE,
+    Perm.AUDIT_READ,
 }
-OWNER = frozenset(PERMISSIONS)
+OWNER = frozenset(Perm)
 
-BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
+BUILTIN_ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
     "owner": ("Owner", OWNER),
     "admin": ("Admin", ADMIN),
     "member": ("Member", MEMBER),
@@ -42,9 +61,9 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
 # Changes with the catalog, so a deploy that changes built-in permissions starts a fresh cache
 # namespace instead of serving permission sets computed by the previous code.
 CATALOG_VERSION = hashlib.sha256(
-    repr(sorted((k, sorted(v[1])) for k, v in BUILTIN_ROLES.items())).encode()
+    repr(sorted((k, sorted(str(p) for p in v[1])) for k, v in BUILTIN_ROLES.items())).encode()
 ).hexdigest()[:8]
 
 
 def unknown_permissions(permissions: list[str] | set[str] | frozenset[str]) -> list[str]:
-    return sorted(set(permissions) - set(PERMISSIONS))
+    return sorted(set(permissions) - set(Perm))

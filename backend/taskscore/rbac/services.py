@@ -8,10 +8,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from taskscore.audit.services import Actor, audit_record
+from taskscore.audit.services import audit_record
 from taskscore.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from taskscore.rbac import cache
-from taskscore.rbac.catalog import BUILTIN_ROLES, PERMISSIONS, unknown_permissions
+from taskscore.rbac.callers import Caller
+from taskscore.rbac.catalog import BUILTIN_ROLES, PERMISSIONS, Perm, unknown_permissions
 from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import role_get, role_principals
 
@@ -30,9 +31,9 @@ def role_builtin(key: str) -> Role:
     return Role.objects.get(org__isnull=True, key=key)
 
 
-def grant_require(*, actor_permissions: frozenset[str], role: Role) -> None:
-    """Nobody hands out more than they hold: `role` must be within the actor's permissions."""
-    missing = sorted(set(role.permissions) - actor_permissions)
+def grant_require(*, caller: Caller, role: Role) -> None:
+    """Nobody hands out more than they hold: `role` must be within the caller's permissions."""
+    missing = sorted(set(role.permissions) - caller.permissions)
     if missing:
         raise PermissionDenied(
             detail=f"The role '{role.key}' holds permissions you do not: {', '.join(missing)}.",
@@ -40,14 +41,14 @@ def grant_require(*, actor_permissions: frozenset[str], role: Role) -> None:
         )
 
 
-def _validate(permissions: list[str], actor_permissions: frozenset[str]) -> list[str]:
+def _validate(permissions: list[str], caller: Caller) -> list[str]:
     unknown = unknown_permissions(permissions)
     if unknown:
         raise ValidationFailed(
             detail="Unknown permissions.",
             errors=[FieldError("permissions", f"Unknown: {', '.join(unknown)}.")],
         )
-    beyond = sorted(set(permissions) - actor_permissions)
+    beyond = sorted(set(permissions) - caller.permissions)
     if beyond:
         raise PermissionDenied(
             detail=f"A role cannot hold permissions you do not: {', '.join(beyond)}.",
@@ -68,8 +69,7 @@ def role_create(
     name: str,
     description: str = "",
     permissions: list[str],
-    actor: Actor,
-    actor_permissions: frozenset[str],
+    caller: Caller,
 ) -> Role:
     if not ROLE_KEY.match(key) or key in BUILTIN_ROLES:
         raise ValidationFailed(
@@ -81,7 +81,7 @@ def role_create(
                 )
             ],
         )
-    clean = _validate(permissions, actor_permissions)
+    clean = _validate(permissions, caller)
     try:
         with transaction.atomic():
             role = Role.objects.create(
@@ -90,7 +90,7 @@ def role_create(
     except IntegrityError as exc:
         raise Conflict(detail=f"A role '{key}' exists already.") from exc
     audit_record(
-        org_id=org_id, actor=actor, action="role.created", target_type="role",
+        org_id=org_id, actor=caller.actor, action="role.created", target_type="role",
         target_id=key, after=_snapshot(role),
     )  # fmt: skip
     return role
@@ -104,17 +104,16 @@ def role_update(
     name: str | None = None,
     description: str | None = None,
     permissions: list[str] | None = None,
-    actor: Actor,
-    actor_permissions: frozenset[str],
+    caller: Caller,
 ) -> Role:
     role = role_get(org_id=org_id, key=key)
     if role.is_builtin:
         raise Conflict(detail="Built-in roles cannot be changed; create a custom role.")
     role = Role.objects.select_for_update().get(pk=role.pk)  # serializes with role assignments
-    grant_require(actor_permissions=actor_permissions, role=role)
+    grant_require(caller=caller, role=role)
     before = _snapshot(role)
     if permissions is not None:
-        role.permissions = _validate(permissions, actor_permissions)
+        role.permissions = _validate(permissions, caller)
     if name is not None:
         role.name = name
     if description is not None:
@@ -122,19 +121,19 @@ def role_update(
     cache.changing(role_principals(role=role))
     role.save()
     audit_record(
-        org_id=org_id, actor=actor, action="role.updated", target_type="role",
+        org_id=org_id, actor=caller.actor, action="role.updated", target_type="role",
         target_id=key, before=before, after=_snapshot(role),
     )  # fmt: skip
     return role
 
 
 @transaction.atomic
-def role_delete(*, org_id: int, key: str, actor: Actor, actor_permissions: frozenset[str]) -> None:
+def role_delete(*, org_id: int, key: str, caller: Caller) -> None:
     role = role_get(org_id=org_id, key=key)
     if role.is_builtin:
         raise Conflict(detail="Built-in roles cannot be deleted.")
     role = Role.objects.select_for_update().get(pk=role.pk)
-    grant_require(actor_permissions=actor_permissions, role=role)
+    grant_require(caller=caller, role=role)
     if role_principals(role=role) or role.invitations.filter(accepted_at__isnull=True).exists():
         raise Conflict(detail="The role is in use; give its members and keys another role first.")
     before = _snapshot(role)
@@ -147,10 +146,10 @@ def role_delete(*, org_id: int, key: str, actor: Actor, actor_permissions: froze
             "for the record; it cannot be deleted."
         ) from exc
     audit_record(
-        org_id=org_id, actor=actor, action="role.deleted", target_type="role",
+        org_id=org_id, actor=caller.actor, action="role.deleted", target_type="role",
         target_id=key, before=before,
     )  # fmt: skip
 
 
-def permission_catalog() -> dict[str, str]:
+def permission_catalog() -> dict[Perm, str]:
     return dict(PERMISSIONS)

@@ -10,10 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from taskscore.accounts.services import user_create
-from taskscore.audit.services import Actor
 from taskscore.orgs.models import Membership
+from taskscore.orgs.principals import principal_for_user
 from taskscore.orgs.services import invitation_create, org_create
-from taskscore.rbac.catalog import OWNER
 from taskscore.tasks.models import Task
 
 from .conftest import Shoot
@@ -103,7 +102,7 @@ def test_the_invitation_link_shows_the_org_role_and_inviter_and_accepts(
     org = org_create(name="Acme", owner=owner)
     created = invitation_create(
         org=org, email=EMAIL, role_key="member",
-        actor=Actor(label=owner.email, user_id=owner.pk), actor_permissions=OWNER,
+        caller=principal_for_user(owner.pk, org_slug=org.slug),
     )  # fmt: skip
     invitee = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
     org_create(name="Erin's Lab", owner=invitee)

@@ -3,7 +3,7 @@
 Every operation declares what it needs with exactly one of these decorators (placed under the
 router's decorator); a test fails for an operation without one:
 
-- `@requires("task.read")`: a principal of the org in the path (or, in v1, the API key's org)
+- `@requires(Perm.TASK_READ)`: a principal of the org in the path (or, in v1, the API key's org)
   holding the permission. Another org answers 404; a missing permission 403 naming it.
 - `@authenticated`: any logged-in user (e.g. `/me`), no org involved.
 - `@public`: no credentials (e.g. the CSRF cookie endpoint).
@@ -24,6 +24,7 @@ from taskscore.api.common.ratelimit import rate_limit_take
 from taskscore.core.errors import NotAuthenticated, NotFound
 from taskscore.orgs.principals import Principal, principal_for_token, principal_for_user
 from taskscore.orgs.services import api_key_touch
+from taskscore.rbac.catalog import Perm
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -76,7 +77,7 @@ def principal_of(request: HttpRequest) -> Principal:
     return principal
 
 
-def requires(permission: str) -> Callable[[View], View]:
+def requires(permission: Perm) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:

@@ -13,6 +13,7 @@ from taskscore.api.common.auth import ApiKeyAuth, principal_of, requires
 from taskscore.api.common.errors import install_error_handlers
 from taskscore.api.common.openapi import TaskscoreAPI
 from taskscore.api.v1.schemas import TaskV1In, TaskV1Out, TaskV1PageOut
+from taskscore.rbac.catalog import Perm
 from taskscore.tasks import selectors, services
 from taskscore.tasks.models import Task
 from taskscore.tasks.selectors import task_latest_score
@@ -47,7 +48,7 @@ class OffsetQuery(Schema):
 
 
 @api.get("/tasks", response=TaskV1PageOut, tags=["tasks"], operation_id="v1_task_list")
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]:
     principal = principal_of(request)
     items, count = selectors.task_list_offset(
@@ -62,7 +63,7 @@ def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]
 
 
 @api.post("/tasks", response={201: TaskV1Out}, tags=["tasks"], operation_id="v1_task_create")
-@requires("task.create")
+@requires(Perm.TASK_CREATE)
 def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     task = services.task_submit(
@@ -74,7 +75,7 @@ def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any
 
 
 @api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def task_get(request: HttpRequest, task_id: str) -> dict[str, Any]:
     principal = principal_of(request)
     return _out(selectors.task_get(org_id=principal.org_id, task_id=task_id))

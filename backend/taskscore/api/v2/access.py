@@ -30,6 +30,7 @@ from taskscore.core.cursor import page_newest_first
 from taskscore.orgs import selectors, services
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.rbac import services as rbac_services
+from taskscore.rbac.catalog import Perm
 from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import roles_for_org
 
@@ -87,7 +88,7 @@ class PageQuery(Schema):
 
 
 @router.get("/orgs/{org}/members", response=MemberPageOut, operation_id="member_list")
-@requires("members.read")
+@requires(Perm.MEMBERS_READ)
 def member_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
     """The members, newest first, a page at a time."""
     items, next_cursor = page_newest_first(
@@ -101,7 +102,7 @@ def member_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict
 @router.patch(
     "/orgs/{org}/members/{member_id}", response=MemberOut, operation_id="member_role_change"
 )
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def member_role_change(
     request: HttpRequest, org: str, member_id: int, payload: MemberRoleIn
 ) -> dict[str, Any]:
@@ -110,8 +111,7 @@ def member_role_change(
         org_id=principal.org_id,
         membership_id=member_id,
         role_key=payload.role,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return _member(membership)
 
@@ -119,14 +119,13 @@ def member_role_change(
 @router.delete(
     "/orgs/{org}/members/{member_id}", response={204: None}, operation_id="member_remove"
 )
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def member_remove(request: HttpRequest, org: str, member_id: int) -> HttpResponse:
     principal = principal_of(request)
     services.member_remove(
         org_id=principal.org_id,
         membership_id=member_id,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return HttpResponse(status=204)
 
@@ -135,7 +134,7 @@ def member_remove(request: HttpRequest, org: str, member_id: int) -> HttpRespons
 
 
 @router.get("/orgs/{org}/invitations", response=InvitationPageOut, operation_id="invitation_list")
-@requires("members.read")
+@requires(Perm.MEMBERS_READ)
 def invitation_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
     """Pending invitations, newest first, a page at a time."""
     items, next_cursor = page_newest_first(
@@ -151,7 +150,7 @@ def invitation_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> 
     response={201: InvitationCreatedOut},
     operation_id="invitation_create",
 )
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def invitation_create(
     request: HttpRequest, org: str, payload: InvitationIn
 ) -> Status[dict[str, Any]]:
@@ -161,8 +160,7 @@ def invitation_create(
         org=Organization.objects.get(pk=principal.org_id),
         email=payload.email,
         role_key=payload.role,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return Status(201, _invitation(created.invitation) | {"accept_url": created.accept_url})
 
@@ -172,14 +170,13 @@ def invitation_create(
     response={204: None},
     operation_id="invitation_revoke",
 )
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
     principal = principal_of(request)
     services.invitation_revoke(
         org_id=principal.org_id,
         invitation_id=invitation_id,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return HttpResponse(status=204)
 
@@ -188,7 +185,7 @@ def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> Htt
 
 
 @router.get("/orgs/{org}/permissions", response=list[PermissionOut], operation_id="permission_list")
-@requires("members.read")
+@requires(Perm.MEMBERS_READ)
 def permission_list(request: HttpRequest, org: str) -> list[dict[str, str]]:
     """The permission catalog: what a custom role can hold."""
     return [
@@ -198,13 +195,13 @@ def permission_list(request: HttpRequest, org: str) -> list[dict[str, str]]:
 
 
 @router.get("/orgs/{org}/roles", response=list[RoleOut], operation_id="role_list")
-@requires("members.read")
+@requires(Perm.MEMBERS_READ)
 def role_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     return [_role(r) for r in roles_for_org(org_id=principal_of(request).org_id)]
 
 
 @router.post("/orgs/{org}/roles", response={201: RoleOut}, operation_id="role_create")
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     role = rbac_services.role_create(
@@ -213,14 +210,13 @@ def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[
         name=payload.name,
         description=payload.description,
         permissions=payload.permissions,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return Status(201, _role(role))
 
 
 @router.patch("/orgs/{org}/roles/{key}", response=RoleOut, operation_id="role_update")
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) -> dict[str, Any]:
     principal = principal_of(request)
     role = rbac_services.role_update(
@@ -229,21 +225,19 @@ def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) 
         name=payload.name,
         description=payload.description,
         permissions=payload.permissions,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return _role(role)
 
 
 @router.delete("/orgs/{org}/roles/{key}", response={204: None}, operation_id="role_delete")
-@requires("members.manage")
+@requires(Perm.MEMBERS_MANAGE)
 def role_delete(request: HttpRequest, org: str, key: str) -> HttpResponse:
     principal = principal_of(request)
     rbac_services.role_delete(
         org_id=principal.org_id,
         key=key,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return HttpResponse(status=204)
 
@@ -252,7 +246,7 @@ def role_delete(request: HttpRequest, org: str, key: str) -> HttpResponse:
 
 
 @router.get("/orgs/{org}/api-keys", response=ApiKeyPageOut, operation_id="api_key_list")
-@requires("apikeys.read")
+@requires(Perm.APIKEYS_READ)
 def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
     """The org's API keys (revoked ones too), newest first, a page at a time."""
     items, next_cursor = page_newest_first(
@@ -266,7 +260,7 @@ def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dic
 @router.post(
     "/orgs/{org}/api-keys", response={201: ApiKeyCreatedOut}, operation_id="api_key_create"
 )
-@requires("apikeys.manage")
+@requires(Perm.APIKEYS_MANAGE)
 def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     request.idempotency_secret = True  # type: ignore[attr-defined]  # the token
@@ -274,22 +268,19 @@ def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[
         org=Organization.objects.get(pk=principal.org_id),
         name=payload.name,
         role_key=payload.role,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
-        created_by=getattr(request, "auth", None) if principal.user_id else None,
+        caller=principal,
     )
     return Status(201, _api_key(created.api_key) | {"token": created.token})
 
 
 @router.delete("/orgs/{org}/api-keys/{key_id}", response={204: None}, operation_id="api_key_revoke")
-@requires("apikeys.manage")
+@requires(Perm.APIKEYS_MANAGE)
 def api_key_revoke(request: HttpRequest, org: str, key_id: int) -> HttpResponse:
     principal = principal_of(request)
     services.api_key_revoke(
         org_id=principal.org_id,
         key_id=key_id,
-        actor=principal.actor,
-        actor_permissions=principal.permissions,
+        caller=principal,
     )
     return HttpResponse(status=204)
 
@@ -298,7 +289,7 @@ def api_key_revoke(request: HttpRequest, org: str, key_id: int) -> HttpResponse:
 
 
 @router.get("/orgs/{org}/audit-events", response=AuditPageOut, operation_id="audit_list")
-@requires("audit.read")
+@requires(Perm.AUDIT_READ)
 def audit_events(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
     items, next_cursor = audit_list(
         org_id=principal_of(request).org_id, limit=query.limit, cursor=query.cursor

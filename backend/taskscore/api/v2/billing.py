@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 from taskscore.api.common.auth import principal_of, requires
 from taskscore.api.common.schemas import InputSchema
 from taskscore.billing import selectors, services
+from taskscore.rbac.catalog import Perm
 
 router = Router(tags=["billing"])
 
@@ -69,7 +70,7 @@ def _plan(plan: Any) -> dict[str, Any]:
 
 
 @router.get("/orgs/{org}/billing", response=BillingOut, operation_id="billing_get")
-@requires("billing.read")
+@requires(Perm.BILLING_READ)
 def billing_get(request: HttpRequest, org: str) -> dict[str, Any]:
     overview = selectors.billing_overview(org_id=principal_of(request).org_id)
     entitlement = overview.entitlement
@@ -103,7 +104,7 @@ def billing_get(request: HttpRequest, org: str) -> dict[str, Any]:
 
 
 @router.post("/orgs/{org}/billing/checkout", response=RedirectOut, operation_id="billing_checkout")
-@requires("billing.manage")
+@requires(Perm.BILLING_MANAGE)
 def billing_checkout(request: HttpRequest, org: str, payload: CheckoutIn) -> dict[str, str]:
     """A Stripe Checkout URL for a paid plan; send the browser there."""
     principal = principal_of(request)
@@ -117,7 +118,7 @@ def billing_checkout(request: HttpRequest, org: str, payload: CheckoutIn) -> dic
 
 
 @router.post("/orgs/{org}/billing/portal", response=RedirectOut, operation_id="billing_portal")
-@requires("billing.manage")
+@requires(Perm.BILLING_MANAGE)
 def billing_portal(request: HttpRequest, org: str) -> dict[str, str]:
     """A Stripe customer-portal URL (payment method, invoices, plan changes, cancellation)."""
     principal = principal_of(request)

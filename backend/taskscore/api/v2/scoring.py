@@ -22,6 +22,7 @@ from taskscore.api.v2.scoring_schemas import (
     VersionIn,
     VersionOut,
 )
+from taskscore.rbac.catalog import Perm
 from taskscore.scoring import selectors, services
 from taskscore.scoring.models import ScoringModel, ScoringVersion
 from taskscore.scoring.templates import TEMPLATES
@@ -62,7 +63,7 @@ def _dump(criteria: list[Any]) -> list[dict[str, Any]]:
 @router.get(
     "/orgs/{org}/scoring/templates", response=list[TemplateOut], operation_id="scoring_templates"
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     return [
         {"key": t.key, "name": t.name, "description": t.description, "criteria": t.criteria}
@@ -73,7 +74,7 @@ def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 @router.get(
     "/orgs/{org}/scoring/models", response=list[ScoringModelOut], operation_id="scoring_model_list"
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     principal = principal_of(request)
     services.version_active_get_or_create(org_id=principal.org_id)
@@ -85,7 +86,7 @@ def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     response={201: ScoringModelOut},
     operation_id="scoring_model_create",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     model = services.scoring_model_create(
@@ -106,7 +107,7 @@ def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Sta
     response=ScoringModelOut,
     operation_id="scoring_model_get",
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
     principal = principal_of(request)
     return _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model_id))
@@ -117,7 +118,7 @@ def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
     response={201: VersionOut},
     operation_id="scoring_version_create",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def version_create(
     request: HttpRequest, org: str, model_id: int, payload: VersionIn
 ) -> Status[dict[str, Any]]:
@@ -137,7 +138,7 @@ def version_create(
     response=VersionOut,
     operation_id="scoring_version_get",
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def version_get(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
     principal = principal_of(request)
     return version_out(
@@ -150,7 +151,7 @@ def version_get(request: HttpRequest, org: str, model_id: int, number: int) -> d
     response=VersionOut,
     operation_id="scoring_version_publish",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def version_publish(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
     principal = principal_of(request)
     return version_out(
@@ -163,7 +164,7 @@ def version_publish(request: HttpRequest, org: str, model_id: int, number: int) 
     response=VersionOut,
     operation_id="scoring_version_activate",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def version_activate(request: HttpRequest, org: str, model_id: int, number: int) -> dict[str, Any]:
     principal = principal_of(request)
     return version_out(
@@ -174,14 +175,14 @@ def version_activate(request: HttpRequest, org: str, model_id: int, number: int)
 @router.get(
     "/orgs/{org}/scoring/active", response=VersionOut, operation_id="scoring_version_active"
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def version_active(request: HttpRequest, org: str) -> dict[str, Any]:
     principal = principal_of(request)
     return version_out(services.version_active_get_or_create(org_id=principal.org_id))
 
 
 @router.post("/orgs/{org}/scoring/preview", response=PreviewOut, operation_id="scoring_preview")
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any]:
     """Score a sample task with the given criteria; nothing is stored."""
     result = services.score_preview(
@@ -198,7 +199,7 @@ def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any
     response={202: PreviewRunOut},
     operation_id="scoring_preview_run_create",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def preview_run_create(
     request: HttpRequest, org: str, payload: PreviewRunIn
 ) -> Status[dict[str, Any]]:
@@ -221,7 +222,7 @@ def preview_run_create(
     response=PreviewRunOut,
     operation_id="scoring_preview_run_get",
 )
-@requires("scoring.manage")
+@requires(Perm.SCORING_MANAGE)
 def preview_run_get(request: HttpRequest, org: str, run_id: str) -> dict[str, Any]:
     """A preview run: status, progress (done of total) and, when done, its items."""
     principal = principal_of(request)
@@ -234,7 +235,7 @@ class CompareQuery(Schema):
 
 
 @router.get("/orgs/{org}/scoring/compare", response=ComparisonOut, operation_id="scoring_compare")
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def compare(request: HttpRequest, org: str, query: Query[CompareQuery]) -> dict[str, Any]:
     """Old and new scores of the tasks scored under both versions (ids), ranked by the new."""
     principal = principal_of(request)

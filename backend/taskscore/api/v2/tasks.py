@@ -18,6 +18,7 @@ from taskscore.api.v2.schemas import (
     TaskStatusLiteral,
 )
 from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
+from taskscore.rbac.catalog import Perm
 from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
 
@@ -44,7 +45,7 @@ class TaskListQuery(Schema):
 
 
 @router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
-@requires("task.create")
+@requires(Perm.TASK_CREATE)
 def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     task = services.task_submit(
@@ -57,7 +58,7 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[
 
 
 @router.get("/orgs/{org}/tasks", response=TaskPageOut, operation_id="task_list")
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> dict[str, Any]:
     principal = principal_of(request)
     page = selectors.task_list(
@@ -75,7 +76,7 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
 @router.post(
     "/orgs/{org}/tasks/batch", response={201: TaskBatchOut}, operation_id="task_create_batch"
 )
-@requires("task.create")
+@requires(Perm.TASK_CREATE)
 def task_create_batch(
     request: HttpRequest, org: str, payload: TaskBatchIn
 ) -> Status[dict[str, Any]]:
@@ -94,7 +95,7 @@ def task_create_batch(
 @router.post(
     "/orgs/{org}/tasks/rescore", response={202: RescoreAllOut}, operation_id="task_rescore_all"
 )
-@requires("task.rescore")
+@requires(Perm.TASK_RESCORE)
 def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
     """Queue every finished task that has no score from the active version yet."""
     principal = principal_of(request)
@@ -102,7 +103,7 @@ def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
 
 
 @router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
     principal = principal_of(request)
     return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))
@@ -111,7 +112,7 @@ def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
 @router.post(
     "/orgs/{org}/tasks/{task_id}/rescore", response={202: TaskOut}, operation_id="task_rescore"
 )
-@requires("task.rescore")
+@requires(Perm.TASK_RESCORE)
 def task_rescore(request: HttpRequest, org: str, task_id: str) -> Status[dict[str, Any]]:
     """Score the task again with the org's active version."""
     principal = principal_of(request)
@@ -121,7 +122,7 @@ def task_rescore(request: HttpRequest, org: str, task_id: str) -> Status[dict[st
 @router.get(
     "/orgs/{org}/tasks/{task_id}/scores", response=list[TaskScoreOut], operation_id="task_scores"
 )
-@requires("task.read")
+@requires(Perm.TASK_READ)
 def task_scores(request: HttpRequest, org: str, task_id: str) -> list[dict[str, Any]]:
     """Every score of the task, newest first, with the version and what the AI part cost."""
     principal = principal_of(request)

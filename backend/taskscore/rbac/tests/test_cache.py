@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
 
 from taskscore.accounts.models import User
-from taskscore.audit.services import SYSTEM
 from taskscore.core.errors import NotFound
 from taskscore.orgs import principals, services
 from taskscore.orgs.keys import key_generate
@@ -29,7 +28,8 @@ from taskscore.orgs.services import (
     member_role_change,
 )
 from taskscore.rbac import cache
-from taskscore.rbac.catalog import ADMIN, OWNER, VIEWER
+from taskscore.rbac.callers import OPERATOR
+from taskscore.rbac.catalog import ADMIN, OWNER, VIEWER, Perm
 from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, UserFactory
 
@@ -150,7 +150,7 @@ def test_member_hit_costs_no_sql_and_one_round_trip(
         round_trips.reset()
         with CaptureQueriesContext(connection) as hit:
             again = principal_for_user(m.user_id, org_slug=org.slug)
-            assert again.can("members.manage")
+            assert again.can(Perm.MEMBERS_MANAGE)
         assert len(hit.captured_queries) == 0
         assert round_trips.commands == ["MGET"]
         assert round_trips.requests == 1
@@ -188,8 +188,7 @@ def test_a_miss_costs_at_most_one_sql_query(org: Organization, round_trips: Roun
     assert "EVALSHA" in round_trips.commands
 
     member_role_change(
-        org_id=org.pk, membership_id=m.pk, role_key="viewer", actor=SYSTEM,
-        actor_permissions=OWNER,
+        org_id=org.pk, membership_id=m.pk, role_key="viewer", caller=OPERATOR,
     )  # fmt: skip
     with CaptureQueriesContext(connection) as after_change:
         changed = principal_for_user(m.user_id, org_slug=org.slug)
@@ -208,9 +207,7 @@ def test_not_a_member_is_cached_and_joining_invalidates_it(org: Organization) ->
             principal_for_user(stranger.pk, org_slug=org.slug)
         assert len(queries.captured_queries) == expected_queries
 
-    created = invitation_create(
-        org=org, email=stranger.email, role_key="member", actor=SYSTEM, actor_permissions=OWNER
-    )
+    created = invitation_create(org=org, email=stranger.email, role_key="member", caller=OPERATOR)
     invitation_accept(token=created.accept_url.rsplit("/", 1)[1], user=stranger)
     assert principal_for_user(stranger.pk, org_slug=org.slug).role == "member"
     assert principal_for_user(alice.user_id, org_slug=org.slug).role == "owner"
@@ -347,7 +344,7 @@ def test_a_key_created_after_its_prefix_was_looked_up_authenticates(
         assert len(queries.captured_queries) == expected_queries
 
     monkeypatch.setattr(services, "key_generate", lambda: (token, parsed))
-    created = api_key_create(org=org, name="ci", role_key="member")
+    created = api_key_create(org=org, name="ci", role_key="member", caller=OPERATOR)
     assert created.token == token
     found = principal_for_token(token)
     assert found is not None

@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from taskscore.audit.services import SYSTEM
 from taskscore.core.errors import NotFound
 from taskscore.orgs import principals
 from taskscore.orgs.models import ApiKey, Membership, Organization
@@ -30,7 +29,8 @@ from taskscore.orgs.services import (
     member_role_change,
 )
 from taskscore.rbac import cache
-from taskscore.rbac.catalog import OWNER
+from taskscore.rbac.callers import OPERATOR
+from taskscore.rbac.catalog import Perm
 from taskscore.rbac.services import role_builtin
 from taskscore.rbac.tests.test_cache import rbac_keys_delete
 from taskscore.testing.factories import MembershipFactory
@@ -38,7 +38,7 @@ from taskscore.testing.processes import Process, free_port, start_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PERMISSION = "members.manage"  # admin holds it, viewer does not
+PERMISSION = Perm.MEMBERS_MANAGE  # admin holds it, viewer does not
 WAIT = 10  # seconds; every wait below is for another thread reaching a point, never a sleep
 
 
@@ -151,7 +151,7 @@ def scenario(
 ) -> Scenario:
     kind = request.param
     if kind == "revoke_key":
-        created: CreatedKey = api_key_create(org=org, name="ci", role_key="admin")
+        created: CreatedKey = api_key_create(org=org, name="ci", role_key="admin", caller=OPERATOR)
         key_id = created.api_key.pk
 
         def key_check() -> bool:
@@ -159,7 +159,7 @@ def scenario(
             return found is not None and found.can(PERMISSION)
 
         def key_change() -> None:
-            api_key_revoke(org_id=org.pk, key_id=key_id, actor=SYSTEM, actor_permissions=OWNER)
+            api_key_revoke(org_id=org.pk, key_id=key_id, caller=OPERATOR)
 
         scenario = Scenario(
             check=key_check,
@@ -179,13 +179,10 @@ def scenario(
         def member_change() -> None:
             if kind == "demote":
                 member_role_change(
-                    org_id=org.pk, membership_id=m.pk, role_key="viewer", actor=SYSTEM,
-                    actor_permissions=OWNER,
+                    org_id=org.pk, membership_id=m.pk, role_key="viewer", caller=OPERATOR,
                 )  # fmt: skip
             else:
-                member_remove(
-                    org_id=org.pk, membership_id=m.pk, actor=SYSTEM, actor_permissions=OWNER
-                )
+                member_remove(org_id=org.pk, membership_id=m.pk, caller=OPERATOR)
 
         scenario = Scenario(
             check=member_check,
@@ -333,8 +330,8 @@ def _role(membership: Membership) -> str:
 
 def test_redis_stopped_mid_run(org: Organization, private_redis: PrivateRedis) -> None:
     m = MembershipFactory.create(org=org, role=role_builtin("admin"))
-    kept = api_key_create(org=org, name="kept", role_key="admin")
-    revoked = api_key_create(org=org, name="revoked", role_key="admin")
+    kept = api_key_create(org=org, name="kept", role_key="admin", caller=OPERATOR)
+    revoked = api_key_create(org=org, name="revoked", role_key="admin", caller=OPERATOR)
 
     def member_can() -> bool:
         return principal_for_user(m.user_id, org_slug=org.slug).can(PERMISSION)
@@ -347,7 +344,7 @@ def test_redis_stopped_mid_run(org: Organization, private_redis: PrivateRedis) -
     with CaptureQueriesContext(connection) as queries:
         assert (member_can(), key_valid(kept), key_valid(revoked)) == (True, True, True)
     assert len(queries.captured_queries) == 0
-    api_key_revoke(org_id=org.pk, key_id=revoked.api_key.pk, actor=SYSTEM, actor_permissions=OWNER)
+    api_key_revoke(org_id=org.pk, key_id=revoked.api_key.pk, caller=OPERATOR)
     assert not key_valid(revoked)
 
     private_redis.process.kill()
@@ -365,11 +362,10 @@ def test_redis_stopped_mid_run(org: Organization, private_redis: PrivateRedis) -
     # Down: a change is refused (and rolled back) rather than risking a stale grant later.
     with pytest.raises(cache.PermissionCacheUnavailable):
         member_role_change(
-            org_id=org.pk, membership_id=m.pk, role_key="viewer", actor=SYSTEM,
-            actor_permissions=OWNER,
+            org_id=org.pk, membership_id=m.pk, role_key="viewer", caller=OPERATOR,
         )  # fmt: skip
     with pytest.raises(cache.PermissionCacheUnavailable):
-        api_key_revoke(org_id=org.pk, key_id=kept.api_key.pk, actor=SYSTEM, actor_permissions=OWNER)
+        api_key_revoke(org_id=org.pk, key_id=kept.api_key.pk, caller=OPERATOR)
     assert _role(m) == "admin"
     assert ApiKey.objects.get(pk=kept.api_key.pk).revoked_at is None
     assert (member_can(), key_valid(kept)) == (True, True)
@@ -380,10 +376,8 @@ def test_redis_stopped_mid_run(org: Organization, private_redis: PrivateRedis) -
     with CaptureQueriesContext(connection) as queries:
         assert (member_can(), key_valid(kept), key_valid(revoked)) == (True, True, False)
     assert len(queries.captured_queries) == 0
-    member_role_change(
-        org_id=org.pk, membership_id=m.pk, role_key="viewer", actor=SYSTEM, actor_permissions=OWNER
-    )
-    api_key_revoke(org_id=org.pk, key_id=kept.api_key.pk, actor=SYSTEM, actor_permissions=OWNER)
+    member_role_change(org_id=org.pk, membership_id=m.pk, role_key="viewer", caller=OPERATOR)
+    api_key_revoke(org_id=org.pk, key_id=kept.api_key.pk, caller=OPERATOR)
     assert (member_can(), key_valid(kept)) == (False, False)
     with CaptureQueriesContext(connection) as queries:
         assert (member_can(), key_valid(kept)) == (False, False)
@@ -404,8 +398,7 @@ def test_redis_dying_while_a_change_is_in_flight(
     assert member_can()
     with transaction.atomic():
         member_role_change(
-            org_id=org.pk, membership_id=m.pk, role_key="viewer", actor=SYSTEM,
-            actor_permissions=OWNER,
+            org_id=org.pk, membership_id=m.pk, role_key="viewer", caller=OPERATOR,
         )  # fmt: skip
         private_redis.process.kill()
     assert _role(m) == "viewer"

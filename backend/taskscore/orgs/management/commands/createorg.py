@@ -15,9 +15,9 @@ from django.db import transaction
 
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
-from taskscore.audit.services import Actor
 from taskscore.core.errors import EmailNotVerified, ValidationFailed
 from taskscore.orgs.services import api_key_create, org_create
+from taskscore.rbac.callers import OPERATOR
 
 
 class Command(BaseCommand):
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     org=org,
                     name="Owner key (createorg)",
                     role_key="owner",
-                    actor=Actor(label="createorg (operator)"),
+                    caller=OPERATOR,
                     created_by=owner,
                 )
         except ValidationFailed as exc:

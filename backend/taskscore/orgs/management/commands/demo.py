@@ -16,9 +16,9 @@ from django.db import transaction
 
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
-from taskscore.audit.services import Actor
 from taskscore.orgs.selectors import memberships_of_user
 from taskscore.orgs.services import api_key_create, org_create
+from taskscore.rbac.callers import OPERATOR
 
 DEMO_EMAIL = "demo@taskscore.localhost"
 
@@ -53,6 +53,6 @@ class Command(BaseCommand):
         membership = memberships_of_user(user_id=user.pk).first()
         org = membership.org if membership else org_create(name="Demo", owner=user)
         key = api_key_create(
-            org=org, name="Demo key", role_key="owner", actor=Actor(label="demo"), created_by=user
+            org=org, name="Demo key", role_key="owner", caller=OPERATOR, created_by=user
         )
         return {"email": user.email, "password": password, "org": org.slug, "api_key": key.token}
