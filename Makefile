@@ -88,16 +88,18 @@ fmt: $(PY_STAMP) ## Format Python code
 	cd backend && ../$(VENV)/bin/ruff format . && ../$(VENV)/bin/ruff check --fix .
 
 .PHONY: openapi
-openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file and the frontend's types
+openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file, the frontend's types and limits, and the docs' error table
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --output openapi/v2.json
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --write ../docs/api.md
 	cd frontend && npm run --silent gen:api
 
 .PHONY: lint
-lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, the OpenAPI drift check, tsc, ESLint
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenAPI, error table), tsc, ESLint
 	cd backend && ../$(VENV)/bin/ruff check . ../bench && ../$(VENV)/bin/ruff format --check . ../bench
 	cd backend && ../$(VENV)/bin/mypy .
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --check ../docs/api.md
 	cd frontend && npm run --silent typecheck
 	cd frontend && npm run --silent lint
 

@@ -9,6 +9,7 @@ from taskscore.api.health import healthz, readyz
 from taskscore.api.v1 import api as api_v1
 from taskscore.api.v2 import api as api_v2
 from taskscore.api.webhooks.stripe import stripe_webhook
+from taskscore.core.errors import ProblemType
 
 urlpatterns = [
     path("healthz", healthz),
@@ -28,9 +29,7 @@ def handler500(request: HttpRequest) -> HttpResponse:
     """A crash outside an endpoint (e.g. in middleware): problem JSON for the API, HTML else."""
     if request.path.startswith("/api/"):
         return problem_response(
-            status=500,
-            code="internal-error",
-            title="Internal server error",
+            ProblemType.INTERNAL_ERROR,
             detail="Something went wrong on our side; it has been logged.",
             instance=request.path,
         )

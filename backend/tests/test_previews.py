@@ -251,7 +251,7 @@ def test_the_sweeper_runs_a_preview_whose_job_was_lost(alice: Actor) -> None:
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({"criteria": [{**REACH, "weight": 0}]}, ["criteria.0.attribute.weight"]),
+        ({"criteria": [{**REACH, "weight": 0}]}, ["criteria.0.weight"]),
         ({"criteria": [REACH, {**CLARITY, "key": "reach"}]}, ["criteria.1.key"]),
         ({"criteria": []}, ["criteria"]),
         ({"criteria": [REACH], "limit": 0}, ["limit"]),

@@ -10,15 +10,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from taskscore.api.common.problems import problem_response
+from taskscore.core.errors import ProblemType
 from taskscore.integrations.mail.outbox import outbox_dir, outbox_message_get, outbox_messages
 
 OUTBOX_PAGE = 100
 
 
 def _not_found(request: HttpRequest, detail: str) -> HttpResponse:
-    return problem_response(
-        status=404, code="not-found", title="Not found", detail=detail, instance=request.path
-    )
+    return problem_response(ProblemType.NOT_FOUND, detail=detail, instance=request.path)
 
 
 _OFF = "The mail outbox is off; set MAIL_OUTBOX_DIR (local runs only)."

@@ -11,6 +11,9 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 from redis import Redis
 
+from taskscore.api.common.problems import problem_response
+from taskscore.core.errors import ProblemType
+
 
 def _check_postgres() -> None:
     with connection.cursor() as cursor:
@@ -51,14 +54,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
             results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
     failing = [name for name, result in results.items() if result != "ok"]
     if failing:
-        return _json(
-            {
-                "type": "/problems/not-ready",
-                "title": "Not ready",
-                "status": 503,
-                "detail": f"Unreachable: {', '.join(failing)}.",
-                "checks": results,
-            },
-            503,
+        return problem_response(
+            ProblemType.NOT_READY,
+            detail=f"Unreachable: {', '.join(failing)}.",
+            extra={"checks": results},
         )
     return _json({"status": "ok", "checks": results}, 200)

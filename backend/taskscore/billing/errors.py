@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from taskscore.core.errors import DomainError, QuotaExceeded
+from taskscore.core.errors import DomainError, ProblemType, QuotaExceeded
 
 
 @dataclass
@@ -24,13 +24,9 @@ class PlanQuotaExceeded(QuotaExceeded):
 
 @dataclass
 class StripeUnavailable(DomainError):
-    code: str = "stripe-unavailable"
-    status: int = 503
-    title: str = "The payment provider is unavailable"
+    problem: ProblemType = ProblemType.STRIPE_UNAVAILABLE
 
 
 @dataclass
 class StripeRefused(DomainError):
-    code: str = "stripe-refused"
-    status: int = 502
-    title: str = "The payment provider refused the request"
+    problem: ProblemType = ProblemType.STRIPE_REFUSED

@@ -24,7 +24,7 @@ from taskscore.billing.models import (
     UsageRecord,
 )
 from taskscore.billing.selectors import FREE_PLAN, entitlement_of, plan_free, plan_get
-from taskscore.core.errors import Conflict, FieldError, ValidationFailed
+from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
 from taskscore.orgs.models import Organization
 
@@ -110,8 +110,7 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
         )
         raise PlanQuotaExceeded(
             detail=entitlement.restriction,
-            code="payment-overdue" if overdue else "quota-exceeded",
-            title="Payment overdue" if overdue else "Quota exceeded",
+            problem=ProblemType.PAYMENT_OVERDUE if overdue else ProblemType.QUOTA_EXCEEDED,
             plan=entitlement.plan.code,
             used=entitlement.used,
             limit=entitlement.quota,

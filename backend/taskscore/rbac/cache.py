@@ -38,7 +38,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from taskscore.core.errors import DomainError
+from taskscore.core.errors import ProblemType, ServiceUnavailable
 from taskscore.rbac.catalog import CATALOG_VERSION
 
 logger = logging.getLogger(__name__)
@@ -69,16 +69,14 @@ return 1
 """
 
 
-class PermissionCacheUnavailable(DomainError):
+class PermissionCacheUnavailable(ServiceUnavailable):
     """A permission change cannot be made safely while the cache cannot be invalidated."""
 
     def __init__(self) -> None:
         super().__init__(
             detail="Permissions cannot be changed while the permission cache is unreachable; "
             "try again shortly.",
-            code="permission-cache-unavailable",
-            status=503,
-            title="Service unavailable",
+            problem=ProblemType.PERMISSION_CACHE_UNAVAILABLE,
         )
 
 

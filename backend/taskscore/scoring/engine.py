@@ -54,6 +54,8 @@ class AICriterion(BaseModel):
 
 
 Criterion = AttributeCriterion | AICriterion
+# The tags of the criterion union (its `kind`), which pydantic puts in an error's location.
+CRITERION_KINDS = frozenset({"attribute", "ai"})
 
 
 @dataclass(frozen=True)

@@ -1,63 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from pydantic import Field, TypeAdapter, ValidationError
 
-from taskscore.core.errors import FieldError, NotFound, ValidationFailed
-from taskscore.scoring.engine import AICriterion, AttributeCriterion, Criterion
+from taskscore.core.errors import NotFound
 from taskscore.scoring.models import PreviewRun, ScoringModel, ScoringVersion, TaskScore
-
-MAX_CRITERIA = 30
-MAX_AI_CRITERIA = 5
-
-_criteria_adapter: TypeAdapter[list[Criterion]] = TypeAdapter(
-    list[Annotated[AttributeCriterion | AICriterion, Field(discriminator="kind")]]
-)
-
-
-def _field(loc: tuple[int | str, ...]) -> str:
-    """`criteria.2.weight` from pydantic's location (index, kind tag, field...)."""
-    index, fields = loc[:1], loc[2:]
-    return ".".join(["criteria", *(str(p) for p in index), *(str(p) for p in fields)])
-
-
-def criteria_validate(raw: Any) -> list[Criterion]:
-    """Typed criteria, or ValidationFailed naming each bad field (`criteria.2.weight`)."""
-    try:
-        criteria = _criteria_adapter.validate_python(raw)
-    except ValidationError as exc:
-        errors = [FieldError(_field(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
-        raise ValidationFailed(detail="The criteria are not valid.", errors=errors) from exc
-    errors = []
-    if not criteria:
-        errors.append(FieldError("criteria", "Add at least one criterion."))
-    if len(criteria) > MAX_CRITERIA:
-        errors.append(FieldError("criteria", f"Use at most {MAX_CRITERIA} criteria."))
-    if sum(isinstance(c, AICriterion) for c in criteria) > MAX_AI_CRITERIA:
-        errors.append(FieldError("criteria", f"Use at most {MAX_AI_CRITERIA} AI criteria."))
-    seen: set[str] = set()
-    for index, criterion in enumerate(criteria):
-        if criterion.key in seen:
-            errors.append(FieldError(f"criteria.{index}.key", "Keys must be unique."))
-        seen.add(criterion.key)
-    if errors:
-        raise ValidationFailed(detail="The criteria are not valid.", errors=errors)
-    return criteria
-
-
-def criteria_parse(raw: Any) -> list[Criterion]:
-    """Typed criteria from a stored version. Raises ValueError when they are invalid."""
-    try:
-        return criteria_validate(raw)
-    except ValidationFailed as exc:
-        raise ValueError(
-            "invalid scoring criteria: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        ) from exc
 
 
 def version_active_get(*, org_id: int) -> ScoringVersion | None:

@@ -24,6 +24,7 @@ from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.integrations.ai.base import AIAssessment, AIError
 from taskscore.orgs.models import Organization
 from taskscore.scoring.ai import ai_assess_criteria
+from taskscore.scoring.criteria import criteria_parse, criteria_validate
 from taskscore.scoring.engine import Criterion, ScoreResult, score_compute
 from taskscore.scoring.models import (
     PreviewRun,
@@ -34,8 +35,6 @@ from taskscore.scoring.models import (
     VersionStatus,
 )
 from taskscore.scoring.selectors import (
-    criteria_parse,
-    criteria_validate,
     scoring_model_get,
     version_active_get,
     version_get,

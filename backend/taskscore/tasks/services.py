@@ -20,8 +20,8 @@ from taskscore.billing.services import usage_reserve
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
 from taskscore.scoring.ai import ai_assess_criteria
+from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import score_compute
-from taskscore.scoring.selectors import criteria_parse
 from taskscore.scoring.services import task_score_record, version_active_get_or_create
 from taskscore.tasks.models import Task, TaskStatus
 from taskscore.tasks.selectors import task_get

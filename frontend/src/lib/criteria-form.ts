@@ -126,8 +126,8 @@ export function toCriteria(drafts: readonly CriterionDraft[]): Criterion[] {
 }
 
 /**
- * The editor's field for an API error path: `criteria.1.weight`, or with the kind the schema
- * adds for a tagged union, `criteria.1.attribute.weight` → `criteria.1.weight`.
+ * The editor's field for an API error path (`criteria.1.weight`). Paths from older servers that
+ * kept the union's tag (`criteria.1.attribute.weight`) map to the same field.
  */
 export function criteriaFieldOf(apiField: string): string {
   const match = /^(?:body\.)?criteria\.(\d+)\.(?:(?:attribute|ai)\.)?(.+)$/.exec(apiField);

@@ -12,101 +12,81 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from taskscore.api.common.problems import problem_response
-from taskscore.api.common.ratelimit import RateLimited
-from taskscore.core.errors import DomainError, PermissionDenied, ValidationFailed
+from taskscore.core.errors import (
+    DomainError,
+    FieldError,
+    NotAuthenticated,
+    ProblemType,
+    ValidationFailed,
+)
+from taskscore.core.fields import field_path
 from taskscore.integrations.ai.base import AIError, RetryableAIError
+from taskscore.scoring.engine import CRITERION_KINDS
 
 logger = logging.getLogger(__name__)
 
 # Ninja prefixes a location with the parameter source and, for bodies, the parameter's name.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+# The tags of every tagged union in the schemas: left out of field paths (core.fields).
+_UNION_TAGS = CRITERION_KINDS
 
 
 def _field_of(loc: list[Any] | tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p != "[key]"]  # pydantic marks a bad dict key with "[key]"
+    parts = list(loc)
     if parts and parts[0] in _SOURCES:
         source = parts.pop(0)
         if source == "body" and len(parts) > 1:
             parts.pop(0)  # the body parameter's own name, e.g. "payload"
-    return ".".join(parts) or "body"
+    return field_path(parts, union_tags=_UNION_TAGS) or "body"
 
 
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    extra: dict[str, Any] = {}
-    headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
-        headers = exc.state.headers() | {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, ValidationFailed) and exc.errors:
-        extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
-    if isinstance(exc, PermissionDenied) and exc.permission:
-        extra["permission"] = exc.permission
-    problem_extra = getattr(exc, "problem_extra", None)
-    if callable(problem_extra):  # e.g. the plan, used and limit of a quota error
-        extra.update(problem_extra())
     return problem_response(
-        status=exc.status,
-        code=exc.code,
-        title=exc.title,
+        exc.problem,
         detail=exc.detail,
         instance=request.path,
-        extra=extra,
-        headers=headers,
+        extra=exc.problem_extra(),
+        headers=exc.problem_headers(),
     )
 
 
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors
-    ]
-    return problem_response(
-        status=422,
-        code="validation-failed",
-        title="Invalid input",
-        detail="The request is not valid; see errors.",
-        instance=request.path,
-        extra={"errors": errors},
+    errors = [FieldError(_field_of(e.get("loc", ())), e.get("msg", "")) for e in exc.errors]
+    return _domain_error(
+        request, ValidationFailed(detail="The request is not valid; see errors.", errors=errors)
     )
 
 
 def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return problem_response(
-        status=401,
-        code="not-authenticated",
-        title="Authentication required",
-        detail="Log in, or send an API key as 'Authorization: Bearer ts_...'.",
-        instance=request.path,
-        headers={"WWW-Authenticate": 'Bearer realm="taskscore"'},
+    return _domain_error(
+        request,
+        NotAuthenticated(detail="Log in, or send an API key as 'Authorization: Bearer ts_...'."),
     )
+
+
+# Ninja's own HTTP errors: a body that is not JSON (400) and a failed CSRF check (403).
+_HTTP_ERRORS = {400: ProblemType.MALFORMED_REQUEST, 403: ProblemType.CSRF_FAILED}
 
 
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return problem_response(
-        status=exc.status_code,
-        code=f"http-{exc.status_code}",
-        title=str(exc.message),
-        instance=request.path,
-    )
+    problem = _HTTP_ERRORS.get(exc.status_code, ProblemType.MALFORMED_REQUEST)
+    return problem_response(problem, detail=str(exc.message), instance=request.path)
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem_response(status=404, code="not-found", title="Not found", instance=request.path)
+    return problem_response(ProblemType.NOT_FOUND, instance=request.path)
 
 
 def _ai_unavailable(request: HttpRequest, exc: AIError) -> HttpResponse:
-    retry_after = getattr(exc, "retry_after", None)
     if isinstance(exc, RetryableAIError):
         return problem_response(
-            status=503,
-            code="ai-unavailable",
-            title="The AI provider is unavailable",
+            ProblemType.AI_UNAVAILABLE,
             detail=str(exc),
             instance=request.path,
-            headers={"Retry-After": str(int(retry_after or 5))},
+            headers={"Retry-After": str(int(exc.retry_after or 5))},
         )
     return problem_response(
-        status=502,
-        code="ai-refused",
-        title="The AI provider refused the request",
+        ProblemType.AI_REFUSED,
         detail=str(exc),
         instance=request.path,
     )
@@ -115,9 +95,7 @@ def _ai_unavailable(request: HttpRequest, exc: AIError) -> HttpResponse:
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem_response(
-        status=500,
-        code="internal-error",
-        title="Internal server error",
+        ProblemType.INTERNAL_ERROR,
         detail="Something went wrong on our side; it has been logged.",
         instance=request.path,
     )

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from taskscore.api.common.problems import problem_response
 from taskscore.api.models import IdempotentRequest
+from taskscore.core.errors import ProblemType
 from taskscore.orgs.principals import principal_for_token
 
 HEADER = "Idempotency-Key"
@@ -61,8 +62,7 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _conflict(request: HttpRequest, detail: str) -> HttpResponse:
-    return problem_response(
-        status=409, code="idempotency-conflict", title="Idempotency key conflict",
+    return problem_response( ProblemType.IDEMPOTENCY_CONFLICT,
         detail=detail, instance=request.path,
     )  # fmt: skip
 
@@ -79,8 +79,7 @@ class IdempotencyMiddleware:
         if caller is None:
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
-            return problem_response(
-                status=422, code="validation-failed", title="Invalid input",
+            return problem_response( ProblemType.VALIDATION_FAILED,
                 detail=f"{HEADER} is longer than {MAX_KEY_LENGTH} characters.",
                 instance=request.path,
                 extra={"errors": [{"field": HEADER, "message": "Too long."}]},
@@ -134,8 +133,7 @@ class IdempotencyMiddleware:
         if existing.response_status is None:
             return _conflict(request, f"A request with this {HEADER} is still in progress.")
         if not _caller_still_valid(request):
-            return problem_response(
-                status=401, code="not-authenticated", title="Authentication required",
+            return problem_response( ProblemType.NOT_AUTHENTICATED,
                 detail="The credentials of this request are no longer valid.",
                 instance=request.path,
             )  # fmt: skip

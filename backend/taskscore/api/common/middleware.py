@@ -8,8 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from taskscore.api.common.problems import PROBLEM_CONTENT_TYPE, problem_response
+from taskscore.core.errors import ProblemType
 
-_TITLES = {404: "Not found", 405: "Method not allowed"}
+_PROBLEMS = {404: ProblemType.NOT_FOUND, 405: ProblemType.METHOD_NOT_ALLOWED}
 
 
 class ApiResponseMiddleware:
@@ -25,12 +26,10 @@ class ApiResponseMiddleware:
         if not request.path.startswith("/api/"):
             return response
         content_type = response.get("Content-Type", "")
-        if response.status_code in _TITLES and "json" not in content_type:
+        if response.status_code in _PROBLEMS and "json" not in content_type:
             allow = response.get("Allow")
             response = problem_response(
-                status=response.status_code,
-                code="not-found" if response.status_code == 404 else "method-not-allowed",
-                title=_TITLES[response.status_code],
+                _PROBLEMS[response.status_code],
                 detail=f"{request.method} {request.path} is not part of this API."
                 if response.status_code == 405
                 else f"No endpoint at {request.path}.",

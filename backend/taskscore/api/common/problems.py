@@ -7,32 +7,29 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from taskscore.core.errors import PROBLEMS, ProblemType
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def problem_type(code: str) -> str:
-    """The stable `type` URI of an error kind (documented in docs/api.md)."""
-    return f"/problems/{code}"
-
-
 def problem_response(
+    problem: ProblemType,
     *,
-    status: int,
-    code: str,
-    title: str,
     detail: str = "",
     instance: str | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
-    body: dict[str, Any] = {"type": problem_type(code), "title": title, "status": status}
+    """The answer for a problem of this kind: its status and title from `core.errors.PROBLEMS`."""
+    spec = PROBLEMS[problem]
+    body: dict[str, Any] = {"type": problem.uri, "title": spec.title, "status": spec.status}
     if detail:
         body["detail"] = detail
     if instance:
         body["instance"] = instance
     if extra:
         body.update(extra)
-    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response = HttpResponse(json.dumps(body), status=spec.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value
     return response

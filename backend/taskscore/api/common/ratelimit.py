@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from taskscore.billing.selectors import plan_rate_limits
-from taskscore.core.errors import DomainError
+from taskscore.core.errors import DomainError, ProblemType
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +75,13 @@ class RateLimited(DomainError):
     def __init__(self, state: RateLimitState, retry_after: int) -> None:
         super().__init__(
             detail=f"Too many requests; retry in {retry_after} s.",
-            code="rate-limited",
-            status=429,
-            title="Too many requests",
+            problem=ProblemType.RATE_LIMITED,
         )
         self.state = state
         self.retry_after = retry_after
+
+    def problem_headers(self) -> dict[str, str]:
+        return self.state.headers() | {"Retry-After": str(self.retry_after)}
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from taskscore.api.common.problems import problem_response
 from taskscore.billing.events import EventApplyFailed, stripe_event_apply, stripe_event_record
+from taskscore.core.errors import ProblemType
 from taskscore.integrations.stripe import InvalidWebhook, webhook_event_verify
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if not secret:
         logger.error("STRIPE_WEBHOOK_SECRET is not set; refusing Stripe webhooks")
         return problem_response(
-            status=500,
-            code="webhook-not-configured",
-            title="Webhooks are not configured",
+            ProblemType.WEBHOOK_NOT_CONFIGURED,
             instance=request.path,
         )
     try:
@@ -46,9 +45,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         )
     except InvalidWebhook as exc:
         return problem_response(
-            status=400,
-            code="invalid-webhook",
-            title="Invalid webhook",
+            ProblemType.INVALID_WEBHOOK,
             detail=str(exc),
             instance=request.path,
         )
@@ -57,9 +54,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         row = stripe_event_apply(event_id=event["id"])
     except EventApplyFailed:
         return problem_response(
-            status=500,
-            code="webhook-apply-failed",
-            title="The event could not be applied",
+            ProblemType.WEBHOOK_APPLY_FAILED,
             detail="It is stored and will be applied again.",
             instance=request.path,
         )

@@ -61,7 +61,7 @@ def test_over_quota_raises_naming_plan_used_and_limit_and_writes_nothing(
     with pytest.raises(PlanQuotaExceeded) as caught:
         usage_reserve(org_id=org.pk, task_id=uuid.uuid4())
     error = caught.value
-    assert (error.status, error.code, error.plan, error.used, error.limit) == (
+    assert (error.status, error.problem, error.plan, error.used, error.limit) == (
         402, "quota-exceeded", "free", 100, 100
     )  # fmt: skip
     assert error.problem_extra() == {"plan": "free", "used": 100, "limit": 100}
@@ -101,7 +101,7 @@ def test_past_due_keeps_access_for_the_grace_period_then_refuses(org: Organizati
     assert not entitlement.can_submit
     with pytest.raises(PlanQuotaExceeded) as caught:
         usage_reserve(org_id=org.pk, task_id=uuid.uuid4())
-    assert (caught.value.code, caught.value.plan) == ("payment-overdue", "pro")
+    assert (caught.value.problem, caught.value.plan) == ("payment-overdue", "pro")
     assert UsageRecord.objects.count() == 1
 
 

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from taskscore.integrations.ai.base import AIAssessment
+from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import AICriterion, AttributeCriterion, score_compute
-from taskscore.scoring.selectors import criteria_parse
 from taskscore.scoring.templates import RICE
 
 REACH = AttributeCriterion(
