@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from ninja import Schema
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -57,3 +58,10 @@ class InputSchema(BaseModel):
         if _has_nul(data):
             raise ValueError("Text must not contain the NUL character (U+0000).")
         return data
+
+
+# The query of every cursor list: a page size and the previous page's `next_cursor`. (A comment,
+# not a docstring: the docstring would become the OpenAPI schema's description.)
+class PageQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None

@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Query
 from ninja.responses import Status
 
 from taskscore.api.common.auth import ApiKeyAuth, principal_of, requires
 from taskscore.api.common.errors import install_error_handlers
 from taskscore.api.common.openapi import TaskscoreAPI
-from taskscore.api.v1.schemas import TaskV1In, TaskV1Out, TaskV1PageOut
+from taskscore.api.v1.presenters import offset_page_out, task_out
+from taskscore.api.v1.schemas import OffsetQuery, TaskV1In, TaskV1Out, TaskV1PageOut
 from taskscore.rbac.catalog import Perm
 from taskscore.tasks import selectors, services
-from taskscore.tasks.models import Task
-from taskscore.tasks.selectors import task_latest_score
 
 api = TaskscoreAPI(
     title="Taskscore API (v1, deprecated)",
@@ -29,24 +28,6 @@ api = TaskscoreAPI(
 install_error_handlers(api)
 
 
-def _out(task: Task) -> dict[str, Any]:
-    score = task_latest_score(task)
-    return {
-        "id": str(task.id),
-        "title": task.title,
-        "description": task.description,
-        "attributes": task.attributes,
-        "status": task.status,
-        "score": score.value if score else None,
-        "created_at": task.created_at,
-    }
-
-
-class OffsetQuery(Schema):
-    limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
-
-
 @api.get("/tasks", response=TaskV1PageOut, tags=["tasks"], operation_id="v1_task_list")
 @requires(Perm.TASK_READ)
 def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]:
@@ -54,12 +35,7 @@ def task_list(request: HttpRequest, query: Query[OffsetQuery]) -> dict[str, Any]
     items, count = selectors.task_list_offset(
         org_id=principal.org_id, limit=query.limit, offset=query.offset
     )
-    return {
-        "items": [_out(t) for t in items],
-        "count": count,
-        "limit": query.limit,
-        "offset": query.offset,
-    }
+    return offset_page_out(items, count=count, limit=query.limit, offset=query.offset)
 
 
 @api.post("/tasks", response={201: TaskV1Out}, tags=["tasks"], operation_id="v1_task_create")
@@ -71,11 +47,11 @@ def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any
         data=services.TaskInput(**payload.model_dump()),
         api_key_id=principal.api_key_id,
     )
-    return Status(201, _out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
+    return Status(201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
 
 
 @api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")
 @requires(Perm.TASK_READ)
 def task_get(request: HttpRequest, task_id: str) -> dict[str, Any]:
     principal = principal_of(request)
-    return _out(selectors.task_get(org_id=principal.org_id, task_id=task_id))
+    return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))

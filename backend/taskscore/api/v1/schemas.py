@@ -31,3 +31,8 @@ class TaskV1PageOut(Schema):
     count: int
     limit: int
     offset: int
+
+
+class OffsetQuery(Schema):
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0)

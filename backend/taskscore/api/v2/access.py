@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
+from taskscore.api.common.schemas import PageQuery
 from taskscore.api.v2.access_schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
@@ -25,66 +26,29 @@ from taskscore.api.v2.access_schemas import (
     RoleOut,
     RolePatchIn,
 )
+from taskscore.api.v2.presenters.access import (
+    api_key_created_out,
+    api_key_out,
+    audit_event_out,
+    invitation_created_out,
+    invitation_out,
+    member_out,
+    permission_out,
+    role_out,
+)
+from taskscore.api.v2.presenters.common import page_out
 from taskscore.audit.selectors import audit_list
 from taskscore.core.cursor import page_newest_first
 from taskscore.orgs import selectors, services
-from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+from taskscore.orgs.models import Organization
 from taskscore.rbac import services as rbac_services
 from taskscore.rbac.catalog import Perm
-from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import roles_for_org
 
 router = Router(tags=["access"])
 
 
-def _member(m: Membership) -> dict[str, Any]:
-    return {
-        "id": m.pk,
-        "user_id": m.user_id,
-        "email": m.user.email,
-        "role": m.role.key,
-        "joined_at": m.created_at,
-    }
-
-
-def _invitation(i: Invitation) -> dict[str, Any]:
-    return {
-        "id": i.pk,
-        "email": i.email,
-        "role": i.role.key,
-        "created_at": i.created_at,
-        "expires_at": i.expires_at,
-    }
-
-
-def _role(r: Role) -> dict[str, Any]:
-    return {
-        "key": r.key,
-        "name": r.name,
-        "description": r.description,
-        "permissions": list(r.permissions),
-        "is_builtin": r.is_builtin,
-    }
-
-
-def _api_key(k: ApiKey) -> dict[str, Any]:
-    return {
-        "id": k.pk,
-        "name": k.name,
-        "prefix": k.prefix,
-        "role": k.role.key,
-        "created_at": k.created_at,
-        "last_used_at": k.last_used_at,
-        "revoked_at": k.revoked_at,
-    }
-
-
 # ---------------------------------------------------------------------------------- members
-
-
-class PageQuery(Schema):
-    limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
 
 
 @router.get("/orgs/{org}/members", response=MemberPageOut, operation_id="member_list")
@@ -96,7 +60,7 @@ def member_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict
         limit=query.limit,
         cursor=query.cursor,
     )
-    return {"items": [_member(m) for m in items], "next_cursor": next_cursor}
+    return page_out(items, next_cursor, member_out)
 
 
 @router.patch(
@@ -113,7 +77,7 @@ def member_role_change(
         role_key=payload.role,
         caller=principal,
     )
-    return _member(membership)
+    return member_out(membership)
 
 
 @router.delete(
@@ -142,7 +106,7 @@ def invitation_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> 
         limit=query.limit,
         cursor=query.cursor,
     )
-    return {"items": [_invitation(i) for i in items], "next_cursor": next_cursor}
+    return page_out(items, next_cursor, invitation_out)
 
 
 @router.post(
@@ -162,7 +126,7 @@ def invitation_create(
         role_key=payload.role,
         caller=principal,
     )
-    return Status(201, _invitation(created.invitation) | {"accept_url": created.accept_url})
+    return Status(201, invitation_created_out(created))
 
 
 @router.delete(
@@ -188,16 +152,13 @@ def invitation_revoke(request: HttpRequest, org: str, invitation_id: int) -> Htt
 @requires(Perm.MEMBERS_READ)
 def permission_list(request: HttpRequest, org: str) -> list[dict[str, str]]:
     """The permission catalog: what a custom role can hold."""
-    return [
-        {"key": key, "description": description}
-        for key, description in rbac_services.permission_catalog().items()
-    ]
+    return [permission_out(key, text) for key, text in rbac_services.permission_catalog().items()]
 
 
 @router.get("/orgs/{org}/roles", response=list[RoleOut], operation_id="role_list")
 @requires(Perm.MEMBERS_READ)
 def role_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [_role(r) for r in roles_for_org(org_id=principal_of(request).org_id)]
+    return [role_out(r) for r in roles_for_org(org_id=principal_of(request).org_id)]
 
 
 @router.post("/orgs/{org}/roles", response={201: RoleOut}, operation_id="role_create")
@@ -212,7 +173,7 @@ def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[
         permissions=payload.permissions,
         caller=principal,
     )
-    return Status(201, _role(role))
+    return Status(201, role_out(role))
 
 
 @router.patch("/orgs/{org}/roles/{key}", response=RoleOut, operation_id="role_update")
@@ -227,7 +188,7 @@ def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) 
         permissions=payload.permissions,
         caller=principal,
     )
-    return _role(role)
+    return role_out(role)
 
 
 @router.delete("/orgs/{org}/roles/{key}", response={204: None}, operation_id="role_delete")
@@ -254,7 +215,7 @@ def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dic
         limit=query.limit,
         cursor=query.cursor,
     )
-    return {"items": [_api_key(k) for k in items], "next_cursor": next_cursor}
+    return page_out(items, next_cursor, api_key_out)
 
 
 @router.post(
@@ -270,7 +231,7 @@ def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[
         role_key=payload.role,
         caller=principal,
     )
-    return Status(201, _api_key(created.api_key) | {"token": created.token})
+    return Status(201, api_key_created_out(created))
 
 
 @router.delete("/orgs/{org}/api-keys/{key_id}", response={204: None}, operation_id="api_key_revoke")
@@ -294,19 +255,4 @@ def audit_events(request: HttpRequest, org: str, query: Query[PageQuery]) -> dic
     items, next_cursor = audit_list(
         org_id=principal_of(request).org_id, limit=query.limit, cursor=query.cursor
     )
-    return {
-        "items": [
-            {
-                "id": e.pk,
-                "actor": e.actor_label,
-                "action": e.action,
-                "target_type": e.target_type,
-                "target_id": e.target_id,
-                "before": e.before,
-                "after": e.after,
-                "created_at": e.created_at,
-            }
-            for e in items
-        ],
-        "next_cursor": next_cursor,
-    }
+    return page_out(items, next_cursor, audit_event_out)

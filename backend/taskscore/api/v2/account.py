@@ -6,25 +6,29 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from ninja import Field as NinjaField
 from ninja import Path, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import BrowserSessionAuth, authenticated, public, request_user
-from taskscore.api.common.schemas import InputSchema
-from taskscore.api.v2.presenters import (
+from taskscore.api.v2.presenters.account import (
     invitation_lookup_out,
     me_out,
     membership_org_out,
     my_invitation_out,
     org_out,
 )
-from taskscore.api.v2.schemas import InvitationLookupOut, MeOut, MyInvitationOut, OrgOut
+from taskscore.api.v2.schemas import (
+    InvitationAcceptIn,
+    InvitationDeclineIn,
+    InvitationLookupOut,
+    MeOut,
+    MyInvitationOut,
+    OrgIn,
+    OrgOut,
+)
 from taskscore.orgs import selectors, services
 
 router = Router(tags=["account"])
-
-InvitationToken = Annotated[str, NinjaField(min_length=10, max_length=200)]
 
 
 @router.get("/auth/csrf", auth=None, response={204: None}, operation_id="csrf_cookie")
@@ -43,10 +47,6 @@ def me(request: HttpRequest) -> dict[str, Any]:
     return me_out(selectors.account_get(user=request_user(request)))
 
 
-class OrgIn(InputSchema):
-    name: str = NinjaField(min_length=1, max_length=200)
-
-
 @router.post("/orgs", auth=BrowserSessionAuth(), response={201: OrgOut}, operation_id="org_create")
 @authenticated
 def create_org(request: HttpRequest, payload: OrgIn) -> Status[dict[str, Any]]:
@@ -56,14 +56,6 @@ def create_org(request: HttpRequest, payload: OrgIn) -> Status[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------- invitations
-
-
-class InvitationAcceptIn(InputSchema):
-    token: InvitationToken
-
-
-class InvitationDeclineIn(InputSchema):
-    token: InvitationToken
 
 
 @router.post(

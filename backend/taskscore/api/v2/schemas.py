@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from taskscore.api.common.schemas import Attributes, InputSchema, TaskTitle
+from taskscore.api.common.schemas import Attributes, InputSchema, PageQuery, TaskTitle
 
 TaskStatusLiteral = Literal["queued", "scoring", "scored", "failed"]
 
@@ -108,3 +108,36 @@ class MyInvitationOut(Schema):
 
 class TaskBatchOut(Schema):
     items: list[TaskOut]
+
+
+class TaskListQuery(PageQuery):
+    cursor: str | None = Field(
+        default=None, description="The next_cursor of the previous page (with the same sort)."
+    )
+    sort: Literal["-created_at", "created_at", "-score", "score"] = Field(
+        default="-created_at",
+        description="By creation or by current score (unscored tasks last); '-' is descending.",
+    )
+    status: TaskStatusLiteral | None = Field(default=None, description="Only these tasks.")
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="Only tasks whose title contains this text (any case).",
+    )
+
+
+InvitationToken = Annotated[str, Field(min_length=10, max_length=200)]
+
+
+class OrgIn(InputSchema):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class InvitationAcceptIn(InputSchema):
+    token: InvitationToken
+
+
+class InvitationDeclineIn(InputSchema):
+    token: InvitationToken

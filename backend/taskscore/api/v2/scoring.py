@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
-from taskscore.api.v2.presenters import preview_run_out
+from taskscore.api.v2.presenters.scoring import (
+    comparison_out,
+    model_out,
+    preview_run_out,
+    sample_preview_out,
+    template_out,
+    version_out,
+)
 from taskscore.api.v2.scoring_schemas import (
+    CompareQuery,
     ComparisonOut,
     PreviewIn,
     PreviewOut,
@@ -24,36 +32,9 @@ from taskscore.api.v2.scoring_schemas import (
 )
 from taskscore.rbac.catalog import Perm
 from taskscore.scoring import selectors, services
-from taskscore.scoring.models import ScoringModel, ScoringVersion
 from taskscore.scoring.templates import TEMPLATES
 
 router = Router(tags=["scoring"])
-
-
-def version_out(version: ScoringVersion) -> dict[str, Any]:
-    return {
-        "id": version.pk,
-        "model_id": version.model_id,
-        "number": version.number,
-        "status": version.status,
-        "is_active": version.is_active,
-        "notes": version.notes,
-        "criteria": version.criteria,
-        "created_at": version.created_at,
-        "published_at": version.published_at,
-        "activated_at": version.activated_at,
-    }
-
-
-def _model_out(model: ScoringModel) -> dict[str, Any]:
-    versions = sorted(model.versions.all(), key=lambda v: v.number)
-    return {
-        "id": model.pk,
-        "name": model.name,
-        "description": model.description,
-        "created_at": model.created_at,
-        "versions": [version_out(v) for v in versions],
-    }
 
 
 def _dump(criteria: list[Any]) -> list[dict[str, Any]]:
@@ -65,10 +46,7 @@ def _dump(criteria: list[Any]) -> list[dict[str, Any]]:
 )
 @requires(Perm.TASK_READ)
 def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [
-        {"key": t.key, "name": t.name, "description": t.description, "criteria": t.criteria}
-        for t in TEMPLATES.values()
-    ]
+    return [template_out(t) for t in TEMPLATES.values()]
 
 
 @router.get(
@@ -78,7 +56,7 @@ def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     principal = principal_of(request)
     services.version_active_get_or_create(org_id=principal.org_id)
-    return [_model_out(m) for m in selectors.scoring_model_list(org_id=principal.org_id)]
+    return [model_out(m) for m in selectors.scoring_model_list(org_id=principal.org_id)]
 
 
 @router.post(
@@ -98,7 +76,7 @@ def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Sta
         user_id=principal.user_id,
     )
     return Status(
-        201, _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model.pk))
+        201, model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model.pk))
     )
 
 
@@ -110,7 +88,7 @@ def model_create(request: HttpRequest, org: str, payload: ScoringModelIn) -> Sta
 @requires(Perm.TASK_READ)
 def model_get(request: HttpRequest, org: str, model_id: int) -> dict[str, Any]:
     principal = principal_of(request)
-    return _model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model_id))
+    return model_out(selectors.scoring_model_get(org_id=principal.org_id, model_id=model_id))
 
 
 @router.post(
@@ -191,7 +169,7 @@ def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any
         description=payload.task.description,
         attributes=payload.task.attributes,
     )
-    return {"value": result.value, "breakdown": result.breakdown_as_json()}
+    return sample_preview_out(result)
 
 
 @router.post(
@@ -229,11 +207,6 @@ def preview_run_get(request: HttpRequest, org: str, run_id: str) -> dict[str, An
     return preview_run_out(selectors.preview_run_get(org_id=principal.org_id, run_id=run_id))
 
 
-class CompareQuery(Schema):
-    from_version: int
-    to_version: int
-
-
 @router.get("/orgs/{org}/scoring/compare", response=ComparisonOut, operation_id="scoring_compare")
 @requires(Perm.TASK_READ)
 def compare(request: HttpRequest, org: str, query: Query[CompareQuery]) -> dict[str, Any]:
@@ -242,11 +215,4 @@ def compare(request: HttpRequest, org: str, query: Query[CompareQuery]) -> dict[
     rows = selectors.version_compare(
         org_id=principal.org_id, from_version_id=query.from_version, to_version_id=query.to_version
     )
-    return {
-        "from_version": query.from_version,
-        "to_version": query.to_version,
-        "tasks": len(rows),
-        "mean_delta": sum(r.delta for r in rows) / len(rows) if rows else 0.0,
-        "rank_changes": sum(r.from_rank != r.to_rank for r in rows),
-        "items": [r.__dict__ for r in rows],
-    }
+    return comparison_out(from_version=query.from_version, to_version=query.to_version, rows=rows)

@@ -136,3 +136,8 @@ class PreviewRunOut(Schema):
     finished_at: datetime | None
     failure_reason: str | None
     items: list[PreviewRunItemOut] = Field(description="By new rank; empty until done.")
+
+
+class CompareQuery(Schema):
+    from_version: int
+    to_version: int

@@ -1,21 +1,21 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field as NinjaField
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
-from taskscore.api.v2.presenters import task_out
+from taskscore.api.v2.presenters.common import page_out
+from taskscore.api.v2.presenters.tasks import rescore_all_out, task_out, task_score_out
 from taskscore.api.v2.schemas import (
     TaskBatchIn,
     TaskBatchOut,
     TaskIn,
+    TaskListQuery,
     TaskOut,
     TaskPageOut,
-    TaskStatusLiteral,
 )
 from taskscore.api.v2.scoring_schemas import RescoreAllOut, TaskScoreOut
 from taskscore.rbac.catalog import Perm
@@ -23,25 +23,6 @@ from taskscore.scoring import selectors as scoring_selectors
 from taskscore.tasks import selectors, services
 
 router = Router(tags=["tasks"])
-
-
-class TaskListQuery(Schema):
-    limit: int = NinjaField(default=50, ge=1, le=200)
-    cursor: str | None = NinjaField(
-        default=None, description="The next_cursor of the previous page (with the same sort)."
-    )
-    sort: Literal["-created_at", "created_at", "-score", "score"] = NinjaField(
-        default="-created_at",
-        description="By creation or by current score (unscored tasks last); '-' is descending.",
-    )
-    status: TaskStatusLiteral | None = NinjaField(default=None, description="Only these tasks.")
-    q: str | None = NinjaField(
-        default=None,
-        min_length=1,
-        max_length=200,
-        pattern=r"^[^\x00]*$",
-        description="Only tasks whose title contains this text (any case).",
-    )
 
 
 @router.post("/orgs/{org}/tasks", response={201: TaskOut}, operation_id="task_create")
@@ -69,7 +50,7 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
         status=query.status,
         q=query.q,
     )
-    return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor}
+    return page_out(page.items, page.next_cursor, task_out)
 
 
 # Registered before /tasks/{task_id} so that "batch" and "rescore" are not taken for task ids.
@@ -89,7 +70,7 @@ def task_create_batch(
         api_key_id=principal.api_key_id,
     )
     page = selectors.task_list_by_ids(org_id=principal.org_id, ids=[t.pk for t in tasks])
-    return Status(201, {"items": [task_out(t) for t in page]})
+    return Status(201, {"items": [task_out(t) for t in page]})  # all of them: no cursor
 
 
 @router.post(
@@ -99,7 +80,7 @@ def task_create_batch(
 def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
     """Queue every finished task that has no score from the active version yet."""
     principal = principal_of(request)
-    return Status(202, {"queued": services.tasks_rescore_all(org_id=principal.org_id)})
+    return Status(202, rescore_all_out(services.tasks_rescore_all(org_id=principal.org_id)))
 
 
 @router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
@@ -127,21 +108,4 @@ def task_scores(request: HttpRequest, org: str, task_id: str) -> list[dict[str, 
     """Every score of the task, newest first, with the version and what the AI part cost."""
     principal = principal_of(request)
     task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
-    return [
-        {
-            "version_id": s.version_id,
-            "version": s.version.number,
-            "model": s.version.model.name,
-            "value": s.value,
-            "breakdown": s.breakdown,
-            "ai_provider": s.ai_provider,
-            "ai_model": s.ai_model,
-            "ai_calls": s.ai_calls,
-            "input_tokens": s.input_tokens,
-            "output_tokens": s.output_tokens,
-            "ai_latency_ms": s.ai_latency_ms,
-            "cost_usd": float(s.cost_usd),
-            "scored_at": s.created_at,
-        }
-        for s in scoring_selectors.task_scores(task_id=task.id)
-    ]
+    return [task_score_out(s) for s in scoring_selectors.task_scores(task_id=task.id)]

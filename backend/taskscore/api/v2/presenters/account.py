@@ -1,36 +1,9 @@
-"""Domain objects → v2 response shapes."""
-
 from __future__ import annotations
 
 from typing import Any
 
 from taskscore.orgs.models import Invitation, Membership, Organization
 from taskscore.orgs.selectors import Account
-from taskscore.scoring.models import PreviewRun, PreviewRunStatus
-from taskscore.tasks.models import Task
-from taskscore.tasks.selectors import task_latest_score
-
-
-def task_out(task: Task) -> dict[str, Any]:
-    score = task_latest_score(task)
-    return {
-        "id": str(task.id),
-        "title": task.title,
-        "description": task.description,
-        "attributes": task.attributes,
-        "status": task.status,
-        "failure_reason": task.failure_reason or None,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
-        "score": None
-        if score is None
-        else {
-            "value": score.value,
-            "version": score.version.number,
-            "scored_at": score.created_at,
-            "breakdown": score.breakdown,
-        },
-    }
 
 
 def org_out(org: Organization, *, role: str) -> dict[str, Any]:
@@ -78,16 +51,3 @@ def invitation_lookup_out(invitation: Invitation) -> dict[str, Any]:
 
 def my_invitation_out(invitation: Invitation) -> dict[str, Any]:
     return {"id": invitation.pk} | _invitation_common(invitation)
-
-
-def preview_run_out(run: PreviewRun) -> dict[str, Any]:
-    return {
-        "id": str(run.pk),
-        "status": run.status,
-        "total": run.total,
-        "done": run.done,
-        "created_at": run.created_at,
-        "finished_at": run.finished_at,
-        "failure_reason": run.failure_reason or None,
-        "items": run.items if run.status == PreviewRunStatus.DONE else [],
-    }
