@@ -51,13 +51,13 @@ def seed() -> tuple[str, str, str]:
     """A verified owner, an org of their own and TASKS tasks (new ones each run: the bench
     database keeps earlier runs); returns the owner's email, the org's slug and one task's id."""
     from taskscore.accounts.services import user_create
-    from taskscore.orgs.services import org_create
+    from taskscore.scoring.services import org_open
     from taskscore.tasks.services import TaskInput, tasks_submit_batch
 
     run = uuid.uuid4().hex[:8]
     email = f"lighthouse-{run}@example.test"
     owner = user_create(email=email, password=PASSWORD, is_email_verified=True)
-    org = org_create(name=f"Lighthouse {run}", owner=owner)
+    org = org_open(name=f"Lighthouse {run}", owner=owner)
     items = [
         TaskInput(
             title=f"Task {n}: export reports for finance",

@@ -138,3 +138,34 @@ def test_another_orgs_scoring_objects_are_404(alice: Actor, mallory: Actor) -> N
         f"/api/v2/orgs/globex/scoring/compare?from_version={version_id}&to_version={version_id}"
     )
     assert compare.status_code == 404
+
+
+def test_an_org_opened_through_the_api_has_its_active_version_and_reading_writes_nothing(
+    alice: Actor,
+) -> None:
+    # given a new org, opened as a person opens one
+    alice.client.post("/api/v2/orgs", {"name": "Fresh"}, content_type="application/json")
+    versions_before = list(ScoringVersion.objects.filter(org__slug="fresh").values_list("pk"))
+    # when its scoring is read
+    active = alice.client.get("/api/v2/orgs/fresh/scoring/active")
+    models = alice.client.get("/api/v2/orgs/fresh/scoring/models")
+    # then the default version was there from the start, and the reads created nothing
+    assert len(versions_before) == 1
+    assert active.status_code == 200
+    assert active.json()["number"] == 1 and active.json()["is_active"] is True
+    assert [m["name"] for m in models.json()] == ["Default"]
+    assert list(ScoringVersion.objects.filter(org__slug="fresh").values_list("pk")) == (
+        versions_before
+    )
+
+
+def test_reading_the_scoring_of_an_org_without_a_version_does_not_create_one(
+    alice: Actor,
+) -> None:
+    # given an org whose versions are gone (not reachable through the API; a damaged state)
+    ScoringVersion.objects.filter(org=alice.org).update(is_active=False)
+    # when the active version is read
+    response = alice.client.get("/api/v2/orgs/acme/scoring/active")
+    # then it is a 404, and no version was created by the read
+    assert response.status_code == 404
+    assert not ScoringVersion.objects.filter(org=alice.org, is_active=True).exists()

@@ -3,7 +3,8 @@
 anonymous → 401; another org's principal → 404; a principal lacking the operation's permission
 → 403 naming it; one holding it → the operation's success status (every case in the table is
 built to succeed: 200/201/202/204, never a domain 409/422). On every denial nothing changed: not
-a row of any project model, no callback queued for the commit, no mail."""
+a row of any project model, no callback queued for the commit, no mail; and no GET, allowed or
+not, writes anything."""
 
 from __future__ import annotations
 
@@ -134,6 +135,11 @@ def test_authorization(
         assert mail.outbox == []
     else:
         assert response.status_code == expected, response.content
+        if case.method == "GET":
+            # and a read wrote nothing (the org's default scoring version exists from its
+            # creation; a GET never creates it)
+            assert db_snapshot() == before
+            assert callbacks == []
 
 
 # ---------------------------------------------------------------------------------- v1 scoping

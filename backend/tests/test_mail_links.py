@@ -16,7 +16,8 @@ from django.test import Client
 
 from taskscore.accounts.services import user_create
 from taskscore.orgs.principals import principal_for_user
-from taskscore.orgs.services import invitation_create, org_create
+from taskscore.orgs.services import invitation_create
+from taskscore.scoring.services import org_open
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_every_link_in_every_mail_opens_a_page_of_the_web_app(
     assert post(Client(), "/auth/password/request", {"email": owner.email}) == 200
     assert post(Client(), "/auth/password/request", {"email": "nobody@example.test"}) == 200
     # An invitation.
-    org = org_create(name="Acme", owner=owner)
+    org = org_open(name="Acme", owner=owner)
     with django_capture_on_commit_callbacks(execute=True):  # the mail is sent on commit
         invitation_create(
             org=org, email="invitee@example.test", role_key="member",

@@ -11,6 +11,7 @@ from conftest import Actor
 from taskscore.billing.models import OrgBilling, Plan
 from taskscore.billing.selectors import plan_rate_limits_forget
 from taskscore.billing.services import billing_account_get_or_create
+from taskscore.orgs.models import Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.rbac.callers import OPERATOR
 
@@ -65,3 +66,25 @@ def test_without_an_override_the_plan_sets_the_limits(owner_key: CreatedKey) -> 
     OrgBilling.objects.filter(pk=billing.pk).update(plan=pro, status="active")
     plan_rate_limits_forget()
     assert _get(owner_key)["RateLimit-Limit"] == str(pro.api_requests_per_caller_per_minute)
+
+
+@override_settings(RATE_LIMIT_ACCOUNT_PER_MINUTE=3)
+def test_requests_outside_any_org_are_limited_per_person(alice: Actor, bob: Actor) -> None:
+    # given a person's account requests: their profile, creating an org
+    statuses = [alice.client.get("/api/v2/me").status_code for _ in range(2)]
+    statuses.append(
+        alice.client.post(
+            "/api/v2/orgs", {"name": "Side project"}, content_type="application/json"
+        ).status_code
+    )
+    creating_another = alice.client.post(
+        "/api/v2/orgs", {"name": "Another"}, content_type="application/json"
+    )
+    # then the fourth within the minute is refused, with the wait and nothing created
+    assert statuses == [200, 200, 201]
+    assert creating_another.status_code == 429
+    assert creating_another.json()["type"] == "/problems/rate-limited"
+    assert int(creating_another["Retry-After"]) >= 1
+    assert not Organization.objects.filter(name="Another").exists()
+    # and another person is not affected
+    assert bob.client.get("/api/v2/me").status_code == 200

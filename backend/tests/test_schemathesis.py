@@ -19,8 +19,9 @@ from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from taskscore.accounts.services import user_create
-from taskscore.orgs.services import api_key_create, org_create
+from taskscore.orgs.services import api_key_create
 from taskscore.rbac.callers import OPERATOR
+from taskscore.scoring.services import org_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +36,10 @@ class Tenants:
 
 @pytest.fixture
 def tenants(api_server: str) -> Tenants:
-    acme = org_create(
+    acme = org_open(
         name="Acme", owner=user_create(email="o@acme.test", password=None, is_email_verified=True)
     )
-    globex = org_create(
+    globex = org_open(
         name="Globex",
         owner=user_create(email="o@globex.test", password=None, is_email_verified=True),
     )

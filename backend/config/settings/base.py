@@ -68,6 +68,8 @@ RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 0)
 RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 0)
 RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "rl")
+# A person's requests outside any org (/me, creating an org, answering invitations), a minute.
+RATE_LIMIT_ACCOUNT_PER_MINUTE = env_int("RATE_LIMIT_ACCOUNT_PER_MINUTE", 120)
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
 API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-10T00:00:00Z

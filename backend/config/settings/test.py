@@ -22,6 +22,7 @@ RATE_LIMIT_PREFIX = f"rl-{CELERY_TASK_DEFAULT_QUEUE}"
 # High enough that the fuzzing and matrix tests never meet them; tests/test_rate_limits.py lowers.
 RATE_LIMIT_PER_CALLER_PER_MINUTE = env_int("RATE_LIMIT_PER_CALLER_PER_MINUTE", 1_000_000)
 RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 1_000_000)
+RATE_LIMIT_ACCOUNT_PER_MINUTE = env_int("RATE_LIMIT_ACCOUNT_PER_MINUTE", 1_000_000)
 # Short deadlines and backoff so recovery tests do not wait minutes.
 TASK_REQUEUE_AFTER_SECONDS = env_int("TASK_REQUEUE_AFTER_SECONDS", 2)
 TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 4)

@@ -48,6 +48,12 @@ def criteria_validate(raw: Any) -> list[Criterion]:
     return criteria
 
 
+def criteria_clean(raw: Any) -> list[dict[str, Any]]:
+    """Submitted criteria validated (ValidationFailed naming each bad field) and normalized, as
+    the JSON a version or a preview run stores."""
+    return [criterion.model_dump() for criterion in criteria_validate(raw)]
+
+
 def criteria_parse(raw: Any) -> list[Criterion]:
     """Typed criteria from a stored version. Raises ValueError when they are invalid."""
     try:

@@ -10,7 +10,7 @@ from taskscore.scoring import services
 
 
 @shared_task(
-    name="taskscore.scoring.jobs.preview_run_execute",
+    name=services.JOB_PREVIEW_RUN,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -24,11 +24,11 @@ def preview_run_execute(self, run_id: str) -> bool:  # type: ignore[no-untyped-d
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
-@shared_task(name="taskscore.scoring.jobs.preview_runs_sweep", ignore_result=True)
+@shared_task(name=services.JOB_PREVIEW_SWEEP, ignore_result=True)
 def preview_runs_sweep() -> int:
     return services.preview_runs_requeue_stuck()
 
 
-@shared_task(name="taskscore.scoring.jobs.preview_runs_purge", ignore_result=True)
+@shared_task(name=services.JOB_PREVIEW_PURGE, ignore_result=True)
 def preview_runs_purge() -> int:
     return services.preview_runs_purge()

@@ -14,6 +14,14 @@ def version_active_get(*, org_id: int) -> ScoringVersion | None:
     return ScoringVersion.objects.filter(org_id=org_id, is_active=True).first()
 
 
+def version_active_require(*, org_id: int) -> ScoringVersion:
+    """The org's active version (every org has one from its creation: `services.org_open`)."""
+    version = version_active_get(org_id=org_id)
+    if version is None:
+        raise NotFound(detail="This organization has no active scoring version.")
+    return version
+
+
 def scoring_model_list(*, org_id: int) -> QuerySet[ScoringModel]:
     return (
         ScoringModel.objects.filter(org_id=org_id)

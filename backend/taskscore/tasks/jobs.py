@@ -9,7 +9,7 @@ from taskscore.tasks import services
 
 
 @shared_task(
-    name="taskscore.tasks.jobs.task_score",
+    name=services.JOB_TASK_SCORE,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -26,6 +26,6 @@ def task_score(self, task_id: str) -> bool:  # type: ignore[no-untyped-def]
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
-@shared_task(name="taskscore.tasks.jobs.tasks_sweep_stuck", ignore_result=True)
+@shared_task(name=services.JOB_TASKS_SWEEP, ignore_result=True)
 def tasks_sweep_stuck() -> int:
     return services.tasks_requeue_stuck()

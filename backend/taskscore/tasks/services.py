@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from taskscore.billing.services import usage_reserve
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
+from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
 from taskscore.scoring.ai import ai_assess_criteria
 from taskscore.scoring.criteria import criteria_parse
@@ -107,15 +108,14 @@ def tasks_submit_batch(
     ]
 
 
-def _enqueue(task_id: uuid.UUID) -> None:
-    """Hand the scoring job to the broker. A broker outage is logged, not raised: the task is
-    committed `queued` and the sweeper enqueues it again."""
-    from taskscore.tasks.jobs import task_score  # jobs imports this module
+# The jobs' names (tasks/jobs.py registers them): services enqueue by name (core.queue).
+JOB_TASK_SCORE = "taskscore.tasks.jobs.task_score"
+JOB_TASKS_SWEEP = "taskscore.tasks.jobs.tasks_sweep_stuck"
 
-    try:
-        task_score.delay(str(task_id))
-    except Exception:
-        logger.warning("could not enqueue task %s; the sweeper will retry", task_id, exc_info=True)
+
+def _enqueue(task_id: uuid.UUID) -> None:
+    """Hand the scoring job to the broker; on an outage the task stays `queued` for the sweeper."""
+    enqueue(JOB_TASK_SCORE, str(task_id))
 
 
 @transaction.atomic
@@ -136,7 +136,7 @@ def task_submit(
     # Counts against the plan's quota (402 and nothing written when over it); locks the org's
     # billing row, so two submissions at the limit cannot both pass.
     usage_reserve(org_id=org_id, task_id=task.id)
-    transaction.on_commit(lambda: _enqueue(task.id))
+    enqueue_on_commit(JOB_TASK_SCORE, str(task.id))
     return task
 
 

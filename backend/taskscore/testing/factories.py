@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from taskscore.accounts.models import User
 from taskscore.orgs.models import Membership, Organization
 from taskscore.rbac.services import role_builtin
+from taskscore.scoring.services import version_active_get_or_create
 from taskscore.tasks.models import Task
 
 
@@ -41,9 +42,16 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
+        skip_postgeneration_save = True  # the hook below saves what it makes itself
 
     name = factory.Sequence(lambda n: f"Org {n}")
     slug = factory.Sequence(lambda n: f"org-{n}")
+
+    @factory.post_generation
+    def scoring(org: Organization, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Like an org opened through the API: its default scoring version is active."""
+        if create:
+            version_active_get_or_create(org_id=org.pk)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):

@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 from taskscore.accounts.services import user_create
 from taskscore.orgs.models import Membership
 from taskscore.orgs.principals import principal_for_user
-from taskscore.orgs.services import invitation_create, org_create
+from taskscore.orgs.services import invitation_create
+from taskscore.scoring.services import org_open
 from taskscore.tasks.models import Task
 
 from .conftest import Shoot
@@ -46,7 +47,7 @@ def test_a_wrong_password_is_explained_and_nothing_else_happens(
 
 def test_a_page_of_the_app_sends_a_visitor_to_log_in_and_back(web_app: str, page: Page) -> None:
     owner = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
-    org_create(name="Acme", owner=owner)
+    org_open(name="Acme", owner=owner)
     page.goto(f"{web_app}/orgs/acme/scoring")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Forgs%2Facme%2Fscoring$"))
     page.get_by_label("Email").fill(EMAIL)
@@ -59,7 +60,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
     web_app: str, page: Page, shoot: Shoot, console_errors: list[str]
 ) -> None:
     owner = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
-    org_create(name="Acme", owner=owner)
+    org_open(name="Acme", owner=owner)
 
     page.goto(f"{web_app}/login")
     page.get_by_role("link", name="Forgot your password?").click()
@@ -99,13 +100,13 @@ def test_the_invitation_link_shows_the_org_role_and_inviter_and_accepts(
     web_app: str, page: Page, shoot: Shoot, outbox_dir: Path
 ) -> None:
     owner = user_create(email="olga@acme.test", password=PASSWORD, is_email_verified=True)
-    org = org_create(name="Acme", owner=owner)
+    org = org_open(name="Acme", owner=owner)
     created = invitation_create(
         org=org, email=EMAIL, role_key="member",
         caller=principal_for_user(owner.pk, org_slug=org.slug),
     )  # fmt: skip
     invitee = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
-    org_create(name="Erin's Lab", owner=invitee)
+    org_open(name="Erin's Lab", owner=invitee)
 
     # A visitor sees what the invitation offers, and the way to accept it.
     page.goto(created.accept_url.replace("http://127.0.0.1:3000", web_app))
@@ -139,7 +140,7 @@ def test_a_csv_with_one_bad_row_imports_nothing_and_names_the_row(
     web_app: str, page: Page, shoot: Shoot, tmp_path: Path
 ) -> None:
     owner = user_create(email=EMAIL, password=PASSWORD, is_email_verified=True)
-    org_create(name="Acme", owner=owner)
+    org_open(name="Acme", owner=owner)
     log_in(page, web_app)
     expect(page).to_have_url(re.compile(r"/orgs/acme/tasks$"))
     page.get_by_role("link", name="Import CSV").click()

@@ -77,29 +77,43 @@ def principal_of(request: HttpRequest) -> Principal:
     return principal
 
 
+def _wrap(view: View, before: Callable[[HttpRequest, dict[str, Any]], None], mark: str) -> View:
+    """`view` with `before(request, kwargs)` run first: the one place where every authenticated
+    operation gets its checks and its rate limit, so that none escapes them by omission."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        before(request, kwargs)
+        return view(request, *args, **kwargs)
+
+    wrapper.required_permission = mark  # type: ignore[attr-defined]
+    # Ninja reads the parameters' types from the signature; resolve them in the view's own
+    # module (they are strings under `from __future__ import annotations`).
+    wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 def requires(permission: Perm) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            principal = request_principal(request, org_slug=kwargs.get("org"))
-            principal.require(permission)
-            request.principal = principal  # type: ignore[attr-defined]
-            caller = f"k{principal.api_key_id}" if principal.api_key_id else f"u{principal.user_id}"
-            request.rate_limit = rate_limit_take(caller=caller, org_id=principal.org_id)  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+    """A principal of the org in the path holding `permission`; charged to its rate limits."""
 
-        wrapper.required_permission = permission  # type: ignore[attr-defined]
-        # Ninja reads the parameters' types from the signature; resolve them in the view's own
-        # module (they are strings under `from __future__ import annotations`).
-        wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+    def check(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+        principal = request_principal(request, org_slug=kwargs.get("org"))
+        principal.require(permission)
+        request.principal = principal  # type: ignore[attr-defined]
+        caller = f"k{principal.api_key_id}" if principal.api_key_id else f"u{principal.user_id}"
+        request.rate_limit = rate_limit_take(caller=caller, org_id=principal.org_id)  # type: ignore[attr-defined]
 
-    return decorate
+    return lambda view: _wrap(view, check, permission)
 
 
 def authenticated(view: View) -> View:
-    view.required_permission = AUTHENTICATED  # type: ignore[attr-defined]
-    return view
+    """Any logged-in person, outside any org; charged to their account's rate limit."""
+
+    def check(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+        user = request_user(request)
+        request.rate_limit = rate_limit_take(caller=f"u{user.pk}", org_id=None)  # type: ignore[attr-defined]
+
+    return _wrap(view, check, AUTHENTICATED)
 
 
 def public(view: View) -> View:

@@ -102,16 +102,23 @@ def rate_limits_for(org_id: int) -> tuple[int, int]:
     return (override_caller or per_caller, override_org or per_org)
 
 
-def rate_limit_take(*, caller: str, org_id: int) -> RateLimitState | None:
+def rate_limit_take(*, caller: str, org_id: int | None) -> RateLimitState | None:
     """Charge one request to the caller's and the org's buckets; raises RateLimited when either
-    is empty. None when rate limiting is off or Redis is unreachable."""
+    is empty. A request outside any org (the account's own: `/me`, creating an org) is charged
+    to the caller's bucket and to one of the caller's account requests, sized by
+    RATE_LIMIT_ACCOUNT_PER_MINUTE. None when rate limiting is off or Redis is unreachable."""
     if not settings.RATE_LIMITS_ENABLED:
         return None
-    per_caller, per_org = rate_limits_for(org_id)
     prefix = settings.RATE_LIMIT_PREFIX
+    if org_id is None:
+        per_caller = per_org = int(settings.RATE_LIMIT_ACCOUNT_PER_MINUTE)
+        second_bucket = f"{prefix}:a:{caller}"
+    else:
+        per_caller, per_org = rate_limits_for(org_id)
+        second_bucket = f"{prefix}:o:{org_id}"
     try:
         allowed, remaining, wait_ms = _script(settings.REDIS_URL)(
-            keys=[f"{prefix}:c:{caller}", f"{prefix}:o:{org_id}"],
+            keys=[f"{prefix}:c:{caller}", second_bucket],
             args=[
                 int(time.time() * 1000),
                 per_caller,

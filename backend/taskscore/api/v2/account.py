@@ -27,6 +27,7 @@ from taskscore.api.v2.schemas import (
     OrgOut,
 )
 from taskscore.orgs import selectors, services
+from taskscore.scoring import services as scoring_services
 
 router = Router(tags=["account"])
 
@@ -51,7 +52,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @authenticated
 def create_org(request: HttpRequest, payload: OrgIn) -> Status[dict[str, Any]]:
     """A new organization with the logged-in user as its owner (their email must be verified)."""
-    org = services.org_create(name=payload.name, owner=request_user(request))
+    org = scoring_services.org_open(name=payload.name, owner=request_user(request))
     return Status(201, org_out(org, role="owner"))
 
 

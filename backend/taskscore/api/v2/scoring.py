@@ -55,7 +55,6 @@ def templates(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 @requires(Perm.TASK_READ)
 def model_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     principal = principal_of(request)
-    services.version_active_get_or_create(org_id=principal.org_id)
     return [model_out(m) for m in selectors.scoring_model_list(org_id=principal.org_id)]
 
 
@@ -156,7 +155,7 @@ def version_activate(request: HttpRequest, org: str, model_id: int, number: int)
 @requires(Perm.TASK_READ)
 def version_active(request: HttpRequest, org: str) -> dict[str, Any]:
     principal = principal_of(request)
-    return version_out(services.version_active_get_or_create(org_id=principal.org_id))
+    return version_out(selectors.version_active_require(org_id=principal.org_id))
 
 
 @router.post("/orgs/{org}/scoring/preview", response=PreviewOut, operation_id="scoring_preview")

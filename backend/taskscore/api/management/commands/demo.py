@@ -17,8 +17,9 @@ from django.db import transaction
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
 from taskscore.orgs.selectors import memberships_of_user
-from taskscore.orgs.services import api_key_create, org_create
+from taskscore.orgs.services import api_key_create
 from taskscore.rbac.callers import OPERATOR
+from taskscore.scoring.services import org_open
 
 DEMO_EMAIL = "demo@taskscore.localhost"
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save(update_fields=["password"])
         membership = memberships_of_user(user_id=user.pk).first()
-        org = membership.org if membership else org_create(name="Demo", owner=user)
+        org = membership.org if membership else org_open(name="Demo", owner=user)
         key = api_key_create(
             org=org, name="Demo key", role_key="owner", caller=OPERATOR, created_by=user
         )

@@ -16,8 +16,9 @@ from django.db import transaction
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
 from taskscore.core.errors import EmailNotVerified, ValidationFailed
-from taskscore.orgs.services import api_key_create, org_create
+from taskscore.orgs.services import api_key_create
 from taskscore.rbac.callers import OPERATOR
+from taskscore.scoring.services import org_open
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                 if owner is None:
                     password = options["password"] or secrets.token_urlsafe(12)
                     owner = user_create(email=email, password=password, is_email_verified=True)
-                org = org_create(name=options["name"], owner=owner)
+                org = org_open(name=options["name"], owner=owner)
                 created = api_key_create(
                     org=org,
                     name="Owner key (createorg)",
