@@ -94,7 +94,7 @@ openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file, t
 	cd frontend && npm run --silent gen:api
 
 .PHONY: lint
-lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenAPI, error table), tsc, ESLint
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenAPI, error table), tsc, ESLint, shellcheck
 	cd backend && ../$(VENV)/bin/ruff check . ../bench && ../$(VENV)/bin/ruff format --check . ../bench
 	cd backend && ../$(VENV)/bin/mypy .
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
@@ -102,14 +102,23 @@ lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenA
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --check ../docs/api.md
 	cd frontend && npm run --silent typecheck
 	cd frontend && npm run --silent lint
+	$(VENV)/bin/shellcheck scripts/*.sh
 
 # ------------------------------------------------------------------------------ test
+.PHONY: hooks
+hooks: $(PY_STAMP) ## Install the git pre-commit hooks (ruff, OpenAPI regeneration, ESLint, shellcheck)
+	$(VENV)/bin/pre-commit install
+
 .PHONY: test
 test: install browser services lint build test-frontend test-backend ## Install what is missing, start what is down, run every test
 
 .PHONY: test-backend
 test-backend: $(PY_STAMP) services ## pytest: unit, API, real-worker integration and browser (e2e) tests
 	cd backend && ../$(PY) -m pytest
+
+.PHONY: test-fast
+test-fast: $(PY_STAMP) services ## The quick loop: unit and API tests on Postgres and Redis (no worker, browser, fuzzing or slow races), two at a time
+	cd backend && ../$(PY) -m pytest -m "not integration and not e2e and not slow" -n 2 --reuse-db -q
 
 .PHONY: test-frontend
 test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app

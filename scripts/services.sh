@@ -31,6 +31,7 @@ with_timeout() { local s=$1; shift; if have timeout; then timeout "$s" "$@"; els
 is_local() { case "$1" in 127.0.0.1 | localhost | ::1) return 0 ;; esac; return 1; }
 hostport() { if [[ $1 == *:* ]]; then printf '[%s]:%s' "$1" "$2"; else printf '%s:%s' "$1" "$2"; fi; }
 listen_addr() { if [[ $1 == ::1 ]]; then echo ::1; else echo 127.0.0.1; fi; }
+# shellcheck disable=SC2016  # $0 and $1 belong to the inner bash, which expands them
 tcp_open() { with_timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 pretty() { case "$1" in "$ROOT"/*) printf '%s' "${1#"$ROOT"/}" ;; *) printf '%s' "$1" ;; esac; }
 
@@ -196,6 +197,7 @@ pg_find_bin() { # [major] -> sets PG_BIN (exact major if given, else the highest
 	return 1
 }
 
+# shellcheck disable=SC2012  # one known path; ls -ld is the portable owner (GNU and BSD stat differ)
 owner_of() { ls -ld "$1" | awk '{print $3}'; }
 
 pg_set_runas() {
@@ -224,6 +226,7 @@ pg_choose_base() { # sets PG_BASE (PG_RUNAS must be set)
 		say "postgres: the '$PG_RUNAS' user cannot reach $ROOT, so the project-local cluster goes in $tbase"
 	fi
 	if [[ $PG_BASE == "$tbase" ]]; then
+		# shellcheck disable=SC2174  # only the project's own directory needs 700; its parent exists
 		mkdir -p -m 700 "$tbase"
 		[[ -d $tbase && ! -L $tbase ]] || die "postgres: $tbase is not a directory"
 		case "$(owner_of "$tbase")" in
@@ -406,6 +409,7 @@ redis_ping() { # host port user pass scheme -> 0 if it answers PONG
 		[[ $out == PONG ]]
 		return
 	fi
+	# shellcheck disable=SC2016  # the script's $1.. belong to the inner bash
 	with_timeout 4 bash -c '
 LC_ALL=C
 h=$1 p=$2 user=$3 pass=$4
@@ -458,6 +462,7 @@ redis_ensure() { # label host port user pass scheme
 					extra+=(--user "$user" on ">$pass" '~*' '&*' '+@all')
 			fi
 			if ! redis_pid_alive "$pidf"; then
+				# shellcheck disable=SC2094  # redis appends its log; we append our own error to it
 				redis-server --daemonize yes --bind "$(listen_addr "$h")" --port "$p" --save "" --appendonly no \
 					--dir "$REDIS_DIR" --logfile "$logf" --pidfile "$pidf" ${extra[@]+"${extra[@]}"} \
 					</dev/null >>"$logf" 2>&1 9>&- || die "$label: redis-server failed to start:

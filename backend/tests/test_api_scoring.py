@@ -152,7 +152,8 @@ def test_an_org_opened_through_the_api_has_its_active_version_and_reading_writes
     # then the default version was there from the start, and the reads created nothing
     assert len(versions_before) == 1
     assert active.status_code == 200
-    assert active.json()["number"] == 1 and active.json()["is_active"] is True
+    assert active.json()["number"] == 1
+    assert active.json()["is_active"] is True
     assert [m["name"] for m in models.json()] == ["Default"]
     assert list(ScoringVersion.objects.filter(org__slug="fresh").values_list("pk")) == (
         versions_before

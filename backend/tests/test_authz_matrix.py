@@ -38,7 +38,7 @@ from tests.authz_cases import (
     world_delete,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -31,7 +31,7 @@ LAUNCH = (
     "aiohttp.web.run_app(server.app, host='127.0.0.1', port=int(sys.argv[1]))\n"
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -192,6 +192,7 @@ def test_past_due_since_is_the_failed_renewal(customer: str, org: Organization) 
     assert int(billing.past_due_since.timestamp()) == 1_800_000_100
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_shuffled_repeated_deliveries_end_in_the_in_order_state(
@@ -326,6 +327,7 @@ def _in_threads(jobs: list[Any]) -> list[Any]:
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_pairs_apply_each_event_once(customer: str, org: Organization) -> None:
     events = lifecycle(org)

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from conftest import Actor
 from taskscore.testing.processes import BACKEND_DIR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 BACKEND = "taskscore.integrations.mail.outbox.OutboxEmailBackend"
 

@@ -28,6 +28,7 @@ def test_readyz_names_the_unreachable_part() -> None:
     assert body["checks"]["redis"].startswith("error")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_serves_the_docs_assets_itself(api_server: str) -> None:
     import urllib.request

@@ -41,7 +41,8 @@ class Principal:
             )
 
 
-def _load_member(user_id: int, org_slug: str) -> Grant | None:
+def member_grant_load(user_id: int, org_slug: str) -> Grant | None:
+    """A member's grant from Postgres (what the cache fills a miss with)."""
     membership = (
         Membership.objects.select_related("org", "role")
         .filter(user_id=user_id, org__slug=org_slug, user__is_active=True)
@@ -59,7 +60,8 @@ def _load_member(user_id: int, org_slug: str) -> Grant | None:
     )
 
 
-def _load_key(prefix: str) -> Grant | None:
+def key_grant_load(prefix: str) -> Grant | None:
+    """An API key's grant from Postgres (what the cache fills a miss with)."""
     api_key = (
         ApiKey.objects.select_related("org", "role")
         .filter(prefix=prefix, revoked_at__isnull=True)
@@ -81,7 +83,7 @@ def principal_for_user(user_id: int, *, org_slug: str, email: str = "") -> Princ
     """The user's principal in the org; NotFound when not a member (never 403, so org names
     cannot be probed)."""
     grant = grant_lookup(
-        member_principal(user_id, org_slug), lambda: _load_member(user_id, org_slug)
+        member_principal(user_id, org_slug), lambda: member_grant_load(user_id, org_slug)
     )
     if grant is None:
         raise NotFound(detail="No such organization.")
@@ -101,7 +103,7 @@ def principal_for_token(token: str) -> Principal | None:
     parsed = key_parse(token)
     if parsed is None:
         return None
-    grant = grant_lookup(key_principal(parsed.prefix), lambda: _load_key(parsed.prefix))
+    grant = grant_lookup(key_principal(parsed.prefix), lambda: key_grant_load(parsed.prefix))
     if grant is None or not secret_matches(parsed.secret, grant.secret_hash):
         return None
     return Principal(

@@ -93,9 +93,17 @@ class Grant:
     secret_hash: str = ""
 
 
-def _keys(principal: str) -> tuple[str, str, str, str]:
+def keys_of(principal: str) -> tuple[str, str, str, str]:
+    """A principal's Redis keys: its entry, generation, in-flight mark and fill lock."""
     base = f"{settings.RBAC_CACHE_PREFIX}:{CATALOG_VERSION}:{{{principal}}}"
     return f"{base}:e", f"{base}:g", f"{base}:w", f"{base}:f"
+
+
+def clients_reset() -> None:
+    """Forget the Redis clients and scripts made so far (tests restart the server under them)."""
+    _redis.cache_clear()
+    _fill_script.cache_clear()
+    _release_script.cache_clear()
 
 
 @functools.cache
@@ -172,7 +180,7 @@ def _trusted(raw: list[Any]) -> Any:
 
 def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | None:
     """The principal's grant: from Redis when current, else from `loader` (one SQL query)."""
-    entry_key, generation_key, change_key, fill_key = _keys(principal)
+    entry_key, generation_key, change_key, fill_key = keys_of(principal)
     client = redis_client()
     try:
         raw = client.mget([entry_key, generation_key, change_key])
@@ -228,7 +236,7 @@ def changing(principals: Iterable[str]) -> None:
     try:
         with client.pipeline(transaction=True) as pipe:
             for principal in keys:
-                _, generation_key, change_key, _ = _keys(principal)
+                _, generation_key, change_key, _ = keys_of(principal)
                 pipe.incr(change_key)
                 pipe.expire(change_key, CHANGE_TTL_SECONDS)
                 pipe.incr(generation_key)
@@ -242,7 +250,7 @@ def changing(principals: Iterable[str]) -> None:
         try:
             with client.pipeline(transaction=False) as pipe:
                 for principal in keys:
-                    _, generation_key, change_key, _ = _keys(principal)
+                    _, generation_key, change_key, _ = keys_of(principal)
                     script(keys=[generation_key, change_key], client=pipe)
                 pipe.execute()
         except RedisError:

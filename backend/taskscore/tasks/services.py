@@ -157,7 +157,7 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     if task.attempts > settings.TASK_MAX_ATTEMPTS:
         # Every earlier attempt died without an answer (a worker killed or crashing on it):
         # give up instead of taking workers down forever.
-        _finish(
+        task_finish(
             task,
             status=TaskStatus.FAILED,
             reason=f"Scoring stopped {task.attempts - 1} times without finishing; giving up.",
@@ -195,7 +195,7 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
     try:
         criteria = criteria_parse(version.criteria)
     except ValueError as exc:
-        _finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
+        task_finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
         return True
     # Give the connection back to the pool while waiting on the network (unless a caller's
     # transaction, e.g. a test's, still needs it).
@@ -207,7 +207,7 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         )
     except RetryableAIError as exc:
         if task.attempts >= settings.TASK_MAX_ATTEMPTS:
-            _finish(
+            task_finish(
                 task,
                 status=TaskStatus.FAILED,
                 reason=f"The AI provider failed {task.attempts} times; last error: {exc}",
@@ -217,7 +217,9 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         task_release(task=task, delay_seconds=countdown)
         raise RetryLater(countdown=countdown, reason=str(exc)) from exc
     except PermanentAIError as exc:
-        _finish(task, status=TaskStatus.FAILED, reason=f"The AI provider refused the task: {exc}")
+        task_finish(
+            task, status=TaskStatus.FAILED, reason=f"The AI provider refused the task: {exc}"
+        )
         return True
     result = score_compute(criteria=criteria, attributes=task.attributes, ai_results=ai_results)
     with transaction.atomic():
@@ -226,11 +228,12 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         ):
             # The newest score is the task's current one (the list sorts by it).
             Task.objects.filter(pk=task.pk).update(score_value=result.value)
-        _finish(task, status=TaskStatus.SCORED, reason="")
+        task_finish(task, status=TaskStatus.SCORED, reason="")
     return True
 
 
-def _finish(task: Task, *, status: TaskStatus, reason: str) -> None:
+def task_finish(task: Task, *, status: TaskStatus, reason: str) -> None:
+    """End a claimed task (scored or failed), only while this job still holds its claim."""
     # Only while this job still holds the claim: a job that overran its lease and was taken
     # over must not end (or fail) the task under the new holder.
     Task.objects.filter(pk=task.pk, status=TaskStatus.SCORING, claimed_at=task.claimed_at).update(

@@ -97,7 +97,7 @@ def rating_from_margin(margin: float) -> float:
     return round(10.0 * min(1.0, max(0.0, scaled)), RATING_DECIMALS)
 
 
-class _AnchorCache:
+class AnchorCache:
     """A small thread-safe LRU of anchor embeddings: rubrics repeat across tasks."""
 
     def __init__(self, size: int) -> None:
@@ -122,8 +122,13 @@ class _AnchorCache:
                 self._entries.popitem(last=False)
         return embedding
 
+    def keys(self) -> list[tuple[Path, str]]:
+        """What it holds, least recently used first."""
+        with self._lock:
+            return list(self._entries)
 
-_anchor_cache = _AnchorCache(ANCHOR_CACHE_SIZE)
+
+_anchor_cache = AnchorCache(ANCHOR_CACHE_SIZE)
 
 
 class LocalProvider:

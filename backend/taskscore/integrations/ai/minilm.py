@@ -253,7 +253,7 @@ class Encoder:
             hidden = self._layer_norm(
                 attention + hidden, layer.attention_norm_weight, layer.attention_norm_bias
             )
-            intermediate = _gelu(hidden @ layer.intermediate_weight + layer.intermediate_bias)
+            intermediate = gelu(hidden @ layer.intermediate_weight + layer.intermediate_bias)
             output = intermediate @ layer.output_weight + layer.output_bias
             hidden = self._layer_norm(
                 output + hidden, layer.output_norm_weight, layer.output_norm_bias
@@ -271,7 +271,7 @@ class Encoder:
         return normed * weight + bias
 
 
-def _gelu(x: Vector) -> Vector:
+def gelu(x: Vector) -> Vector:
     """BERT's exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), with erf from Abramowitz & Stegun 7.1.26
     (absolute error < 1.5e-7, below float32 resolution at 1): numpy has no erf of its own."""
     z = x * np.float32(1.0 / np.sqrt(2.0))

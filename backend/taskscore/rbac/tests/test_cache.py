@@ -16,7 +16,7 @@ from redis.connection import AbstractConnection
 
 from taskscore.accounts.models import User
 from taskscore.core.errors import NotFound
-from taskscore.orgs import principals, services
+from taskscore.orgs import principals
 from taskscore.orgs.keys import key_generate
 from taskscore.orgs.models import Membership, Organization
 from taskscore.orgs.principals import principal_for_token, principal_for_user
@@ -27,13 +27,14 @@ from taskscore.orgs.services import (
     invitation_create,
     member_role_change,
 )
+from taskscore.orgs.services import keys as keys_services
 from taskscore.rbac import cache
 from taskscore.rbac.callers import OPERATOR
 from taskscore.rbac.catalog import ADMIN, OWNER, VIEWER, Perm
 from taskscore.rbac.services import role_builtin
 from taskscore.testing.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def rbac_keys_delete() -> None:
@@ -91,16 +92,16 @@ class LoaderCalls:
 
 @pytest.fixture
 def member_loads(monkeypatch: pytest.MonkeyPatch) -> LoaderCalls:
-    """Counts `_load_member` calls (the SQL read of a member's grant)."""
+    """Counts `member_grant_load` calls (the SQL read of a member's grant)."""
     calls = LoaderCalls()
-    real = principals._load_member
+    real = principals.member_grant_load
 
     def counting(user_id: int, org_slug: str) -> cache.Grant | None:
         with calls.lock:
             calls.count += 1
         return real(user_id, org_slug)
 
-    monkeypatch.setattr(principals, "_load_member", counting)
+    monkeypatch.setattr(principals, "member_grant_load", counting)
     return calls
 
 
@@ -109,7 +110,7 @@ def member(org: Organization, role: str) -> Membership:
 
 
 def keys_of(m: Membership) -> tuple[str, str, str, str]:
-    return cache._keys(cache.member_principal(m.user_id, m.org.slug))
+    return cache.keys_of(cache.member_principal(m.user_id, m.org.slug))
 
 
 def in_thread(fn: Callable[[], Any]) -> Any:
@@ -343,7 +344,8 @@ def test_a_key_created_after_its_prefix_was_looked_up_authenticates(
             assert principal_for_token(token) is None
         assert len(queries.captured_queries) == expected_queries
 
-    monkeypatch.setattr(services, "key_generate", lambda: (token, parsed))
+    # the next key gets this token (where key creation draws its tokens)
+    monkeypatch.setattr(keys_services, "key_generate", lambda: (token, parsed))
     created = api_key_create(org=org, name="ci", role_key="member", caller=OPERATOR)
     assert created.token == token
     found = principal_for_token(token)

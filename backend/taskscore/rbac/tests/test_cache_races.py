@@ -36,7 +36,7 @@ from taskscore.rbac.tests.test_cache import rbac_keys_delete
 from taskscore.testing.factories import MembershipFactory
 from taskscore.testing.processes import Process, free_port, start_redis
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PERMISSION = Perm.MEMBERS_MANAGE  # admin holds it, viewer does not
 WAIT = 10  # seconds; every wait below is for another thread reaching a point, never a sleep
@@ -81,13 +81,13 @@ def test_a_stampede_of_misses_loads_from_postgres_at_most_twice(
 ) -> None:
     m = MembershipFactory.create(org=org, role=role_builtin("admin"))
     calls: list[float] = []
-    real = principals._load_member
+    real = principals.member_grant_load
 
     def counting(user_id: int, org_slug: str) -> cache.Grant | None:
         calls.append(time.monotonic())
         return real(user_id, org_slug)
 
-    monkeypatch.setattr(principals, "_load_member", counting)
+    monkeypatch.setattr(principals, "member_grant_load", counting)
     start = threading.Barrier(20, timeout=WAIT)
 
     def lookup() -> frozenset[str]:
@@ -166,7 +166,9 @@ def scenario(
             change=key_change,
             principal=cache.key_principal(created.api_key.prefix),
         )
-        monkeypatch.setattr(principals, "_load_key", _gated(scenario, principals._load_key))
+        monkeypatch.setattr(
+            principals, "key_grant_load", _gated(scenario, principals.key_grant_load)
+        )
     else:
         m = MembershipFactory.create(org=org, role=role_builtin("admin"))
 
@@ -189,7 +191,9 @@ def scenario(
             change=member_change,
             principal=cache.member_principal(m.user_id, org.slug),
         )
-        monkeypatch.setattr(principals, "_load_member", _gated(scenario, principals._load_member))
+        monkeypatch.setattr(
+            principals, "member_grant_load", _gated(scenario, principals.member_grant_load)
+        )
 
     real_changing = cache.changing
 
@@ -202,7 +206,7 @@ def scenario(
 
 
 def _entry(scenario: Scenario) -> bytes | None:
-    return cache.redis_client().get(cache._keys(scenario.principal)[0])  # type: ignore[return-value]
+    return cache.redis_client().get(cache.keys_of(scenario.principal)[0])  # type: ignore[return-value]
 
 
 def _assert_revoked_for_good(scenario: Scenario) -> None:
@@ -305,9 +309,7 @@ class PrivateRedis:
 
 
 def _clear_clients() -> None:
-    cache._redis.cache_clear()
-    cache._fill_script.cache_clear()
-    cache._release_script.cache_clear()
+    cache.clients_reset()
 
 
 @pytest.fixture

@@ -119,9 +119,9 @@ def test_a_job_that_lost_its_claim_cannot_finish_the_task(org: Organization) -> 
     current = task_claim(task_id=task.id)
     assert current is not None
     # when A gives up (a permanent failure) or releases the task
-    from taskscore.tasks.services import _finish, task_release
+    from taskscore.tasks.services import task_finish, task_release
 
-    _finish(stale, status=TaskStatus.FAILED, reason="stale")
+    task_finish(stale, status=TaskStatus.FAILED, reason="stale")
     task_release(task=stale)
     # then nothing changed under B
     task.refresh_from_db()

@@ -18,6 +18,9 @@ from taskscore.integrations.ai.local_provider import (
     rubric_anchors,
 )
 
+# Loads the 87 MB MiniLM model: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CONFIG = AIConfig(provider="local", model="")
 
 SCOPE = Rubric(
@@ -245,14 +248,14 @@ def test_eight_threads_get_identical_assessments(provider: LocalProvider) -> Non
 
 def test_anchor_cache_keeps_the_most_recent_entries() -> None:
     encoder = minilm.encoder_for()
-    cache = local_provider._AnchorCache(size=2)
+    cache = local_provider.AnchorCache(size=2)
 
     first = cache.get_or_encode(encoder, "first anchor")
     cache.get_or_encode(encoder, "second anchor")
     assert cache.get_or_encode(encoder, "first anchor") is first  # a hit, now most recent
     cache.get_or_encode(encoder, "third anchor")  # evicts "second anchor"
 
-    assert list(cache._entries) == [
+    assert cache.keys() == [
         (encoder.model_dir, "first anchor"),
         (encoder.model_dir, "third anchor"),
     ]

@@ -1,11 +1,8 @@
-"""Writes to orgs: organizations, API keys, members and invitations. Every change to who may do
-what goes through `rbac.cache.changing` (so no cached grant outlives it) and the audit log."""
+"""Invitations: sent (emailed), revoked, and accepted or declined by the invited person."""
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,220 +11,33 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 
 from taskscore.accounts.models import User
-from taskscore.accounts.selectors import user_email_is_verified
 from taskscore.audit.services import Actor, audit_record
 from taskscore.core.errors import (
     Conflict,
-    EmailNotVerified,
     FieldError,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from taskscore.orgs.keys import key_generate, secret_hash
+from taskscore.orgs.keys import secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.orgs.selectors import INVITATION_INVALID, invitation_pending
+from taskscore.orgs.services.orgs import email_verified_require
 from taskscore.rbac import cache
 from taskscore.rbac.callers import Caller
 from taskscore.rbac.models import Role
 from taskscore.rbac.selectors import role_get
-from taskscore.rbac.services import grant_require, role_builtin
+from taskscore.rbac.services import grant_require
 
 INVITATION_DAYS = 7
-
-
-@dataclass(frozen=True)
-class CreatedKey:
-    api_key: ApiKey
-    token: str  # the full secret token; shown once, never stored
 
 
 @dataclass(frozen=True)
 class CreatedInvitation:
     invitation: Invitation
     accept_url: str  # carries the token; shown once and emailed, never stored
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50] or "org"
-    slug, suffix = base, 1
-    while Organization.objects.filter(slug=slug).exists():
-        suffix += 1
-        slug = f"{base}-{suffix}"
-    return slug
-
-
-def _require_verified_email(user: User) -> None:
-    if not user_email_is_verified(user_id=user.pk):
-        raise EmailNotVerified()
-
-
-@transaction.atomic
-def org_create(*, name: str, owner: User) -> Organization:
-    """Create an org with `owner` as its first owner; the owner's email must be verified."""
-    name = name.strip()
-    if not name:
-        raise ValidationFailed(
-            detail="An organization needs a name.", errors=[FieldError("name", "Enter a name.")]
-        )
-    _require_verified_email(owner)
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                org = Organization.objects.create(name=name[:200], slug=_unique_slug(name))
-            break
-        except IntegrityError:  # a concurrent create took the slug; pick the next one
-            continue
-    else:
-        raise Conflict(detail="Could not allocate a unique slug; try again.")
-    cache.changing([cache.member_principal(owner.pk, org.slug)])  # drop a cached "not a member"
-    membership = Membership.objects.create(org=org, user=owner, role=role_builtin("owner"))
-    audit_record(
-        org_id=org.pk, actor=Actor(label=owner.email, user_id=owner.pk), action="org.created",
-        target_type="membership", target_id=membership.pk,
-        after={"email": owner.email, "role": "owner"},
-    )  # fmt: skip
-    return org
-
-
-# ---------------------------------------------------------------------------------- API keys
-
-
-@transaction.atomic
-def api_key_create(
-    *,
-    org: Organization,
-    name: str,
-    role_key: str,
-    caller: Caller,
-    created_by: User | None = None,
-) -> CreatedKey:
-    """A new key with `role_key`, which the caller must be allowed to grant (operators' commands
-    pass `rbac.callers.OPERATOR`). The key is recorded as made by `created_by`, or by the acting
-    member."""
-    role = role_get(org_id=org.pk, key=role_key)
-    grant_require(caller=caller, role=role)
-    token, parsed = key_generate()
-    cache.changing([cache.key_principal(parsed.prefix)])
-    api_key = ApiKey.objects.create(
-        org=org,
-        name=name.strip()[:200] or "API key",
-        prefix=parsed.prefix,
-        secret_hash=secret_hash(parsed.secret),
-        role=role,
-        created_by_id=created_by.pk if created_by is not None else caller.actor.user_id,
-    )
-    audit_record(
-        org_id=org.pk, actor=caller.actor, action="api_key.created", target_type="api_key",
-        target_id=api_key.pk,
-        after={"name": api_key.name, "prefix": api_key.prefix, "role": role.key},
-    )  # fmt: skip
-    return CreatedKey(api_key=api_key, token=token)
-
-
-@transaction.atomic
-def api_key_revoke(*, org_id: int, key_id: int, caller: Caller) -> ApiKey:
-    api_key = (
-        ApiKey.objects.select_for_update()
-        .select_related("role")
-        .filter(org_id=org_id, pk=key_id)
-        .first()
-    )
-    if api_key is None:
-        raise NotFound(detail="No such API key.")
-    grant_require(caller=caller, role=api_key.role)
-    if api_key.revoked_at is None:
-        cache.changing([cache.key_principal(api_key.prefix)])
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(
-            org_id=org_id, actor=caller.actor, action="api_key.revoked", target_type="api_key",
-            target_id=api_key.pk, before={"prefix": api_key.prefix, "role": api_key.role.key},
-        )  # fmt: skip
-    return api_key
-
-
-_touched: dict[int, float] = {}
-_touched_lock = threading.Lock()
-
-
-def api_key_touch(*, api_key_id: int) -> None:
-    """Record use at most once a minute per key and process, so hot keys do not write (or read)
-    the database on every request."""
-    now = time.monotonic()
-    with _touched_lock:
-        if now - _touched.get(api_key_id, -120.0) < 60:
-            return
-        _touched[api_key_id] = now
-    ApiKey.objects.filter(pk=api_key_id).update(last_used_at=timezone.now())
-
-
-# ---------------------------------------------------------------------------------- members
-
-
-def _owner_count(org_id: int) -> int:
-    """Owners who can still act (a deactivated user's membership does not count)."""
-    return Membership.objects.filter(
-        org_id=org_id, role__org__isnull=True, role__key="owner", user__is_active=True
-    ).count()
-
-
-def _member_locked(org_id: int, membership_id: int) -> Membership:
-    # Lock every membership of the org: the last-owner rule reads them all.
-    members = {
-        m.pk: m
-        for m in Membership.objects.select_for_update()
-        .select_related("role", "user", "org")
-        .filter(org_id=org_id)
-        .order_by("pk")
-    }
-    if membership_id not in members:
-        raise NotFound(detail="No such member.")
-    return members[membership_id]
-
-
-@transaction.atomic
-def member_role_change(
-    *,
-    org_id: int,
-    membership_id: int,
-    role_key: str,
-    caller: Caller,
-) -> Membership:
-    membership = _member_locked(org_id, membership_id)
-    role = Role.objects.select_for_update().get(pk=role_get(org_id=org_id, key=role_key).pk)
-    grant_require(caller=caller, role=membership.role)  # may touch them
-    grant_require(caller=caller, role=role)  # may give this
-    is_owner = membership.role.key == "owner" and membership.role.is_builtin
-    if is_owner and role.key != "owner" and _owner_count(org_id) <= 1:
-        raise Conflict(detail="The last owner cannot be demoted; make someone else owner first.")
-    before = {"email": membership.user.email, "role": membership.role.key}
-    cache.changing([cache.member_principal(membership.user_id, membership.org.slug)])
-    membership.role = role
-    membership.save(update_fields=["role", "updated_at"])
-    audit_record(
-        org_id=org_id, actor=caller.actor, action="member.role_changed", target_type="membership",
-        target_id=membership.pk, before=before, after={"email": before["email"], "role": role.key},
-    )  # fmt: skip
-    return membership
-
-
-@transaction.atomic
-def member_remove(*, org_id: int, membership_id: int, caller: Caller) -> None:
-    membership = _member_locked(org_id, membership_id)
-    grant_require(caller=caller, role=membership.role)
-    if membership.role.key == "owner" and membership.role.is_builtin and _owner_count(org_id) <= 1:
-        raise Conflict(detail="The last owner cannot be removed.")
-    before = {"email": membership.user.email, "role": membership.role.key}
-    cache.changing([cache.member_principal(membership.user_id, membership.org.slug)])
-    membership.delete()
-    audit_record(
-        org_id=org_id, actor=caller.actor, action="member.removed", target_type="membership",
-        target_id=membership_id, before=before,
-    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- invitations
@@ -357,7 +167,7 @@ def _by_token(token: str) -> Invitation:
 
 def _by_id_for(invitation_id: int, user: User) -> Invitation:
     # Checked before the lookup, so an unverified account learns nothing about invitations.
-    _require_verified_email(user)
+    email_verified_require(user)
     return _invitation_locked(
         Invitation.objects.filter(pk=invitation_id, email__iexact=user.email),
         not_found="No such pending invitation for your email address.",
@@ -368,7 +178,7 @@ def _addressee_require(invitation: Invitation, user: User) -> None:
     """Only the invited address, verified as the user's, may answer an invitation."""
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied(detail="This invitation was sent to another email address.")
-    _require_verified_email(user)
+    email_verified_require(user)
 
 
 def invitation_join(*, invitation: Invitation, user: User) -> Membership:
