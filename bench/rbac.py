@@ -154,7 +154,7 @@ def latency(org: Any, user: Any, token: str) -> dict[str, Any]:
     from taskscore.rbac import cache
 
     client = cache.redis_client()
-    entry_key = cache._keys(cache.member_principal(user.pk, org.slug))[0]
+    entry_key = cache.keys_of(cache.member_principal(user.pk, org.slug))[0]
     slug, user_id = org.slug, user.pk
 
     def check() -> bool:
