@@ -133,6 +133,10 @@ bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a
 bench-rbac: $(PY_STAMP) services ## Cached permission check vs a raw Redis GET; stale grants across processes (JSON last line)
 	$(PY) bench/rbac.py
 
+.PHONY: bench-judge
+bench-judge: $(PY_STAMP) ## The offline judge's time per assessment vs a bare MiniLM encode (JSON last line)
+	$(PY) bench/judge.py
+
 .PHONY: chaos
 chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis restarts and the AI fails (JSON last line)
 	$(PY) bench/chaos.py
@@ -140,6 +144,15 @@ chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis re
 .PHONY: chaos-billing
 chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
 	$(PY) bench/chaos_billing.py
+
+# ------------------------------------------------------------------------------ the offline judge
+.PHONY: train-judge
+train-judge: $(PY_STAMP) ## Rebuild the judge's weights from its labelled tasks (reproducible; never reads the held-out split)
+	cd backend && ../$(PY) -m taskscore.integrations.ai.judge.train
+
+.PHONY: calibrate
+calibrate: $(PY_STAMP) ## Every offline provider on the held-out split: one JSON line per provider and rubric
+	cd backend && ../$(PY) -m taskscore.integrations.ai.judge.calibrate
 
 .PHONY: lighthouse
 lighthouse: $(PY_STAMP) build browser services ## Lighthouse on the tasks and a task page, logged in (JSON last line; LIGHTHOUSE_PRESET=desktop)

@@ -1,5 +1,8 @@
-"""The embedded `local` AI provider: rates a task by how close its meaning is to the rubric's
-anchors, using the all-MiniLM-L6-v2 sentence embedding model run offline in numpy.
+"""Anchor similarity (`local-anchor`): rates a task by how close its meaning is to the rubric's
+anchors, using the all-MiniLM-L6-v2 sentence embedding model run offline in numpy. It was the
+embedded default until the trained judge (`judge/`, provider `local`) replaced it, having been
+measured to agree poorly with people (`make calibrate`); it remains as the judge's zero-shot
+part for rubrics without labels, and for comparison.
 
 It is no language model and does no reasoning: it measures semantic closeness of the task text to
 a description of a 10 (the high anchor) and of a 0 (the low anchor), and says so in every
@@ -27,7 +30,7 @@ import numpy as np
 from taskscore.integrations.ai import minilm
 from taskscore.integrations.ai.base import AIAssessment, AIConfig, PermanentAIError, Rubric
 
-PROVIDER_NAME = "local"
+PROVIDER_NAME = "local-anchor"
 MODEL_LABEL = f"{minilm.MODEL_NAME} (local, anchor similarity)"
 
 MARGIN_FOR_FULL_SCALE = 0.15
@@ -131,7 +134,7 @@ class AnchorCache:
 _anchor_cache = AnchorCache(ANCHOR_CACHE_SIZE)
 
 
-class LocalProvider:
+class AnchorSimilarityProvider:
     """Rates offline by sentence-embedding similarity to the rubric's anchors; costs nothing.
 
     The model is loaded on the first `assess` and shared by every provider and thread of the

@@ -13,7 +13,8 @@ _providers: dict[AIConfig, AIProvider] = {}
 
 
 def provider_from_config(config: AIConfig) -> AIProvider:
-    """The provider `config.provider` names ("openai" or "local"), built once per distinct
+    """The provider `config.provider` names ("openai", "local" (the trained judge) or
+    "local-anchor" (anchor similarity)), built once per distinct
     config per process so its HTTP client or model is shared by every thread.
 
     Raises `ValueError` for an unknown provider name.
@@ -43,7 +44,13 @@ def _build(config: AIConfig) -> AIProvider:
         return OpenAIProvider(config)
     if config.provider == "local":
         # Imported on demand: the local model's dependencies are heavy and optional.
-        from taskscore.integrations.ai.local_provider import LocalProvider
+        from taskscore.integrations.ai.judge.provider import JudgeProvider
 
-        return LocalProvider(config)
-    raise ValueError(f"unknown AI provider {config.provider!r} (expected 'openai' or 'local')")
+        return JudgeProvider(config)
+    if config.provider == "local-anchor":
+        from taskscore.integrations.ai.local_provider import AnchorSimilarityProvider
+
+        return AnchorSimilarityProvider(config)
+    raise ValueError(
+        f"unknown AI provider {config.provider!r} (expected 'openai', 'local' or 'local-anchor')"
+    )

@@ -32,12 +32,20 @@ def test_a_different_config_gives_a_different_provider() -> None:
     assert provider_from_config(other) is not provider_from_config(OPENAI)
 
 
-def test_local_config_gives_the_local_provider() -> None:
-    from taskscore.integrations.ai.local_provider import LocalProvider
+def test_local_config_gives_the_trained_judge() -> None:
+    from taskscore.integrations.ai.judge.provider import JudgeProvider
 
-    provider = provider_from_config(AIConfig(provider="local", model="all-MiniLM-L6-v2"))
-    assert isinstance(provider, LocalProvider)
+    provider = provider_from_config(AIConfig(provider="local", model=""))
+    assert isinstance(provider, JudgeProvider)
     assert provider.name == "local"
+
+
+def test_local_anchor_config_gives_anchor_similarity() -> None:
+    from taskscore.integrations.ai.local_provider import AnchorSimilarityProvider
+
+    provider = provider_from_config(AIConfig(provider="local-anchor", model=""))
+    assert isinstance(provider, AnchorSimilarityProvider)
+    assert provider.name == "local-anchor"
 
 
 def test_an_unknown_provider_is_refused() -> None:

