@@ -3,7 +3,14 @@
 It answers `POST /v1/chat/completions` (and `/chat/completions`) in the OpenAI response shape.
 The content is `{"rating": r, "rationale": "..."}` with `r = expected_rating(user message)`, so
 tests can predict it. Faults: a latency range, a script of behaviours consumed one per request,
-and a seeded random failure rate.
+and a seeded random failure rate. The request's `response_format` is accepted (any shape) and
+recorded, not enforced.
+
+Request log: the last `REQUEST_LOG_SIZE` completion requests that carried a user message, oldest
+first, each a `FakeAIRequest` dict: `model`, `messages` (each `role` and `content` as sent),
+`system` (the first system message's content, "" if none), `user` (the last user message's
+content), `response_format` (as sent, None if absent) and `behaviour` (the scripted or drawn
+answer). `reset()` clears it.
 
 Script behaviours:
     "ok"                 a normal completion
@@ -19,15 +26,18 @@ In-process:
         server.url            # "http://127.0.0.1:PORT/v1"
         server.script(["429", "ok"])
         server.stats().calls
+        server.requests()[-1]["response_format"]
 
-As a process (control endpoints `GET /_control/stats`, `POST /_control/script` with a JSON list,
-`POST /_control/reset`, `POST /_control/config` with `latency` and/or `fail_rate`):
+As a process (control endpoints `GET /_control/stats`, `GET /_control/requests` (the request log
+as a JSON list), `POST /_control/script` with a JSON list, `POST /_control/reset`,
+`POST /_control/config` with `latency` and/or `fail_rate`):
     python -m taskscore.testing.fake_ai --port 8099 --latency 0.2:2.0 --fail-rate 0.1 --seed 1
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -41,9 +51,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = [
+    "REQUEST_LOG_SIZE",
+    "FakeAIRequest",
     "FakeAIServer",
     "FakeAIStats",
     "count_tokens",
@@ -53,6 +65,7 @@ __all__ = [
 ]
 
 _COMPLETION_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+REQUEST_LOG_SIZE = 1000
 _NONSENSE = "I would rate this task 42 out of 10, because it is extremely important to everyone!"
 
 
@@ -89,6 +102,17 @@ class FakeAIStats:
         return asdict(self)
 
 
+class FakeAIRequest(TypedDict):
+    """One logged completion request (see the module docstring)."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    system: str
+    user: str
+    response_format: Any
+    behaviour: str
+
+
 @dataclass
 class _Config:
     latency: tuple[float, float]
@@ -112,9 +136,13 @@ class _State:
         self.by_behaviour: Counter[str] = Counter()
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.requests: deque[FakeAIRequest] = deque(maxlen=REQUEST_LOG_SIZE)
 
-    def begin(self, user_content: str | None) -> tuple[str, float]:
-        """Count a request; its behaviour and latency."""
+    def begin(
+        self, user_content: str | None, request: dict[str, Any] | None = None
+    ) -> tuple[str, float]:
+        """Count a request (and log it, when it is a well-formed `request`); its behaviour and
+        latency."""
         with self.lock:
             self.calls += 1
             if user_content is not None:
@@ -128,6 +156,8 @@ class _State:
             else:
                 behaviour = "ok"
             self.by_behaviour[behaviour.split(":", 1)[0]] += 1
+            if request is not None and user_content is not None:
+                self.requests.append(_logged(request, user_content, behaviour))
             low, high = self.config.latency
             delay = self.random.uniform(low, high) if high > 0 else 0.0
             return behaviour, delay
@@ -151,8 +181,13 @@ class _State:
         with self.lock:
             return self.per_prompt[_prompt_id(user_content)]
 
+    def logged_requests(self) -> list[FakeAIRequest]:
+        with self.lock:
+            return copy.deepcopy(list(self.requests))
+
     def reset(self) -> None:
         with self.lock:
+            self.requests.clear()
             self.script.clear()
             self.calls = 0
             self.per_prompt.clear()
@@ -194,6 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/_control/stats":
             self._send_json(200, self.server.state.stats().as_dict())
+        elif self.path == "/_control/requests":
+            self._send_json(200, self.server.state.logged_requests())
         else:
             self._send_error(404, "not found", "not_found_error")
 
@@ -241,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.end()
             self._send_error(400, "fake: the request has no user message", "invalid_request_error")
             return
-        behaviour, delay = state.begin(user_content)
+        behaviour, delay = state.begin(user_content, request)
         try:
             if state.stopping.wait(delay):
                 self.close_connection = True
@@ -425,9 +462,30 @@ class FakeAIServer:
         """How many completion requests had `user_content` as their user message."""
         return self._state.calls_for(user_content)
 
+    def requests(self) -> list[FakeAIRequest]:
+        """The request log, oldest first (a copy; see the module docstring)."""
+        return self._state.logged_requests()
+
     def reset(self) -> None:
-        """Clear the counters and the script (the configuration stays)."""
+        """Clear the counters, the script and the request log (the configuration stays)."""
         self._state.reset()
+
+
+def _logged(request: dict[str, Any], user_content: str, behaviour: str) -> FakeAIRequest:
+    messages = [
+        {"role": str(m.get("role") or ""), "content": m.get("content")}
+        for m in request["messages"]
+        if isinstance(m, dict)
+    ]
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    return FakeAIRequest(
+        model=str(request.get("model") or ""),
+        messages=messages,
+        system=str(system or ""),
+        user=user_content,
+        response_format=request.get("response_format"),
+        behaviour=behaviour,
+    )
 
 
 def _prompt_id(user_content: str) -> str:

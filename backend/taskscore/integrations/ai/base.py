@@ -46,6 +46,9 @@ class AIConfig:
     timeout_seconds: float = 30.0
     price_input_per_mtok: float = 0.0  # USD per million input tokens, for the cost estimate
     price_output_per_mtok: float = 0.0
+    # Ask for a JSON-schema answer (OpenAI structured outputs); off: JSON mode only, for servers
+    # that lack it. The answer is parsed strictly either way.
+    structured_output: bool = True
 
 
 class AIError(Exception):

@@ -23,6 +23,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from taskscore.integrations.ai.base import AIAssessment, AIProvider, Rubric
+from taskscore.integrations.ai.prompt import PROMPT_VERSION
 
 __all__ = ["AIResultCache", "cache_key"]
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when the stored format or the meaning of a result changes (e.g. a new prompt), so that old
 # entries are no longer found.
-KEY_VERSION = 1
+KEY_VERSION = 2
 
 # Deletes the lock only if it still holds our token: after our lock expired, another caller may
 # own it, and its lock is not ours to release.
@@ -48,11 +49,13 @@ def cache_key(
     """The Redis key of the result of asking `provider` about `task_text` under `rubric`.
 
     It is `<key_prefix>:{<hex sha256>}` over the canonical JSON (sorted keys, no whitespace,
-    UTF-8) of: the key version, `provider.name`, `provider.model`, the rubric's question and
-    anchors, and the task text. Any change to one of them is a different question.
+    UTF-8) of: the key version, the chat prompt's version, `provider.name`, `provider.model`,
+    the rubric's question and anchors, and the task text. Any change to one of them is a
+    different question.
     """
     material = {
         "version": KEY_VERSION,
+        "prompt_version": PROMPT_VERSION,
         "provider": provider.name,
         "model": provider.model,
         "question": rubric.question,

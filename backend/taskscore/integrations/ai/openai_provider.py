@@ -1,8 +1,10 @@
 """The `openai` provider: one chat completion per assessment through the official OpenAI SDK.
 
-Works with any OpenAI-compatible server (`AIConfig.base_url`). The SDK does not retry (the
-Celery job does, without blocking a worker thread in a sleep); every failure is mapped to a
-`RetryableAIError` or a `PermanentAIError`.
+Works with any OpenAI-compatible server (`AIConfig.base_url`). With `AIConfig.structured_output`
+the request asks for an answer that follows a strict JSON schema (structured outputs), otherwise
+for JSON mode; the answer is parsed strictly either way (`prompt.parse_assessment_output`). The
+SDK does not retry (the Celery job does, without blocking a worker thread in a sleep); every
+failure is mapped to a `RetryableAIError` or a `PermanentAIError`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from openai.types.chat import (
     ChatCompletionSystemMessageParam,
     ChatCompletionUserMessageParam,
 )
+from openai.types.chat.completion_create_params import ResponseFormat
+from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 
 from taskscore.integrations.ai.base import (
     AIAssessment,
@@ -43,6 +47,24 @@ __all__ = ["InvalidAIOutput", "OpenAIProvider", "parse_retry_after"]
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MAX_CONNECT_TIMEOUT_SECONDS = 5.0
 _MESSAGE_EXCERPT_CHARS = 300
+# The answer `parse_assessment_output` accepts, as a strict structured-outputs schema.
+_STRUCTURED_RESPONSE_FORMAT = ResponseFormatJSONSchema(
+    type="json_schema",
+    json_schema={
+        "name": "assessment",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "rating": {"type": "number", "minimum": 0, "maximum": 10},
+                "rationale": {"type": "string"},
+            },
+            "required": ["rating", "rationale"],
+            "additionalProperties": False,
+        },
+    },
+)
+_JSON_MODE_RESPONSE_FORMAT = ResponseFormatJSONObject(type="json_object")
 
 
 class OpenAIProvider:
@@ -54,6 +76,9 @@ class OpenAIProvider:
     def __init__(self, config: AIConfig) -> None:
         self.model = config.model
         self._config = config
+        self._response_format: ResponseFormat = (
+            _STRUCTURED_RESPONSE_FORMAT if config.structured_output else _JSON_MODE_RESPONSE_FORMAT
+        )
         timeout = config.timeout_seconds
         self._client = openai.OpenAI(
             base_url=config.base_url or None,
@@ -85,7 +110,7 @@ class OpenAIProvider:
                 model=self.model,
                 messages=messages,
                 temperature=0,
-                response_format={"type": "json_object"},
+                response_format=self._response_format,
             )
             body = raw.http_response.text
         except openai.APITimeoutError as exc:

@@ -6,8 +6,12 @@ import time
 
 import pytest
 
-from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError, Rubric
-from taskscore.integrations.ai.openai_provider import InvalidAIOutput, parse_retry_after
+from taskscore.integrations.ai.base import AIConfig, PermanentAIError, RetryableAIError, Rubric
+from taskscore.integrations.ai.openai_provider import (
+    InvalidAIOutput,
+    OpenAIProvider,
+    parse_retry_after,
+)
 from taskscore.integrations.ai.prompt import build_messages, user_prompt
 from taskscore.integrations.ai.tests.conftest import (
     PRICE_INPUT_PER_MTOK,
@@ -151,19 +155,73 @@ def test_nonsense_is_invalid_output_quoting_an_excerpt(
     assert "I would rate this task 42 out of 10" in str(caught.value)
 
 
+def test_a_fenced_object_is_accepted(ai_server: FakeAIServer, make_provider: MakeProvider) -> None:
+    ai_server.script(['content:```json\n{"rating": 9, "rationale": "Fenced."}\n```'])
+    assessment = make_provider().assess(rubric=RUBRIC, task_text=TASK)
+    assert (assessment.rating, assessment.rationale) == (9.0, "Fenced.")
+
+
 @pytest.mark.parametrize(
-    ("content", "rating"),
+    "content",
     [
-        ('```json\n{"rating": 9, "rationale": "Fenced."}\n```', 9.0),
-        ('Here you go: {"rating": 4, "rationale": "Wrapped."} Anything else?', 4.0),
-        ('{"rating": "7", "rationale": "A string."}', 7.0),
+        pytest.param(
+            'Here you go: {"rating": 4, "rationale": "Wrapped."} Anything else?', id="prose"
+        ),
+        pytest.param('{"rating": "7", "rationale": "A string."}', id="string-rating"),
+        pytest.param('{"rating": 7}', id="no-rationale"),
     ],
 )
-def test_repairable_output_is_accepted(
-    ai_server: FakeAIServer, make_provider: MakeProvider, content: str, rating: float
+def test_answers_that_used_to_be_repaired_are_refused_as_retryable(
+    ai_server: FakeAIServer, make_provider: MakeProvider, content: str
 ) -> None:
     ai_server.script([f"content:{content}"])
-    assert make_provider().assess(rubric=RUBRIC, task_text=TASK).rating == rating
+    with pytest.raises(InvalidAIOutput) as caught:
+        make_provider().assess(rubric=RUBRIC, task_text=TASK)
+    assert isinstance(caught.value, RetryableAIError)
+
+
+def test_structured_output_asks_for_the_assessment_schema_by_default(
+    ai_server: FakeAIServer, make_provider: MakeProvider
+) -> None:
+    make_provider().assess(rubric=RUBRIC, task_text=TASK)
+
+    [request] = ai_server.requests()
+    response_format = request["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["name"] == "assessment"
+    assert response_format["json_schema"]["strict"] is True
+
+
+def test_without_structured_output_the_request_asks_for_json_mode(
+    ai_server: FakeAIServer,
+) -> None:
+    provider = OpenAIProvider(
+        AIConfig(
+            provider="openai",
+            model="gpt-fake",
+            base_url=ai_server.url,
+            timeout_seconds=2.0,
+            structured_output=False,
+        )
+    )
+    try:
+        assessment = provider.assess(rubric=RUBRIC, task_text=TASK)
+    finally:
+        provider.close()
+
+    [request] = ai_server.requests()
+    assert request["response_format"] == {"type": "json_object"}
+    assert assessment.rating == expected_rating(user_prompt(TASK))
+
+
+def test_the_request_carries_the_prompt_messages(
+    ai_server: FakeAIServer, make_provider: MakeProvider
+) -> None:
+    make_provider().assess(rubric=RUBRIC, task_text=TASK)
+
+    [request] = ai_server.requests()
+    assert request["messages"] == build_messages(RUBRIC, TASK)
+    assert request["model"] == "gpt-fake"
 
 
 def test_the_next_request_after_a_fault_succeeds(
