@@ -31,6 +31,7 @@ from taskscore.orgs.services import api_key_create, invitation_create
 from taskscore.rbac.callers import OPERATOR, FixedCaller
 from taskscore.rbac.catalog import ADMIN, MEMBER, OWNER, VIEWER
 from taskscore.rbac.services import role_builtin, role_create
+from taskscore.scoring.models import TaskScore
 from taskscore.scoring.services import (
     preview_run_create,
     scoring_model_create,
@@ -40,6 +41,7 @@ from taskscore.scoring.services import (
 )
 from taskscore.scoring.templates import RICE
 from taskscore.tasks.models import Task, TaskStatus
+from taskscore.tasks.services import score_override, task_score_run
 from taskscore.testing.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -111,6 +113,9 @@ class World:
     spare_role: str  # a custom role nobody holds
     spare_key_id: int  # a member-role key nobody uses
     preview_run_id: str
+    scored_task_id: str  # scored, with an active override of its whole score
+    score_id: int
+    override_id: str
 
 
 def build_world() -> World:
@@ -156,6 +161,12 @@ def build_world() -> World:
     task = TaskFactory.create(org=org, status=TaskStatus.FAILED)  # finished: may be re-scored
     other_task = TaskFactory.create(org=other_org)
     preview = preview_run_create(org_id=org.pk, criteria=CRITERIA, limit=5)
+    scored = TaskFactory.create(org=org, title="Scored")
+    task_score_run(task_id=scored.pk)
+    override = score_override(
+        org_id=org.pk, task_id=scored.pk, actor=SETUP_CALLER.actor, criterion=None, value=50,
+        reason="Set up for the matrix.",
+    )  # fmt: skip
     return World(
         org=org,
         other_org=other_org,
@@ -172,6 +183,9 @@ def build_world() -> World:
         spare_role=spare.key,
         spare_key_id=spare_key.pk,
         preview_run_id=str(preview.pk),
+        scored_task_id=str(scored.pk),
+        score_id=TaskScore.objects.get(task=scored).pk,
+        override_id=str(override.pk),
     )
 
 
@@ -241,6 +255,22 @@ def _fixed(value: Any) -> Builder:
 
 def _task(world: World, principal: Principal) -> dict[str, Any]:
     return {"task_id": world.task_id}
+
+
+def _scored_task(world: World, principal: Principal) -> dict[str, Any]:
+    return {"task_id": world.scored_task_id}
+
+
+def _score(world: World, principal: Principal) -> dict[str, Any]:
+    return {"task_id": world.scored_task_id, "score_id": world.score_id}
+
+
+def _override(world: World, principal: Principal) -> dict[str, Any]:
+    return {"task_id": world.scored_task_id, "override_id": world.override_id}
+
+
+def _labels(world: World, principal: Principal) -> dict[str, Any]:
+    return {"csv": f"task_id,criterion,rating\n{world.scored_task_id},clarity,7\n"}
 
 
 def _model(world: World, principal: Principal) -> dict[str, Any]:
@@ -512,6 +542,67 @@ CASES = [
         body=_fixed({"plan": "pro"}),
     ),
     Case("v2", "POST", "/orgs/{org}/billing/portal", "billing.manage", 200),
+    # v2 review, calibration, AI rules and budget
+    Case("v2", "GET", "/orgs/{org}/tasks/rescore/estimate", "task.rescore", 200),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/tasks/{task_id}/scores/{score_id}",
+        "task.read",
+        200,
+        params=_score,
+    ),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/tasks/{task_id}/overrides",
+        "task.read",
+        200,
+        params=_scored_task,
+    ),
+    Case(
+        "v2",
+        "POST",
+        "/orgs/{org}/tasks/{task_id}/overrides",
+        "score.review",
+        201,
+        params=_scored_task,
+        body=_fixed({"value": 60, "reason": "Reviewed in planning."}),
+    ),
+    Case(
+        "v2",
+        "DELETE",
+        "/orgs/{org}/tasks/{task_id}/overrides/{override_id}",
+        "score.review",
+        204,
+        params=_override,
+    ),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/scoring/models/{model_id}/versions/{number}/calibration",
+        "task.read",
+        200,
+        params=_published,
+    ),
+    Case("v2", "POST", "/orgs/{org}/scoring/labels", "score.review", 201, body=_labels),
+    Case(
+        "v2",
+        "POST",
+        "/orgs/{org}/scoring/previews/estimate",
+        "scoring.manage",
+        200,
+        body=_fixed({"criteria": CRITERIA, "limit": 5}),
+    ),
+    Case("v2", "GET", "/orgs/{org}/ai", "task.read", 200),
+    Case(
+        "v2",
+        "PATCH",
+        "/orgs/{org}/ai/rules",
+        "scoring.manage",
+        200,
+        body=_fixed({"enabled": False}),
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from taskscore.scoring.models import TaskScore
 from taskscore.tasks.models import Task, TaskStatus
 from taskscore.tasks.services import tasks_requeue_stuck
 from taskscore.testing.factories import TaskFactory
-from taskscore.testing.fake_ai import expected_rating
+from taskscore.testing.fake_ai import FakeAIServer, expected_rating
 
 pytestmark = [
     pytest.mark.integration,
@@ -121,3 +121,32 @@ def test_many_tasks_submitted_at_once_are_each_scored_exactly_once(owner_key: Cr
     for task_id in ids:
         assert _wait_terminal(task_id).status == TaskStatus.SCORED
     assert TaskScore.objects.filter(task_id__in=ids).count() == 30
+
+
+def test_an_email_and_a_phone_number_never_reach_the_ai(
+    owner_key: CreatedKey, fake_ai: FakeAIServer
+) -> None:
+    # Given a task whose description names a person's email address and phone number
+    description = (
+        "Customer asked for bulk export: reply to jane.roe@customer.example or call "
+        "+44 20 7946 0958 once it ships."
+    )
+    response = Client().post(
+        "/api/v2/orgs/acme/tasks",
+        json.dumps({"title": "Bulk export for a customer", "description": description}),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {owner_key.token}"},
+    )
+
+    # When the worker scores it
+    task = _wait_terminal(response.json()["id"])
+
+    # Then the AI read the redacted text only, and the score says something was redacted
+    assert task.status == TaskStatus.SCORED
+    users = [r["user"] for r in fake_ai.requests()]
+    assert len(users) == 1
+    assert "jane.roe@customer.example" not in users[0]
+    assert "7946" not in users[0]
+    assert "reply to [email] or call [phone] once it ships" in users[0]
+    ai = TaskScore.objects.get(task=task).inputs["ai"]
+    assert (ai["redacted"], sorted(ai["redacted_kinds"])) == (True, ["email", "phone"])

@@ -121,6 +121,7 @@ def _expected_items(
             "rank_change": old_rank[t.pk] - new_rank[t.pk]
             if t.pk in old_rank and t.pk in new_rank
             else None,
+            "ai_skipped": None,
         }
         for t in tasks
     ]

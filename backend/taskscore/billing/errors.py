@@ -30,3 +30,17 @@ class StripeUnavailable(DomainError):
 @dataclass
 class StripeRefused(DomainError):
     problem: ProblemType = ProblemType.STRIPE_REFUSED
+
+
+@dataclass
+class AIBudgetExceeded(QuotaExceeded):
+    """A request whose AI calls the org's monthly allowance cannot cover (402)."""
+
+    problem: ProblemType = ProblemType.AI_BUDGET_EXCEEDED
+    plan: str = ""
+    used: int = 0
+    limit: int | None = None
+    needed: int = 0
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"plan": self.plan, "used": self.used, "limit": self.limit, "needed": self.needed}

@@ -21,6 +21,9 @@ class Plan(TimestampedModel):
     # API rate limits (token buckets per minute): for the whole org, and for each API key or user.
     api_requests_per_minute = models.PositiveIntegerField(default=600)
     api_requests_per_caller_per_minute = models.PositiveIntegerField(default=300)
+    # AI calls an org may make a month (scoring, previews and re-scores alike; a cached answer
+    # is no call). None: unlimited.
+    monthly_ai_calls = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -156,6 +159,26 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id}:{self.task_id}"
+
+
+class AIUsage(models.Model):
+    """The AI calls (and their cost) an org made in one usage period. Calls are reserved before
+    they are made, under the row's own conditional UPDATE, so concurrent jobs cannot together
+    pass the plan's allowance; unused reservations are given back (billing.services.ai_*)."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "period_start"], name="ai_usage_org_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}@{self.period_start:%Y-%m}: {self.calls}"
 
 
 class MeterOutbox(models.Model):

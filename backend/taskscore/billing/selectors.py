@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from taskscore.billing.models import (
+    AIUsage,
     Invoice,
     OrgBilling,
     Plan,
@@ -180,3 +181,40 @@ def plan_rate_limits(*, org_id: int) -> tuple[int, int]:
 def plan_rate_limits_forget() -> None:
     """Drop the in-process copy (tests; after changing a plan's limits)."""
     _rate_limits.clear()
+
+
+@dataclass(frozen=True)
+class AIAllowance:
+    """An org's AI calls this period against its plan's monthly allowance."""
+
+    plan: Plan
+    period_start: datetime
+    calls: int
+    cost_usd: float
+    limit: int | None  # None: unlimited
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.calls)
+
+    def covers(self, calls: int) -> bool:
+        return self.limit is None or self.calls + calls <= self.limit
+
+
+def ai_allowance_of(billing: OrgBilling, *, free: Plan, now: datetime | None = None) -> AIAllowance:
+    plan = billing.plan if billing.status in PAID_STATUSES else free
+    period_start = usage_period_start(billing, now=now)
+    usage = AIUsage.objects.filter(org_id=billing.org_id, period_start=period_start).first()
+    return AIAllowance(
+        plan=plan,
+        period_start=period_start,
+        calls=usage.calls if usage else 0,
+        cost_usd=float(usage.cost_usd) if usage else 0.0,
+        limit=plan.monthly_ai_calls,
+    )
+
+
+def ai_allowance(*, org_id: int) -> AIAllowance:
+    """The org's AI calls used this period and its plan's allowance."""
+    free = plan_free()
+    return ai_allowance_of(billing_account_of(org_id=org_id, free=free), free=free)

@@ -7,23 +7,41 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from taskscore.audit.services import Actor, audit_record
-from taskscore.billing.errors import PlanQuotaExceeded, StripeRefused, StripeUnavailable
+from taskscore.billing.errors import (
+    AIBudgetExceeded,
+    PlanQuotaExceeded,
+    StripeRefused,
+    StripeUnavailable,
+)
 from taskscore.billing.gateway import stripe_client_get
 from taskscore.billing.models import (
+    AIUsage,
     MeterOutbox,
     OrgBilling,
     Plan,
     SubscriptionStatus,
     UsageRecord,
 )
-from taskscore.billing.selectors import FREE_PLAN, entitlement_of, plan_free, plan_get
+from taskscore.billing.selectors import (
+    FREE_PLAN,
+    AIAllowance,
+    ai_allowance,
+    ai_allowance_of,
+    entitlement_of,
+    plan_free,
+    plan_get,
+)
 from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
 from taskscore.orgs.models import Organization
@@ -39,15 +57,22 @@ LIVE_STATUSES = frozenset(
 # The plans as the 0002 migration seeds them (a migration keeps its own frozen copy).
 PLAN_CATALOG: list[dict[str, object]] = [
     {"code": "free", "name": "Free", "monthly_task_quota": 100, "is_metered": False,
-     "sort_order": 0, "features": ["100 tasks a month", "Formula and AI scoring"],
-     "api_requests_per_minute": 600, "api_requests_per_caller_per_minute": 300},
+     "sort_order": 0,
+     "features": ["100 tasks a month", "Formula and AI scoring", "1,000 AI calls a month"],
+     "api_requests_per_minute": 600, "api_requests_per_caller_per_minute": 300,
+     "monthly_ai_calls": 1000},
     {"code": "pro", "name": "Pro", "monthly_task_quota": 5000, "is_metered": False,
-     "sort_order": 1, "features": ["5,000 tasks a month", "Custom scoring models", "API keys"],
-     "api_requests_per_minute": 3000, "api_requests_per_caller_per_minute": 1200},
+     "sort_order": 1,
+     "features": ["5,000 tasks a month", "Custom scoring models", "API keys",
+                  "50,000 AI calls a month"],
+     "api_requests_per_minute": 3000, "api_requests_per_caller_per_minute": 1200,
+     "monthly_ai_calls": 50000},
     {"code": "business", "name": "Business", "monthly_task_quota": None, "is_metered": True,
      "sort_order": 2,
-     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log"],
-     "api_requests_per_minute": 12000, "api_requests_per_caller_per_minute": 3000},
+     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log",
+                  "Unlimited AI calls"],
+     "api_requests_per_minute": 12000, "api_requests_per_caller_per_minute": 3000,
+     "monthly_ai_calls": None},
 ]  # fmt: skip
 
 
@@ -121,6 +146,71 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
     if entitlement.plan.is_metered:
         MeterOutbox.objects.create(org_id=org_id, identifier=f"task-{task_id}", quantity=1)
     return record
+
+
+# ------------------------------------------------------------------------------ AI allowance
+
+
+@dataclass(frozen=True)
+class AIReservation:
+    """AI calls reserved against an org's allowance, to be settled once they are made."""
+
+    org_id: int
+    period_start: datetime
+    calls: int
+
+
+def ai_calls_reserve(*, org_id: int, calls: int) -> AIReservation | None:
+    """Reserve `calls` AI calls in the org's current period, or None when its plan's monthly
+    allowance cannot cover them all (nothing is reserved then).
+
+    One conditional UPDATE of the org's usage row: Postgres re-checks the condition on the row
+    it locked, so concurrent reservations at the limit cannot both pass. Commits on its own
+    (autocommit) unless the caller holds a transaction."""
+    free = plan_free()
+    billing = billing_account_get_or_create(org_id=org_id)
+    allowance = ai_allowance_of(billing, free=free)
+    if calls <= 0:
+        return AIReservation(org_id=org_id, period_start=allowance.period_start, calls=0)
+    AIUsage.objects.bulk_create(
+        [AIUsage(org_id=org_id, period_start=allowance.period_start)], ignore_conflicts=True
+    )
+    rows = AIUsage.objects.filter(org_id=org_id, period_start=allowance.period_start)
+    if allowance.limit is not None:
+        rows = rows.filter(calls__lte=allowance.limit - calls)
+    if not rows.update(calls=F("calls") + calls, updated_at=timezone.now()):
+        return None
+    return AIReservation(org_id=org_id, period_start=allowance.period_start, calls=calls)
+
+
+def ai_calls_settle(*, reservation: AIReservation, used: int, cost_usd: Decimal) -> None:
+    """Give back the reserved calls that were not made (cache hits, failures) and add the cost
+    of the ones that were."""
+    unused = max(0, reservation.calls - used)
+    if unused == 0 and not cost_usd:
+        return
+    AIUsage.objects.filter(org_id=reservation.org_id, period_start=reservation.period_start).update(
+        calls=Greatest(F("calls") - unused, 0),
+        cost_usd=F("cost_usd") + cost_usd,
+        updated_at=timezone.now(),
+    )
+
+
+def ai_calls_require(*, org_id: int, calls: int) -> AIAllowance:
+    """The org's allowance if it covers `calls` more AI calls this period; else AIBudgetExceeded
+    (a preview or a re-score of many tasks is refused before it starts)."""
+    allowance = ai_allowance(org_id=org_id)
+    if not allowance.covers(calls):
+        raise AIBudgetExceeded(
+            detail=f"This needs up to {calls} AI calls; the {allowance.plan.name} plan allows "
+            f"{allowance.limit} a month and {allowance.calls} are used "
+            f"({allowance.remaining} left). Raise the plan or wait for the next period.",
+            plan=allowance.plan.code,
+            used=allowance.calls,
+            limit=allowance.limit,
+            needed=calls,
+        )
+    return allowance
 
 
 def meter_outbox_flush(*, limit: int = 500) -> int:

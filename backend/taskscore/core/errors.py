@@ -20,6 +20,7 @@ class ProblemType(StrEnum):
     NOT_AUTHENTICATED = "not-authenticated"
     QUOTA_EXCEEDED = "quota-exceeded"
     PAYMENT_OVERDUE = "payment-overdue"
+    AI_BUDGET_EXCEEDED = "ai-budget-exceeded"
     PERMISSION_DENIED = "permission-denied"
     CSRF_FAILED = "http-403"
     EMAIL_UNVERIFIED = "email-unverified"
@@ -68,6 +69,11 @@ PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
     ProblemType.PAYMENT_OVERDUE: ProblemSpec(
         402, "Payment overdue", "A payment is overdue past the grace period.",
         "`plan`, `used`, `limit`",
+    ),
+    ProblemType.AI_BUDGET_EXCEEDED: ProblemSpec(
+        402, "AI budget exceeded",
+        "The plan's monthly AI calls would be exceeded by this request (preview, re-score all).",
+        "`plan`, `used`, `limit`, `needed`",
     ),
     ProblemType.PERMISSION_DENIED: ProblemSpec(
         403, "Permission denied", "The caller's role lacks a permission (or may not grant a role).",

@@ -13,6 +13,11 @@ class Organization(TimestampedModel):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    # The org's AI data rules: whether AI criteria are rated at all, and which task fields may
+    # be sent to the AI (always after redaction: taskscore.integrations.ai.redact).
+    ai_enabled = models.BooleanField(default=True)
+    ai_send_title = models.BooleanField(default=True)
+    ai_send_description = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.slug

@@ -10,7 +10,51 @@ from taskscore.accounts.models import User
 from taskscore.accounts.selectors import user_email_is_verified
 from taskscore.core.errors import NotFound
 from taskscore.orgs.keys import secret_hash
-from taskscore.orgs.models import ApiKey, Invitation, Membership
+from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+
+
+@dataclass(frozen=True)
+class AIRules:
+    """An org's AI data rules (see Organization)."""
+
+    enabled: bool
+    send_title: bool
+    send_description: bool
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The task fields that may be sent to the AI, in the order the AI reads them."""
+        return tuple(
+            name
+            for name, allowed in (
+                ("title", self.send_title),
+                ("description", self.send_description),
+            )
+            if allowed
+        )
+
+    def as_dict(self) -> dict[str, bool]:
+        return {
+            "enabled": self.enabled,
+            "send_title": self.send_title,
+            "send_description": self.send_description,
+        }
+
+
+def ai_rules_of(org: Organization) -> AIRules:
+    return AIRules(
+        enabled=org.ai_enabled,
+        send_title=org.ai_send_title,
+        send_description=org.ai_send_description,
+    )
+
+
+def ai_rules(*, org_id: int) -> AIRules:
+    org = Organization.objects.only("ai_enabled", "ai_send_title", "ai_send_description").get(
+        pk=org_id
+    )
+    return ai_rules_of(org)
+
 
 INVITATION_INVALID = "This invitation is not valid (expired, revoked or used)."
 

@@ -12,6 +12,7 @@ class Perm(StrEnum):
     TASK_READ = "task.read"
     TASK_CREATE = "task.create"
     TASK_RESCORE = "task.rescore"
+    SCORE_REVIEW = "score.review"
     SCORING_MANAGE = "scoring.manage"
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"
@@ -27,6 +28,8 @@ PERMISSIONS: dict[Perm, str] = {
     Perm.TASK_READ: "See tasks, their scores and the scoring models",
     Perm.TASK_CREATE: "Submit tasks",
     Perm.TASK_RESCORE: "Re-score tasks with the active scoring version",
+    Perm.SCORE_REVIEW: "Override a task's score or a criterion's value with a reason; import "
+    "calibration labels",
     Perm.SCORING_MANAGE: "Create, publish and activate scoring versions",
     Perm.MEMBERS_READ: "See the members, invitations and roles",
     Perm.MEMBERS_MANAGE: "Invite, remove and change the role of members; manage custom roles",
@@ -43,6 +46,7 @@ VIEWER = frozenset({Perm.TASK_READ, Perm.MEMBERS_READ, Perm.BILLING_READ})
 MEMBER = VIEWER | {Perm.TASK_CREATE}
 ADMIN = MEMBER | {
     Perm.TASK_RESCORE,
+    Perm.SCORE_REVIEW,
     Perm.SCORING_MANAGE,
     Perm.MEMBERS_MANAGE,
     Perm.APIKEYS_READ,

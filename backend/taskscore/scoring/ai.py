@@ -1,17 +1,27 @@
-"""The scoring side of the AI seam: the configured provider behind the Redis result cache."""
+"""The scoring side of the AI seam: the configured provider behind the Redis result cache, and
+the org's rules around every call (`ai_run_criteria`): AI on or off, which task fields are sent,
+redaction before the call and the cache key, and the monthly AI allowance."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from taskscore.billing.services import ai_calls_reserve, ai_calls_settle
 from taskscore.integrations.ai.base import AIAssessment, AIConfig, AIProvider
 from taskscore.integrations.ai.cache import AIResultCache
+from taskscore.integrations.ai.prompt import PROMPT_VERSION
 from taskscore.integrations.ai.providers import provider_from_config
+from taskscore.integrations.ai.redact import redact
+from taskscore.orgs.selectors import AIRules, ai_rules
 from taskscore.scoring.engine import AICriterion, Criterion
 
 
@@ -22,6 +32,7 @@ def ai_config() -> AIConfig:
         base_url=settings.AI_BASE_URL,
         api_key=settings.AI_API_KEY,
         timeout_seconds=settings.AI_TIMEOUT_SECONDS,
+        structured_output=settings.AI_STRUCTURED_OUTPUT,
         price_input_per_mtok=settings.AI_PRICE_INPUT_PER_MTOK,
         price_output_per_mtok=settings.AI_PRICE_OUTPUT_PER_MTOK,
     )
@@ -63,15 +74,140 @@ def task_text(*, title: str, description: str) -> str:
     return f"{title.strip()}\n\n{description.strip()}".strip()
 
 
-def ai_assess_criteria(
-    *, criteria: list[Criterion], title: str, description: str
-) -> dict[str, AIAssessment]:
-    """One assessment per AI criterion, through the cache. Provider errors propagate."""
+class Skip(StrEnum):
+    """Why an AI criterion was not rated (shown as "skipped: <reason>"; never a silent 0)."""
+
+    AI_OFF = "ai_off"  # the org turned AI criteria off
+    NO_FIELDS = "no_fields"  # the org lets no task field go to the AI
+    BUDGET = "budget"  # the org's monthly AI calls are used up
+
+
+SKIP_EXPLANATIONS: dict[str, str] = {
+    Skip.AI_OFF: "AI criteria are turned off for this organization",
+    Skip.NO_FIELDS: "the organization's AI rules send no task field to the AI",
+    Skip.BUDGET: "the organization's monthly AI calls are used up (they renew with the next "
+    "period, or with a larger plan)",
+}
+
+
+@dataclass(frozen=True)
+class AIRun:
+    """The AI's part of one score: each AI criterion's assessment or why it was skipped, and
+    what was sent (field names, the hash of the redacted text; never the redacted values)."""
+
+    results: dict[str, AIAssessment] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()  # the AI criteria to rate
+    text: str = field(default="", repr=False)  # what the AI reads: allowed fields, redacted
+    fields_sent: tuple[str, ...] = ()
+    redacted: bool = False
+    redacted_kinds: tuple[str, ...] = ()
+    text_sha256: str = ""
+    provider: str = ""
+    model: str = ""
+    prompt_version: str = ""
+
+    @property
+    def to_rate(self) -> tuple[str, ...]:
+        return tuple(k for k in self.keys if k not in self.skipped and k not in self.results)
+
+    def skip_all(self, reason: Skip) -> AIRun:
+        return replace(self, skipped={key: reason for key in self.keys})
+
+    @property
+    def calls_made(self) -> int:
+        return sum(not a.cached for a in self.results.values())
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return sum(
+            (Decimal(str(a.cost_usd)) for a in self.results.values() if not a.cached), Decimal(0)
+        )
+
+    def inputs(self) -> dict[str, object]:
+        """The AI inputs a score records (TaskScore.inputs["ai"])."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "text_sha256": self.text_sha256,
+            "fields_sent": list(self.fields_sent),
+            "redacted": self.redacted,
+            "redacted_kinds": list(self.redacted_kinds),
+            "skipped": dict(self.skipped),
+        }
+
+
+def ai_prepare(*, rules: AIRules, criteria: list[Criterion], title: str, description: str) -> AIRun:
+    """What the AI may read of a task under the org's rules, before any call: AI off or no
+    field allowed skips every AI criterion; otherwise the allowed fields, joined and redacted
+    (emails, phones, cards, secrets, URL query strings). No database, no network."""
+    keys = tuple(c.key for c in criteria if isinstance(c, AICriterion))
+    if not keys:
+        return AIRun()
+    if not rules.enabled:
+        return AIRun(keys=keys).skip_all(Skip.AI_OFF)
+    if not rules.fields:
+        return AIRun(keys=keys).skip_all(Skip.NO_FIELDS)
+    redaction = redact(
+        task_text(
+            title=title if "title" in rules.fields else "",
+            description=description if "description" in rules.fields else "",
+        )
+    )
+    provider = ai_provider()
+    return AIRun(
+        keys=keys,
+        text=redaction.text,
+        fields_sent=rules.fields,
+        redacted=redaction.redacted,
+        redacted_kinds=redaction.kinds,
+        text_sha256=hashlib.sha256(redaction.text.encode()).hexdigest(),
+        provider=provider.name,
+        model=provider.model,
+        prompt_version=PROMPT_VERSION if provider.name == "openai" else "",
+    )
+
+
+def ai_assess(
+    run: AIRun, criteria: list[Criterion], *, into: dict[str, AIAssessment] | None = None
+) -> AIRun:
+    """Rate the prepared text on each AI criterion not yet rated or skipped, through the cache.
+    Calls the AI; no database. Provider errors propagate; the answers received before the error
+    are in `into` (to account for them)."""
     provider = ai_provider()
     cache = ai_result_cache()
-    text = task_text(title=title, description=description)
-    return {
-        c.key: cache.assess(provider, rubric=c.as_rubric(), task_text=text)
-        for c in criteria
-        if isinstance(c, AICriterion)
-    }
+    results = into if into is not None else {}
+    results.update(run.results)
+    wanted = set(run.to_rate)
+    for criterion in criteria:
+        if isinstance(criterion, AICriterion) and criterion.key in wanted:
+            results[criterion.key] = cache.assess(
+                provider, rubric=criterion.as_rubric(), task_text=run.text
+            )
+    return replace(run, results=results)
+
+
+def ai_run_criteria(
+    *, org_id: int, criteria: list[Criterion], title: str, description: str
+) -> AIRun:
+    """Rate a task on each AI criterion under the org's rules (`ai_prepare`) and allowance.
+
+    The calls are reserved against the org's monthly allowance first; when it cannot cover them
+    all, every AI criterion is skipped for the budget. Reserved calls that the cache answered,
+    or that were not made because the provider failed, are given back. Provider errors
+    propagate."""
+    run = ai_prepare(
+        rules=ai_rules(org_id=org_id), criteria=criteria, title=title, description=description
+    )
+    if not run.to_rate:
+        return run
+    reservation = ai_calls_reserve(org_id=org_id, calls=len(run.to_rate))
+    if reservation is None:
+        return run.skip_all(Skip.BUDGET)
+    received: dict[str, AIAssessment] = {}
+    try:
+        return ai_assess(run, criteria, into=received)
+    finally:
+        made = replace(run, results=received)
+        ai_calls_settle(reservation=reservation, used=made.calls_made, cost_usd=made.cost_usd)

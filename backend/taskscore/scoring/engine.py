@@ -3,6 +3,13 @@
 score = 100 × Σ wᵢ·sᵢ / Σ wᵢ, every sᵢ in [0, 1]. An attribute criterion normalizes a numeric task
 attribute over [min, max] (optionally inverted, for "less is better" such as effort); an AI
 criterion divides the model's 0–10 rating by 10. A missing attribute or AI result counts as 0.
+
+A *skipped* criterion (an AI criterion the org's rules or AI budget kept from the AI) is left out
+of both sums and marked with its reason: never a silent 0. A score whose every criterion was
+skipped cannot be computed (`NothingToScore`).
+
+The same function recomputes a score from its stored inputs (`score_from_values`), with a
+person's override of a criterion's value put in place of the machine's.
 """
 
 from __future__ import annotations
@@ -54,8 +61,19 @@ class AICriterion(BaseModel):
 
 
 Criterion = AttributeCriterion | AICriterion
+
+
+def ai_criteria_count(criteria: list[Criterion]) -> int:
+    """How many AI calls scoring one task with `criteria` makes at most."""
+    return sum(isinstance(c, AICriterion) for c in criteria)
+
+
 # The tags of the criterion union (its `kind`), which pydantic puts in an error's location.
 CRITERION_KINDS = frozenset({"attribute", "ai"})
+
+
+class NothingToScore(ValueError):
+    """Every criterion of the version was skipped: there is no score to give."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ class CriterionResult:
     normalized: float
     contribution: float
     rationale: str | None = None
+    skipped: str | None = None  # why the criterion was left out ("budget", "ai_off", ...)
 
 
 @dataclass(frozen=True)
@@ -95,24 +114,74 @@ def score_compute(
     criteria: list[Criterion],
     attributes: Mapping[str, float],
     ai_results: Mapping[str, AIAssessment],
+    skipped: Mapping[str, str] | None = None,
 ) -> ScoreResult:
-    """The score of a task's attributes and AI assessments under `criteria`."""
-    total_weight = sum(c.weight for c in criteria)
+    """The score of a task's attributes and AI assessments under `criteria`; AI criteria named
+    in `skipped` (key → reason) are left out."""
+    values: dict[str, float | None] = {}
+    rationales: dict[str, str] = {}
+    for criterion in criteria:
+        if isinstance(criterion, AttributeCriterion):
+            raw = attributes.get(criterion.attribute)
+            values[criterion.key] = float(raw) if raw is not None else None
+        else:
+            assessment = ai_results.get(criterion.key)
+            values[criterion.key] = assessment.rating if assessment else None
+            if assessment:
+                rationales[criterion.key] = assessment.rationale
+    return score_from_values(
+        criteria=criteria, values=values, rationales=rationales, skipped=skipped or {}
+    )
+
+
+def criterion_values(
+    *, criteria: list[Criterion], attributes: Mapping[str, float], ratings: Mapping[str, float]
+) -> dict[str, float | None]:
+    """Each criterion's raw value (an attribute's value, an AI rating) by criterion key."""
+    values: dict[str, float | None] = {}
+    for criterion in criteria:
+        if isinstance(criterion, AttributeCriterion):
+            raw = attributes.get(criterion.attribute)
+        else:
+            raw = ratings.get(criterion.key)
+        values[criterion.key] = float(raw) if raw is not None else None
+    return values
+
+
+def score_from_values(
+    *,
+    criteria: list[Criterion],
+    values: Mapping[str, float | None],
+    rationales: Mapping[str, str] | None = None,
+    skipped: Mapping[str, str] | None = None,
+) -> ScoreResult:
+    """The score given each criterion's raw value by key (an attribute's value, an AI rating
+    0–10; None: missing, counts as 0); criteria in `skipped` are left out.
+
+    Raises NothingToScore when every criterion is skipped."""
+    rationales = rationales or {}
+    skipped = skipped or {}
+    counted = [c for c in criteria if c.key not in skipped]
+    if not counted:
+        raise NothingToScore(
+            "every criterion was skipped (" + ", ".join(sorted(set(skipped.values()))) + ")"
+        )
+    total_weight = sum(c.weight for c in counted)
     if total_weight <= 0:
         raise ValueError("a scoring version needs at least one criterion with positive weight")
     results: list[CriterionResult] = []
     for criterion in criteria:
-        rationale: str | None = None
+        reason = skipped.get(criterion.key)
+        value = None if reason else values.get(criterion.key)
+        if value is not None and not math.isfinite(value):
+            value = None
         if isinstance(criterion, AttributeCriterion):
-            raw = attributes.get(criterion.attribute)
-            value = float(raw) if raw is not None else None
             normalized = _normalize_attribute(criterion, value)
         else:
-            assessment = ai_results.get(criterion.key)
-            value = assessment.rating if assessment else None
             normalized = _clamp01(value / 10.0) if value is not None else 0.0
-            rationale = assessment.rationale if assessment else None
-        contribution = 100.0 * criterion.weight * normalized / total_weight
+        if reason:
+            normalized = 0.0
+        contribution = 0.0 if reason else 100.0 * criterion.weight * normalized / total_weight
         results.append(
             CriterionResult(
                 key=criterion.key,
@@ -122,7 +191,8 @@ def score_compute(
                 value=value,
                 normalized=normalized,
                 contribution=contribution,
-                rationale=rationale,
+                rationale=rationales.get(criterion.key),
+                skipped=reason,
             )
         )
     value = _clamp01(sum(r.contribution for r in results) / 100.0) * 100.0

@@ -85,6 +85,11 @@ class TaskScore(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     ai_latency_ms = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # What made the score, enough to recompute it (scoring.services.scores.score_recompute):
+    # the attribute values used, each AI rating or why it was skipped, the hash of the text the
+    # AI read, the task fields sent and whether anything was redacted (never what), the
+    # provider, model and prompt version. Empty for scores recorded before it existed.
+    inputs = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,6 +100,86 @@ class TaskScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}@v{self.version_id}={self.value:.1f}"
+
+
+# The criterion key of an override of the whole score.
+WHOLE_SCORE = ""
+
+
+class ScoreOverride(models.Model):
+    """A person's correction of a task's score (`criterion` empty) or of one criterion's value,
+    with the reason. It belongs to the task, not to one score: a re-score keeps it until it is
+    cleared. At most one active override per (task, criterion); a cleared one stays as history.
+
+    `machine_value` is what the machine said when the override was made (for the record; the
+    current machine value is always the newest score's)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="overrides")
+    criterion = models.CharField(max_length=40, blank=True)
+    value = models.FloatField()
+    machine_value = models.FloatField(null=True, blank=True)
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "criterion"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="score_override_one_active",
+            )
+        ]
+        indexes = [models.Index(fields=["task", "-created_at"], name="score_override_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.criterion or 'score'}={self.value}"
+
+
+class LabelSource(models.TextChoices):
+    REVIEW = "review", "Review"
+    IMPORT = "import", "Import"
+
+
+class HumanRating(models.Model):
+    """A person's 0–10 rating of a task on an AI criterion: a label that calibration compares
+    with the AI's rating. From a review (an override of the criterion) or an imported CSV; one
+    per (task, criterion, source), the newest winning."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey("tasks.Task", on_delete=models.CASCADE, related_name="+")
+    criterion = models.CharField(max_length=40)
+    rating = models.FloatField()
+    source = models.CharField(max_length=16, choices=LabelSource.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "criterion", "source"], name="human_rating_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=0, rating__lte=10), name="human_rating_0_10"
+            ),
+        ]
+        indexes = [models.Index(fields=["org", "criterion"], name="human_rating_org_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.criterion}={self.rating} ({self.source})"
 
 
 class PreviewRunStatus(models.TextChoices):

@@ -7,7 +7,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
 from taskscore.core.errors import NotFound
-from taskscore.scoring.models import PreviewRun, ScoringModel, ScoringVersion, TaskScore
+from taskscore.integrations.ai.judge.metrics import Agreement, agreement
+from taskscore.scoring.criteria import criteria_parse
+from taskscore.scoring.engine import AICriterion
+from taskscore.scoring.models import (
+    HumanRating,
+    LabelSource,
+    PreviewRun,
+    ScoringModel,
+    ScoringVersion,
+    TaskScore,
+)
 
 
 def version_active_get(*, org_id: int) -> ScoringVersion | None:
@@ -107,3 +117,62 @@ def preview_run_get(*, org_id: int, run_id: UUID | str) -> PreviewRun:
         return PreviewRun.objects.get(org_id=org_id, pk=run_id)
     except (PreviewRun.DoesNotExist, DjangoValidationError, ValueError) as exc:
         raise NotFound(detail="No such preview run.") from exc
+
+
+@dataclass(frozen=True)
+class CriterionCalibration:
+    """How an AI criterion's ratings under one version agree with people's ratings of the same
+    tasks (reviews and imported labels; a task's review wins over its imported label)."""
+
+    key: str
+    label: str
+    rubric: str
+    from_reviews: int
+    from_imports: int
+    agreement: Agreement
+
+    @property
+    def labels(self) -> int:
+        return self.agreement.labels
+
+
+def version_calibration(*, version: ScoringVersion) -> list[CriterionCalibration]:
+    """Per AI criterion of `version`: the AI's rating of each task scored under it (skipped
+    ones left out) against people's rating of that task on the criterion."""
+    ai_criteria = [c for c in criteria_parse(version.criteria) if isinstance(c, AICriterion)]
+    if not ai_criteria:
+        return []
+    keys = [c.key for c in ai_criteria]
+    human: dict[tuple[str, str], tuple[float, str]] = {}
+    ratings = HumanRating.objects.filter(org_id=version.org_id, criterion__in=keys).order_by(
+        "source"  # "import" before "review": a review overwrites an import below
+    )
+    for task_id, key, rating, source in ratings.values_list(
+        "task_id", "criterion", "rating", "source"
+    ):
+        human[(str(task_id), key)] = (rating, source)
+    labelled_tasks = {task_id for task_id, _ in human}
+    machine: dict[tuple[str, str], float] = {}
+    scores = TaskScore.objects.filter(version=version, task_id__in=labelled_tasks)
+    for task_id, breakdown in scores.values_list("task_id", "breakdown"):
+        for item in breakdown:
+            if item["key"] in keys and item["value"] is not None and not item.get("skipped"):
+                machine[(str(task_id), item["key"])] = float(item["value"])
+    result = []
+    for criterion in ai_criteria:
+        pairs = [
+            (human[key][0], machine[key], human[key][1])
+            for key in machine
+            if key[1] == criterion.key and key in human
+        ]
+        result.append(
+            CriterionCalibration(
+                key=criterion.key,
+                label=criterion.label,
+                rubric=criterion.rubric,
+                from_reviews=sum(source == LabelSource.REVIEW for *_, source in pairs),
+                from_imports=sum(source == LabelSource.IMPORT for *_, source in pairs),
+                agreement=agreement([h for h, _, _ in pairs], [m for _, m, _ in pairs]),
+            )
+        )
+    return result

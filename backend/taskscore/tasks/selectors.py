@@ -5,12 +5,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from taskscore.core.cursor import Ordering, SortKey, page_keyset
 from taskscore.core.errors import NotFound
-from taskscore.scoring.models import TaskScore
-from taskscore.tasks.models import Task
+from taskscore.scoring.criteria import criteria_parse
+from taskscore.scoring.engine import Criterion, ai_criteria_count
+from taskscore.scoring.models import ScoreOverride, TaskScore
+from taskscore.scoring.recompute import EffectiveScore, score_effective
+from taskscore.scoring.selectors import version_active_require
+from taskscore.tasks.models import Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,16 @@ def _with_scores(qs: QuerySet[Task]) -> QuerySet[Task]:
     return qs.prefetch_related(
         Prefetch(
             "scores",
-            queryset=TaskScore.objects.select_related("version").order_by("-created_at"),
+            queryset=TaskScore.objects.select_related("version").order_by("-created_at", "-id"),
             to_attr="scores_newest_first",
-        )
+        ),
+        Prefetch(
+            "overrides",
+            queryset=ScoreOverride.objects.filter(cleared_at__isnull=True)
+            .select_related("created_by", "created_by_api_key")
+            .order_by("-created_at"),
+            to_attr="overrides_active",
+        ),
     )
 
 
@@ -33,6 +44,40 @@ def task_latest_score(task: Task) -> TaskScore | None:
     """The newest score of a task loaded through this module's selectors."""
     scores: list[TaskScore] = getattr(task, "scores_newest_first", [])
     return scores[0] if scores else None
+
+
+def task_active_overrides(task: Task) -> list[ScoreOverride]:
+    """The task's active overrides, newest first (loaded through this module's selectors)."""
+    overrides: list[ScoreOverride] = getattr(task, "overrides_active", [])
+    return overrides
+
+
+def task_effective_score(task: Task) -> EffectiveScore | None:
+    """The task's newest score with its active overrides applied, or None before it is scored."""
+    score = task_latest_score(task)
+    return None if score is None else score_effective(score, task_active_overrides(task))
+
+
+def task_score_get(*, org_id: int, task_id: uuid.UUID | str, score_id: int) -> TaskScore:
+    """One score of one of the org's tasks; NotFound otherwise."""
+    task = task_get(org_id=org_id, task_id=task_id)
+    score = (
+        TaskScore.objects.select_related("version", "version__model")
+        .filter(task=task, pk=score_id)
+        .first()
+    )
+    if score is None:
+        raise NotFound(detail="No such score of this task.")
+    return score
+
+
+def task_overrides_history(task: Task) -> list[ScoreOverride]:
+    """Every override of the task, active and cleared, newest first."""
+    return list(
+        ScoreOverride.objects.filter(task=task)
+        .select_related("created_by", "created_by_api_key", "cleared_by")
+        .order_by("-created_at")
+    )
 
 
 def task_get(*, org_id: int, task_id: uuid.UUID | str) -> Task:
@@ -65,12 +110,17 @@ def task_list(
     sort: TaskSort = "-created_at",
     status: str | None = None,
     q: str | None = None,
+    overridden: bool | None = None,
 ) -> TaskPage:
-    """A page of the org's tasks in `sort` order, optionally only those in `status` and those
-    whose title contains `q` (any case). The cursor is bound to its sort."""
+    """A page of the org's tasks in `sort` order, optionally only those in `status`, those
+    whose title contains `q` (any case), and those whose score a person overrode (or not). The
+    cursor is bound to its sort."""
     tasks = Task.objects.filter(org_id=org_id)
     if status is not None:
         tasks = tasks.filter(status=status)
+    if overridden is not None:
+        active = ScoreOverride.objects.filter(task=OuterRef("pk"), cleared_at__isnull=True)
+        tasks = tasks.filter(Exists(active) if overridden else ~Exists(active))
     if q:
         tasks = tasks.filter(title__icontains=q)
     items, next_cursor = page_keyset(
@@ -88,3 +138,34 @@ def task_list_by_ids(*, org_id: int, ids: list[uuid.UUID]) -> list[Task]:
     """The org's tasks with these ids, in the given order."""
     found = {t.pk: t for t in _with_scores(Task.objects.filter(org_id=org_id, pk__in=ids))}
     return [found[i] for i in ids if i in found]
+
+
+def tasks_rescorable(*, org_id: int, version_id: int) -> QuerySet[Task]:
+    """The org's finished tasks (scored or failed) without a score from `version`."""
+    return Task.objects.filter(
+        org_id=org_id, status__in=[TaskStatus.SCORED, TaskStatus.FAILED]
+    ).exclude(scores__version_id=version_id)
+
+
+RESCORE_ALL_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class AIEstimate:
+    tasks: int
+    ai_calls: int  # at most: one per task and AI criterion (a cached answer costs none)
+
+
+def rescore_all_estimate(*, org_id: int) -> AIEstimate:
+    """What re-scoring every finished task with the active version would cost in AI calls."""
+    version = version_active_require(org_id=org_id)
+    tasks = min(RESCORE_ALL_MAX, tasks_rescorable(org_id=org_id, version_id=version.pk).count())
+    return AIEstimate(
+        tasks=tasks, ai_calls=tasks * ai_criteria_count(criteria_parse(version.criteria))
+    )
+
+
+def preview_estimate(*, org_id: int, criteria: list[Criterion], limit: int) -> AIEstimate:
+    """What a preview run of `criteria` over the org's `limit` newest tasks would cost."""
+    tasks = min(limit, Task.objects.filter(org_id=org_id).count())
+    return AIEstimate(tasks=tasks, ai_calls=tasks * ai_criteria_count(criteria))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from taskscore.tasks.models import Task
-from taskscore.tasks.selectors import task_latest_score
+from taskscore.tasks.selectors import task_effective_score
 
 
 def task_out(task: Task) -> dict[str, Any]:
-    score = task_latest_score(task)
+    # The score as people see it: a person's override wins over the machine's value.
+    score = task_effective_score(task)
     return {
         "id": str(task.id),
         "title": task.title,

@@ -3,7 +3,7 @@
 from taskscore.api.common.auth import ApiKeyAuth, BrowserSessionAuth
 from taskscore.api.common.errors import install_error_handlers
 from taskscore.api.common.openapi import TaskscoreAPI
-from taskscore.api.v2 import access, account, scoring, tasks
+from taskscore.api.v2 import access, account, reviews, scoring, tasks
 from taskscore.api.v2 import billing as billing_api
 
 api = TaskscoreAPI(
@@ -17,6 +17,7 @@ api = TaskscoreAPI(
 install_error_handlers(api)
 api.add_router("", account.router)
 api.add_router("", tasks.router)
+api.add_router("", reviews.router)
 api.add_router("", scoring.router)
 api.add_router("", access.router)
 api.add_router("", billing_api.router)

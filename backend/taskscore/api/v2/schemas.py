@@ -29,13 +29,43 @@ class BreakdownItemOut(Schema):
     normalized: float
     contribution: float
     rationale: str | None = None
+    skipped: Literal["ai_off", "no_fields", "budget"] | None = Field(
+        default=None,
+        description="Why this AI criterion was left out of the score (the org's AI rules or its "
+        "monthly AI allowance); it then counts neither as 0 nor towards the weights.",
+    )
+
+
+class ScoreBreakdownItemOut(BreakdownItemOut):
+    human_value: float | None = Field(
+        default=None,
+        description="A person's value for this criterion (an active override); `value` stays "
+        "the machine's.",
+    )
+
+
+class OverrideOut(Schema):
+    id: str
+    criterion: str | None = Field(description="The criterion overridden; None: the whole score.")
+    value: float = Field(description="The person's value (a score 0–100, an AI rating 0–10, an "
+                         "attribute's value).")  # fmt: skip
+    machine_value: float | None = Field(description="The machine's value when it was made.")
+    reason: str
+    created_by: str = Field(description="Who made it: an email address or an API key's name.")
+    created_at: datetime
+    cleared_at: datetime | None
+    cleared_by: str | None
 
 
 class ScoreOut(Schema):
-    value: float
+    id: int
+    value: float = Field(description="The score as people see it: the machine's, with the "
+                         "active overrides applied.")  # fmt: skip
+    machine_value: float = Field(description="The score the machine computed.")
+    overridden: bool
     version: int
     scored_at: datetime
-    breakdown: list[BreakdownItemOut]
+    breakdown: list[ScoreBreakdownItemOut]
 
 
 class TaskOut(Schema):
@@ -48,6 +78,7 @@ class TaskOut(Schema):
     created_at: datetime
     updated_at: datetime
     score: ScoreOut | None
+    overrides: list[OverrideOut] = Field(description="The active overrides, newest first.")
 
 
 class TaskPageOut(Schema):
@@ -119,6 +150,11 @@ class TaskListQuery(PageQuery):
         description="By creation or by current score (unscored tasks last); '-' is descending.",
     )
     status: TaskStatusLiteral | None = Field(default=None, description="Only these tasks.")
+    overridden: bool | None = Field(
+        default=None,
+        description="true: only tasks whose score or a criterion a person overrode; false: "
+        "only the others.",
+    )
     q: str | None = Field(
         default=None,
         min_length=1,

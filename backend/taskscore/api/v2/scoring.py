@@ -163,6 +163,7 @@ def version_active(request: HttpRequest, org: str) -> dict[str, Any]:
 def preview(request: HttpRequest, org: str, payload: PreviewIn) -> dict[str, Any]:
     """Score a sample task with the given criteria; nothing is stored."""
     result = services.score_preview(
+        org_id=principal_of(request).org_id,
         criteria=_dump(payload.criteria),
         title=payload.task.title,
         description=payload.task.description,

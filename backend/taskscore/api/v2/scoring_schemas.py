@@ -125,6 +125,11 @@ class PreviewRunItemOut(Schema):
     new_rank: int | None
     rank_change: int | None = Field(description="old_rank - new_rank: positive moved up.")
     error: str | None = Field(description="Why this task has no new score (the AI failed).")
+    ai_skipped: str | None = Field(
+        default=None,
+        description="Why the draft's AI criteria were left out of this task's new score "
+        "(budget, ai_off, no_fields).",
+    )
 
 
 class PreviewRunOut(Schema):

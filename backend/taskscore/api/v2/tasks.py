@@ -49,6 +49,7 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
         sort=query.sort,
         status=query.status,
         q=query.q,
+        overridden=query.overridden,
     )
     return page_out(page.items, page.next_cursor, task_out)
 

@@ -2,6 +2,7 @@
 invitations (`invitations`). Every change to who may do what goes through `rbac.cache.changing`
 (so no cached grant outlives it) and the audit log. Import from here; the modules are its parts."""
 
+from taskscore.orgs.services.ai_rules import ai_rules_update
 from taskscore.orgs.services.invitations import (
     INVITATION_DAYS,
     CreatedInvitation,
@@ -22,6 +23,7 @@ __all__ = [
     "INVITATION_DAYS",
     "CreatedInvitation",
     "CreatedKey",
+    "ai_rules_update",
     "api_key_create",
     "api_key_revoke",
     "api_key_touch",

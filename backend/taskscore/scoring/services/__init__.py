@@ -15,7 +15,6 @@ from taskscore.scoring.services.previews import (
 )
 from taskscore.scoring.services.scores import (
     score_preview,
-    task_score_compute,
     task_score_record,
 )
 from taskscore.scoring.services.versions import (
@@ -41,7 +40,6 @@ __all__ = [
     "preview_runs_requeue_stuck",
     "score_preview",
     "scoring_model_create",
-    "task_score_compute",
     "task_score_record",
     "version_activate",
     "version_active_get_or_create",

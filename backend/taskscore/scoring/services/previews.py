@@ -7,8 +7,9 @@ import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,13 +19,15 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from taskscore.billing.services import ai_calls_require, ai_calls_reserve, ai_calls_settle
 from taskscore.core.errors import FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
-from taskscore.integrations.ai.base import AIError
+from taskscore.integrations.ai.base import AIAssessment, AIError
 from taskscore.orgs.models import Organization
-from taskscore.scoring.ai import ai_assess_criteria
+from taskscore.orgs.selectors import AIRules, ai_rules
+from taskscore.scoring.ai import Skip, ai_assess, ai_prepare
 from taskscore.scoring.criteria import criteria_clean, criteria_parse
-from taskscore.scoring.engine import Criterion, score_compute
+from taskscore.scoring.engine import Criterion, NothingToScore, ai_criteria_count, score_compute
 from taskscore.scoring.models import (
     PreviewRun,
     PreviewRunStatus,
@@ -63,7 +66,9 @@ def preview_run_create(
     api_key_id: int | None = None,
 ) -> PreviewRun:
     """A queued run of `criteria` (validated like a new version's) over the org's `limit` newest
-    tasks, chosen now; its job is enqueued once the transaction commits."""
+    tasks, chosen now; its job is enqueued once the transaction commits. Refused
+    (AIBudgetExceeded) when the org's AI allowance cannot cover one call per task and AI
+    criterion (cached answers are not counted once made, so the run may cost less)."""
     clean = criteria_clean(criteria)
     if not 1 <= limit <= PREVIEW_LIMIT_MAX:
         raise ValidationFailed(
@@ -75,6 +80,7 @@ def preview_run_create(
         str(pk)
         for pk in org.tasks.order_by("-created_at", "-id").values_list("id", flat=True)[:limit]
     ]
+    ai_calls_require(org_id=org_id, calls=len(task_ids) * ai_criteria_count(criteria_parse(clean)))
     run = PreviewRun.objects.create(
         org=org,
         criteria=clean,
@@ -164,20 +170,48 @@ class _PreviewTask:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class _PreviewResult:
+    score: float | None
+    error: str | None = None
+    ai_skipped: str | None = None  # why the AI criteria were left out ("budget", "ai_off", ...)
+    calls_made: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+
 def _preview_score(
-    criteria: list[Criterion], task: _PreviewTask
-) -> tuple[float | None, str | None]:
-    """The task's score under `criteria` (exactly as scoring computes it, AI answers through the
-    cache), or the AI's error for this task."""
+    rules: AIRules, budget: bool, criteria: list[Criterion], task: _PreviewTask
+) -> _PreviewResult:
+    """The task's score under `criteria` exactly as scoring computes it (the org's AI rules,
+    AI answers through the cache; `budget` False: the run's reservation did not pass, the AI
+    criteria are skipped), or why there is none. No database: it runs in the run's threads."""
+    run = ai_prepare(rules=rules, criteria=criteria, title=task.title, description=task.description)
+    if not budget:
+        run = run.skip_all(Skip.BUDGET) if run.to_rate else run
+    received: dict[str, AIAssessment] = {}
     try:
-        ai_results = ai_assess_criteria(
-            criteria=criteria, title=task.title, description=task.description
-        )
+        run = ai_assess(run, criteria, into=received)
     except AIError as exc:
-        return None, f"The AI provider could not rate this task: {exc}"
-    return score_compute(
-        criteria=criteria, attributes=task.attributes, ai_results=ai_results
-    ).value, None
+        made = replace(run, results=received)
+        return _PreviewResult(
+            None,
+            error=f"The AI provider could not rate this task: {exc}",
+            calls_made=made.calls_made,
+            cost_usd=made.cost_usd,
+        )
+    skipped = ", ".join(sorted(set(run.skipped.values()))) or None
+    try:
+        result = score_compute(
+            criteria=criteria,
+            attributes=task.attributes,
+            ai_results=run.results,
+            skipped=run.skipped,
+        )
+    except NothingToScore as exc:
+        return _PreviewResult(None, error=f"No score: {exc}.", ai_skipped=skipped)
+    return _PreviewResult(
+        result.value, ai_skipped=skipped, calls_made=run.calls_made, cost_usd=run.cost_usd
+    )
 
 
 def _ranks(tasks: list[_PreviewTask], scores: Mapping[str, float | None]) -> dict[str, int]:
@@ -191,14 +225,14 @@ def _ranks(tasks: list[_PreviewTask], scores: Mapping[str, float | None]) -> dic
 
 
 def _preview_items(
-    tasks: list[_PreviewTask], results: Mapping[str, tuple[float | None, str | None]]
+    tasks: list[_PreviewTask], results: Mapping[str, _PreviewResult]
 ) -> list[dict[str, Any]]:
     """One item per task, by new rank (tasks with no new score last, newest first)."""
     old = _ranks(tasks, {t.id: t.score for t in tasks})
-    new = _ranks(tasks, {t.id: results[t.id][0] for t in tasks})
+    new = _ranks(tasks, {t.id: results[t.id].score for t in tasks})
     items: list[dict[str, Any]] = []
     for task in tasks:
-        new_score, error = results[task.id]
+        new_score, error = results[task.id].score, results[task.id].error
         old_rank, new_rank = old.get(task.id), new.get(task.id)
         items.append(
             {
@@ -212,6 +246,7 @@ def _preview_items(
                 if old_rank is None or new_rank is None
                 else old_rank - new_rank,
                 "error": error,
+                "ai_skipped": results[task.id].ai_skipped,
             }
         )
     position = {t.id: n for n, t in enumerate(tasks)}
@@ -245,13 +280,20 @@ def preview_run_execute(*, run_id: uuid.UUID | str) -> bool:
         for t in run.org.tasks.filter(pk__in=run.task_ids)
     }
     tasks = [found[i] for i in run.task_ids if i in found]  # a deleted task is left out
-    results: dict[str, tuple[float | None, str | None]] = {}
+    results: dict[str, _PreviewResult] = {}
+    # The run's AI calls are reserved at once (one call per task and AI criterion), settled
+    # with the calls made when it ends: the threads below touch no database.
+    rules = ai_rules(org_id=run.org_id)
+    reservation = ai_calls_reserve(
+        org_id=run.org_id, calls=len(tasks) * ai_criteria_count(criteria)
+    )
     if not connection.in_atomic_block:
         connection.close()  # no connection held while the AI answers
     pool = ThreadPoolExecutor(max_workers=max(1, settings.PREVIEW_CONCURRENCY))
     try:
-        futures: dict[Future[tuple[float | None, str | None]], str] = {
-            pool.submit(_preview_score, criteria, task): task.id for task in tasks
+        futures: dict[Future[_PreviewResult], str] = {
+            pool.submit(_preview_score, rules, reservation is not None, criteria, task): task.id
+            for task in tasks
         }
         reported = time.monotonic()
         for future in as_completed(futures):
@@ -271,6 +313,12 @@ def preview_run_execute(*, run_id: uuid.UUID | str) -> bool:
         return True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if reservation is not None:
+            ai_calls_settle(
+                reservation=reservation,
+                used=sum(r.calls_made for r in results.values()),
+                cost_usd=sum((r.cost_usd for r in results.values()), Decimal(0)),
+            )
     _preview_end(
         run, claim=claim, status=PreviewRunStatus.DONE, items=_preview_items(tasks, results)
     )

@@ -6,7 +6,13 @@ from hypothesis import strategies as st
 
 from taskscore.integrations.ai.base import AIAssessment
 from taskscore.scoring.criteria import criteria_parse
-from taskscore.scoring.engine import AICriterion, AttributeCriterion, score_compute
+from taskscore.scoring.engine import (
+    AICriterion,
+    AttributeCriterion,
+    NothingToScore,
+    score_compute,
+    score_from_values,
+)
 from taskscore.scoring.templates import RICE
 
 REACH = AttributeCriterion(
@@ -94,3 +100,37 @@ def test_score_is_monotonic_in_each_criterion(low: float, high: float, effort: f
     # more reach never lowers the score; more effort (inverted) never raises it
     assert score(high, effort) >= score(low, effort)
     assert score(effort, high) <= score(effort, low)
+
+
+def test_a_skipped_criterion_counts_neither_as_zero_nor_towards_the_weights() -> None:
+    # given reach 750/1000 (weight 2) and an AI criterion skipped for the budget (weight 1)
+    result = score_compute(
+        criteria=[REACH, QUALITY],
+        attributes={"reach": 750},
+        ai_results={},
+        skipped={"quality": "budget"},
+    )
+    # then the score is reach's alone, and the skipped criterion says why
+    assert result.value == pytest.approx(75.0)
+    quality = result.breakdown[1]
+    assert (quality.skipped, quality.value, quality.contribution) == ("budget", None, 0.0)
+
+
+def test_a_score_whose_every_criterion_was_skipped_cannot_be_computed() -> None:
+    with pytest.raises(NothingToScore, match="every criterion was skipped \\(ai_off\\)"):
+        score_compute(
+            criteria=[QUALITY], attributes={}, ai_results={}, skipped={"quality": "ai_off"}
+        )
+
+
+def test_values_by_key_score_like_the_task_they_came_from() -> None:
+    assessment = AIAssessment(rating=6, rationale="", provider="p", model="m")
+    from_task = score_compute(
+        criteria=[REACH, EFFORT, QUALITY],
+        attributes={"reach": 300, "effort": 4},
+        ai_results={"quality": assessment},
+    )
+    from_values = score_from_values(
+        criteria=[REACH, EFFORT, QUALITY], values={"reach": 300, "effort": 4, "quality": 6}
+    )
+    assert from_values.value == from_task.value

@@ -128,13 +128,9 @@ def test_compare_ranks_tasks_scored_under_both_versions(org: Organization) -> No
     new = model.versions.get()
     a, b, only_old = (TaskFactory.create(org=org, title=t) for t in ("a", "b", "only-old"))
     for task, old_value, new_value in ((a, 80.0, 30.0), (b, 40.0, 90.0)):
-        task_score_record(
-            task_id=task.pk, version=old, result=ScoreResult(old_value, []), ai_results={}
-        )
-        task_score_record(
-            task_id=task.pk, version=new, result=ScoreResult(new_value, []), ai_results={}
-        )
-    task_score_record(task_id=only_old.pk, version=old, result=ScoreResult(10.0, []), ai_results={})
+        task_score_record(task_id=task.pk, version=old, result=ScoreResult(old_value, []))
+        task_score_record(task_id=task.pk, version=new, result=ScoreResult(new_value, []))
+    task_score_record(task_id=only_old.pk, version=old, result=ScoreResult(10.0, []))
 
     rows = version_compare(org_id=org.pk, from_version_id=old.pk, to_version_id=new.pk)
     assert [(r.title, r.from_rank, r.to_rank, r.delta) for r in rows] == [
@@ -148,8 +144,8 @@ def test_a_task_has_one_score_per_version(org: Organization) -> None:
     version = version_active_get_or_create(org_id=org.pk)
     task = TaskFactory.create(org=org)
     result = ScoreResult(50.0, [])
-    assert task_score_record(task_id=task.pk, version=version, result=result, ai_results={})
-    assert not task_score_record(task_id=task.pk, version=version, result=result, ai_results={})
+    assert task_score_record(task_id=task.pk, version=version, result=result)
+    assert not task_score_record(task_id=task.pk, version=version, result=result)
 
 
 @pytest.mark.django_db

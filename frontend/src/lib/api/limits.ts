@@ -91,6 +91,12 @@ export const SCHEMA_LIMITS = {
       "default": "member"
     }
   },
+  "LabelsImportIn": {
+    "csv": {
+      "minLength": 1,
+      "maxLength": 1000000
+    }
+  },
   "MemberRoleIn": {
     "role": {
       "minLength": 1,
@@ -101,6 +107,15 @@ export const SCHEMA_LIMITS = {
     "name": {
       "minLength": 1,
       "maxLength": 200
+    }
+  },
+  "OverrideIn": {
+    "criterion": {
+      "maxLength": 40
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 2000
     }
   },
   "PageQuery": {

@@ -184,6 +184,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ai Settings
+         * @description The org's AI data rules, what is always redacted, and its AI calls this period against
+         *     the plan's monthly allowance.
+         */
+        get: operations["ai_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/ai/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Ai Rules Update
+         * @description Turn AI criteria on or off, and choose which task fields may be sent to the AI. Applies
+         *     to every score computed from now on; redaction is always on.
+         */
+        patch: operations["ai_rules_update"];
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/api-keys": {
         parameters: {
             query?: never;
@@ -465,6 +507,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/scoring/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Labels Import
+         * @description Import people's 0–10 ratings of tasks on AI criteria for calibration: CSV with the header
+         *     `task_id,criterion,rating`. All or nothing: bad rows are named and nothing is imported.
+         */
+        post: operations["scoring_labels_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/scoring/models": {
         parameters: {
             query?: never;
@@ -551,6 +614,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/calibration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version Calibration
+         * @description Per AI criterion of the version: how its AI ratings agree with people's ratings of the
+         *     same tasks (reviews and imported labels): Spearman ρ, mean absolute error, bias, pairwise
+         *     accuracy on pairs people rate ≥ 4 apart, and the number of labels.
+         */
+        get: operations["scoring_version_calibration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/publish": {
         parameters: {
             query?: never;
@@ -604,6 +689,26 @@ export interface paths {
          *     score. AI criteria call the provider (answers are cached, so a repeated text is free).
          */
         post: operations["scoring_preview_run_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/scoring/previews/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Estimate
+         * @description What a preview run of these criteria would cost in AI calls, before it runs.
+         */
+        post: operations["scoring_preview_estimate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -705,6 +810,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/tasks/rescore/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rescore All Estimate
+         * @description What re-scoring every finished task with the active version would cost in AI calls, and
+         *     whether this period's allowance covers it (POST …/tasks/rescore refuses it otherwise).
+         */
+        get: operations["task_rescore_all_estimate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/tasks/{task_id}": {
         parameters: {
             query?: never;
@@ -717,6 +843,52 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/tasks/{task_id}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Override List
+         * @description Every override of the task, active and cleared, newest first.
+         */
+        get: operations["task_override_list"];
+        put?: never;
+        /**
+         * Override Create
+         * @description Override the task's score (no `criterion`) or one criterion's value, with a reason. The
+         *     machine's value is kept; a re-score keeps the override until it is cleared. Replaces the
+         *     active override of the same target. An override of an AI criterion is a calibration label.
+         */
+        post: operations["task_override_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/tasks/{task_id}/overrides/{override_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Override Clear
+         * @description Clear an active override: the machine's value counts again.
+         */
+        delete: operations["task_override_clear"];
         options?: never;
         head?: never;
         patch?: never;
@@ -762,6 +934,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/tasks/{task_id}/scores/{score_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Task Score Get
+         * @description One score of a task with the inputs that made it (attribute values, AI ratings, the hash
+         *     of the text the AI read, fields sent, redaction, provider, model, prompt version) and the
+         *     value recomputed from them; with the task's overrides.
+         */
+        get: operations["task_score_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -791,6 +985,107 @@ export interface components {
             rubric: string;
             /** Weight */
             weight: number;
+        };
+        /** AIEstimateOut */
+        AIEstimateOut: {
+            /**
+             * Ai Calls
+             * @description At most this many AI calls (cached answers cost none).
+             */
+            ai_calls: number;
+            /**
+             * Covered
+             * @description Whether this period's allowance covers them.
+             */
+            covered: boolean;
+            /** Tasks */
+            tasks: number;
+            usage: components["schemas"]["AIUsageOut"];
+        };
+        /** AIRulesIn */
+        AIRulesIn: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Send Description */
+            send_description?: boolean | null;
+            /** Send Title */
+            send_title?: boolean | null;
+        };
+        /** AIRulesOut */
+        AIRulesOut: {
+            /**
+             * Enabled
+             * @description Whether AI criteria are rated at all.
+             */
+            enabled: boolean;
+            /** Send Description */
+            send_description: boolean;
+            /** Send Title */
+            send_title: boolean;
+        };
+        /** AISettingsOut */
+        AISettingsOut: {
+            /**
+             * Redaction
+             * @description What is always redacted before the AI reads a task.
+             */
+            redaction: string[];
+            rules: components["schemas"]["AIRulesOut"];
+            usage: components["schemas"]["AIUsageOut"];
+        };
+        /** AIUsageOut */
+        AIUsageOut: {
+            /**
+             * Calls
+             * @description AI calls made this period (cached answers are not calls).
+             */
+            calls: number;
+            /** Cost Usd */
+            cost_usd: number;
+            /**
+             * Limit
+             * @description The plan's monthly AI calls (None: unlimited).
+             */
+            limit: number | null;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /** Plan */
+            plan: string;
+            /** Remaining */
+            remaining: number | null;
+        };
+        /** AgreementOut */
+        AgreementOut: {
+            /**
+             * Bias
+             * @description Mean of AI − human: positive, the AI rates higher.
+             */
+            bias: number | null;
+            /**
+             * Labels
+             * @description Tasks with both a human and an AI rating.
+             */
+            labels: number;
+            /**
+             * Mae
+             * @description Mean absolute error, in rating points (0–10).
+             */
+            mae: number | null;
+            /** Pairs */
+            pairs: number;
+            /**
+             * Pairwise Accuracy
+             * @description Share of pairs whose human ratings differ by ≥ 4 that the AI orders alike.
+             */
+            pairwise_accuracy: number | null;
+            /**
+             * Spearman
+             * @description Rank correlation (None: fewer than 2 labels).
+             */
+            spearman: number | null;
         };
         /** ApiKeyCreatedOut */
         ApiKeyCreatedOut: {
@@ -972,10 +1267,24 @@ export interface components {
             normalized: number;
             /** Rationale */
             rationale?: string | null;
+            /**
+             * Skipped
+             * @description Why this AI criterion was left out of the score (the org's AI rules or its monthly AI allowance); it then counts neither as 0 nor towards the weights.
+             */
+            skipped?: ("ai_off" | "no_fields" | "budget") | null;
             /** Value */
             value: number | null;
             /** Weight */
             weight: number;
+        };
+        /** CalibrationOut */
+        CalibrationOut: {
+            /** Criteria */
+            criteria: components["schemas"]["CriterionCalibrationOut"][];
+            /** Version */
+            version: number;
+            /** Version Id */
+            version_id: number;
         };
         /** CheckoutIn */
         CheckoutIn: {
@@ -1020,6 +1329,20 @@ export interface components {
             to_rank: number;
             /** To Value */
             to_value: number;
+        };
+        /** CriterionCalibrationOut */
+        CriterionCalibrationOut: {
+            agreement: components["schemas"]["AgreementOut"];
+            /** From Imports */
+            from_imports: number;
+            /** From Reviews */
+            from_reviews: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Rubric */
+            rubric: string;
         };
         /** InvitationAcceptIn */
         InvitationAcceptIn: {
@@ -1133,6 +1456,21 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** LabelsImportIn */
+        LabelsImportIn: {
+            /**
+             * Csv
+             * @description CSV text: the header `task_id,criterion,rating`, then up to 5,000 rows.
+             */
+            csv: string;
+        };
+        /** LabelsImportOut */
+        LabelsImportOut: {
+            /** Criteria */
+            criteria: string[];
+            /** Imported */
+            imported: number;
+        };
         /** MeOrgOut */
         MeOrgOut: {
             /** Name */
@@ -1227,6 +1565,60 @@ export interface components {
             /** Slug */
             slug: string;
         };
+        /** OverrideIn */
+        OverrideIn: {
+            /**
+             * Criterion
+             * @description The criterion key to override; omit or null for the whole score.
+             */
+            criterion?: string | null;
+            /**
+             * Reason
+             * @description Why; required.
+             */
+            reason: string;
+            /**
+             * Value
+             * @description A score 0–100 (whole score), an AI rating 0–10, or an attribute's value.
+             */
+            value: number;
+        };
+        /** OverrideOut */
+        OverrideOut: {
+            /** Cleared At */
+            cleared_at: string | null;
+            /** Cleared By */
+            cleared_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Created By
+             * @description Who made it: an email address or an API key's name.
+             */
+            created_by: string;
+            /**
+             * Criterion
+             * @description The criterion overridden; None: the whole score.
+             */
+            criterion: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Machine Value
+             * @description The machine's value when it was made.
+             */
+            machine_value: number | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Value
+             * @description The person's value (a score 0–100, an AI rating 0–10, an attribute's value).
+             */
+            value: number;
+        };
         /** PageQuery */
         PageQuery: {
             /** Cursor */
@@ -1283,6 +1675,11 @@ export interface components {
         };
         /** PreviewRunItemOut */
         PreviewRunItemOut: {
+            /**
+             * Ai Skipped
+             * @description Why the draft's AI criteria were left out of this task's new score (budget, ai_off, no_fields).
+             */
+            ai_skipped?: string | null;
             /**
              * Error
              * @description Why this task has no new score (the AI failed).
@@ -1420,16 +1817,121 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ScoreBreakdownItemOut */
+        ScoreBreakdownItemOut: {
+            /** Contribution */
+            contribution: number;
+            /**
+             * Human Value
+             * @description A person's value for this criterion (an active override); `value` stays the machine's.
+             */
+            human_value?: number | null;
+            /** Key */
+            key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "attribute" | "ai";
+            /** Label */
+            label: string;
+            /** Normalized */
+            normalized: number;
+            /** Rationale */
+            rationale?: string | null;
+            /**
+             * Skipped
+             * @description Why this AI criterion was left out of the score (the org's AI rules or its monthly AI allowance); it then counts neither as 0 nor towards the weights.
+             */
+            skipped?: ("ai_off" | "no_fields" | "budget") | null;
+            /** Value */
+            value: number | null;
+            /** Weight */
+            weight: number;
+        };
+        /** ScoreInputsAIOut */
+        ScoreInputsAIOut: {
+            /**
+             * Fields Sent
+             * @description The task fields sent to the AI.
+             */
+            fields_sent: string[];
+            /** Model */
+            model: string;
+            /**
+             * Prompt Version
+             * @description The chat prompt's format ('' for local providers).
+             */
+            prompt_version: string;
+            /** Provider */
+            provider: string;
+            /**
+             * Redacted
+             * @description Whether anything was redacted before the AI read it.
+             */
+            redacted: boolean;
+            /**
+             * Redacted Kinds
+             * @description What kinds were redacted (never the values).
+             */
+            redacted_kinds: string[];
+            /**
+             * Skipped
+             * @description AI criteria left out, and why.
+             */
+            skipped: {
+                [key: string]: string;
+            };
+            /**
+             * Text Sha256
+             * @description SHA-256 of the text the AI read (after redaction).
+             */
+            text_sha256: string;
+        };
+        /** ScoreInputsOut */
+        ScoreInputsOut: {
+            ai: components["schemas"]["ScoreInputsAIOut"];
+            /**
+             * Attributes
+             * @description The attribute values used.
+             */
+            attributes: {
+                [key: string]: number | null;
+            };
+            /**
+             * Ratings
+             * @description Each AI criterion's rating, 0–10.
+             */
+            ratings: {
+                [key: string]: number;
+            };
+            /** Version */
+            version: number;
+            /** Version Id */
+            version_id: number;
+        };
         /** ScoreOut */
         ScoreOut: {
             /** Breakdown */
-            breakdown: components["schemas"]["BreakdownItemOut"][];
+            breakdown: components["schemas"]["ScoreBreakdownItemOut"][];
+            /** Id */
+            id: number;
+            /**
+             * Machine Value
+             * @description The score the machine computed.
+             */
+            machine_value: number;
+            /** Overridden */
+            overridden: boolean;
             /**
              * Scored At
              * Format: date-time
              */
             scored_at: string;
-            /** Value */
+            /**
+             * Value
+             * @description The score as people see it: the machine's, with the active overrides applied.
+             */
             value: number;
             /** Version */
             version: number;
@@ -1507,6 +2009,11 @@ export interface components {
              */
             limit: number;
             /**
+             * Overridden
+             * @description true: only tasks whose score or a criterion a person overrode; false: only the others.
+             */
+            overridden?: boolean | null;
+            /**
              * Q
              * @description Only tasks whose title contains this text (any case).
              */
@@ -1541,6 +2048,11 @@ export interface components {
             failure_reason: string | null;
             /** Id */
             id: string;
+            /**
+             * Overrides
+             * @description The active overrides, newest first.
+             */
+            overrides: components["schemas"]["OverrideOut"][];
             score: components["schemas"]["ScoreOut"] | null;
             /**
              * Status
@@ -1561,6 +2073,57 @@ export interface components {
             items: components["schemas"]["TaskOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TaskScoreDetailOut */
+        TaskScoreDetailOut: {
+            /** Ai Calls */
+            ai_calls: number;
+            /** Ai Latency Ms */
+            ai_latency_ms: number;
+            /** Ai Model */
+            ai_model: string;
+            /** Ai Provider */
+            ai_provider: string;
+            /** Breakdown */
+            breakdown: components["schemas"]["ScoreBreakdownItemOut"][];
+            /** Cost Usd */
+            cost_usd: number;
+            /** Id */
+            id: number;
+            /** Input Tokens */
+            input_tokens: number;
+            /** @description What made the score, enough to recompute it (None: recorded before inputs were kept). */
+            inputs: components["schemas"]["ScoreInputsOut"] | null;
+            /** Model */
+            model: string;
+            /** Output Tokens */
+            output_tokens: number;
+            /**
+             * Overrides
+             * @description Every override of the task, newest first.
+             */
+            overrides: components["schemas"]["OverrideOut"][];
+            /**
+             * Recomputed Value
+             * @description The score computed again from `inputs` alone: equal to `value`.
+             */
+            recomputed_value: number;
+            /**
+             * Scored At
+             * Format: date-time
+             */
+            scored_at: string;
+            /** Task Id */
+            task_id: string;
+            /**
+             * Value
+             * @description The machine's score.
+             */
+            value: number;
+            /** Version */
+            version: number;
+            /** Version Id */
+            version_id: number;
         };
         /** TaskScoreOut */
         TaskScoreOut: {
@@ -2705,6 +3268,270 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ai_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AISettingsOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ai_rules_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AIRulesIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIRulesOut"];
                 };
             };
             /** @description Malformed request */
@@ -5454,6 +6281,140 @@ export interface operations {
             };
         };
     };
+    scoring_labels_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelsImportIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelsImportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     scoring_model_list: {
         parameters: {
             query?: never;
@@ -6248,6 +7209,138 @@ export interface operations {
             };
         };
     };
+    scoring_version_calibration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                model_id: number;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalibrationOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     scoring_version_publish: {
         parameters: {
             query?: never;
@@ -6648,6 +7741,140 @@ export interface operations {
             };
         };
     };
+    scoring_preview_estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRunIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIEstimateOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     scoring_preview_run_get: {
         parameters: {
             query?: never;
@@ -6919,6 +8146,8 @@ export interface operations {
                 sort?: "-created_at" | "created_at" | "-score" | "score";
                 /** @description Only these tasks. */
                 status?: ("queued" | "scoring" | "scored" | "failed") | null;
+                /** @description true: only tasks whose score or a criterion a person overrode; false: only the others. */
+                overridden?: boolean | null;
                 /** @description Only tasks whose title contains this text (any case). */
                 q?: string | null;
             };
@@ -7447,6 +8676,136 @@ export interface operations {
             };
         };
     };
+    task_rescore_all_estimate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AIEstimateOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     task_get: {
         parameters: {
             query?: never;
@@ -7467,6 +8826,402 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
                 };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_override_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_override_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_override_clear: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+                override_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request */
             400: {
@@ -7728,6 +9483,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskScoreOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_score_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                task_id: string;
+                score_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskScoreDetailOut"];
                 };
             };
             /** @description Malformed request */

@@ -2,13 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskscore.api.v2.presenters.reviews import override_out
 from taskscore.scoring.models import TaskScore
 from taskscore.tasks.models import Task
-from taskscore.tasks.selectors import task_latest_score
+from taskscore.tasks.selectors import task_active_overrides, task_effective_score, task_latest_score
+
+
+def score_breakdown_out(
+    score: TaskScore, human_values: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
+    """The score's breakdown as the machine computed it, each item with a person's value for
+    it where an override is active."""
+    human_values = human_values or {}
+    return [{**item, "human_value": human_values.get(item["key"])} for item in score.breakdown]
 
 
 def task_out(task: Task) -> dict[str, Any]:
     score = task_latest_score(task)
+    effective = task_effective_score(task)
+    overrides = task_active_overrides(task)
     return {
         "id": str(task.id),
         "title": task.title,
@@ -19,13 +31,19 @@ def task_out(task: Task) -> dict[str, Any]:
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "score": None
-        if score is None
+        if score is None or effective is None
         else {
-            "value": score.value,
+            "id": score.pk,
+            "value": effective.value,
+            "machine_value": score.value,
+            "overridden": effective.overridden,
             "version": score.version.number,
             "scored_at": score.created_at,
-            "breakdown": score.breakdown,
+            "breakdown": score_breakdown_out(
+                score, {key: o.value for key, o in effective.by_criterion.items()}
+            ),
         },
+        "overrides": [override_out(o) for o in overrides],
     }
 
 

@@ -1,11 +1,10 @@
-"""Writes to tasks: submission, the scoring lifecycle, and recovery of lost jobs."""
+"""Submission, the scoring lifecycle, and recovery of lost jobs."""
 
 from __future__ import annotations
 
 import logging
 import math
 import random
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,24 +15,26 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from taskscore.billing.services import usage_reserve
+from taskscore.billing.services import ai_calls_require, usage_reserve
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
-from taskscore.scoring.ai import ai_assess_criteria
+from taskscore.scoring.ai import SKIP_EXPLANATIONS, ai_run_criteria
 from taskscore.scoring.criteria import criteria_parse
-from taskscore.scoring.engine import score_compute
+from taskscore.scoring.engine import NothingToScore, ai_criteria_count, score_compute
 from taskscore.scoring.services import task_score_record, version_active_get_or_create
+from taskscore.tasks.limits import (
+    ATTRIBUTE_ABS_MAX,
+    ATTRIBUTE_NAME,
+    ATTRIBUTES_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+)
 from taskscore.tasks.models import Task, TaskStatus
-from taskscore.tasks.selectors import task_get
+from taskscore.tasks.selectors import RESCORE_ALL_MAX, task_get, tasks_rescorable
+from taskscore.tasks.services.reviews import task_score_value_refresh
 
 logger = logging.getLogger(__name__)
-
-TITLE_MAX = 200
-DESCRIPTION_MAX = 10_000
-ATTRIBUTES_MAX = 50
-ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-ATTRIBUTE_ABS_MAX = 1e12
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,8 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
     if not connection.in_atomic_block:
         connection.close()
     try:
-        ai_results = ai_assess_criteria(
-            criteria=criteria, title=task.title, description=task.description
+        run = ai_run_criteria(
+            org_id=task.org_id, criteria=criteria, title=task.title, description=task.description
         )
     except RetryableAIError as exc:
         if task.attempts >= settings.TASK_MAX_ATTEMPTS:
@@ -221,13 +222,33 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
             task, status=TaskStatus.FAILED, reason=f"The AI provider refused the task: {exc}"
         )
         return True
-    result = score_compute(criteria=criteria, attributes=task.attributes, ai_results=ai_results)
+    try:
+        result = score_compute(
+            criteria=criteria,
+            attributes=task.attributes,
+            ai_results=run.results,
+            skipped=run.skipped,
+        )
+    except NothingToScore:
+        reasons = "; ".join(SKIP_EXPLANATIONS[r] for r in sorted(set(run.skipped.values())))
+        task_finish(
+            task,
+            status=TaskStatus.FAILED,
+            reason=f"Not scored: every criterion of the active version is an AI criterion, "
+            f"and they were skipped: {reasons}.",
+        )
+        return True
     with transaction.atomic():
         if task_score_record(
-            task_id=task.id, version=version, result=result, ai_results=ai_results
+            task_id=task.id,
+            version=version,
+            result=result,
+            run=run,
+            attributes=task.attributes,
         ):
-            # The newest score is the task's current one (the list sorts by it).
-            Task.objects.filter(pk=task.pk).update(score_value=result.value)
+            # The newest score is the task's current one (the list sorts by it), with the
+            # task's overrides applied.
+            task_score_value_refresh(task_id=task.pk)
         task_finish(task, status=TaskStatus.SCORED, reason="")
     return True
 
@@ -253,12 +274,6 @@ def task_release(*, task: Task, delay_seconds: float = 0.0) -> None:
     )
 
 
-def _rescorable(org_id: int, version_id: int) -> QuerySet[Task]:
-    return Task.objects.filter(
-        org_id=org_id, status__in=[TaskStatus.SCORED, TaskStatus.FAILED]
-    ).exclude(scores__version_id=version_id)
-
-
 @transaction.atomic
 def task_rescore(*, org_id: int, task_id: uuid.UUID | str) -> Task:
     """Score the task again with the org's active version (a failed task: try again)."""
@@ -266,7 +281,7 @@ def task_rescore(*, org_id: int, task_id: uuid.UUID | str) -> Task:
     version = version_active_get_or_create(org_id=org_id)
     if task.status in (TaskStatus.QUEUED, TaskStatus.SCORING):
         raise Conflict(detail="The task is being scored already.")
-    if not _rescorable(org_id, version.pk).filter(pk=task.pk).exists():
+    if not tasks_rescorable(org_id=org_id, version_id=version.pk).filter(pk=task.pk).exists():
         raise Conflict(
             detail=f"The task already has a score from the active version {version.number}; "
             "activate another version to re-score it."
@@ -276,10 +291,18 @@ def task_rescore(*, org_id: int, task_id: uuid.UUID | str) -> Task:
 
 
 @transaction.atomic
-def tasks_rescore_all(*, org_id: int, limit: int = 10_000) -> int:
-    """Queue every finished task of the org that has no score from the active version yet."""
+def tasks_rescore_all(*, org_id: int, limit: int = RESCORE_ALL_MAX) -> int:
+    """Queue every finished task of the org that has no score from the active version yet.
+    Refused (AIBudgetExceeded) when the org's AI allowance cannot cover one call per task and
+    AI criterion; each job still reserves its own calls when it runs."""
     version = version_active_get_or_create(org_id=org_id)
-    ids = list(_rescorable(org_id, version.pk).values_list("id", flat=True)[:limit])
+    ids = list(
+        tasks_rescorable(org_id=org_id, version_id=version.pk).values_list("id", flat=True)[:limit]
+    )
+    ai_calls_require(
+        org_id=org_id,
+        calls=len(ids) * ai_criteria_count(criteria_parse(version.criteria)),
+    )
     return _requeue(Task.objects.filter(pk__in=ids))
 
 

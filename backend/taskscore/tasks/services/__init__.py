@@ -1,0 +1,65 @@
+"""Writes to tasks: submission, the scoring lifecycle and recovery of lost jobs (`lifecycle`),
+and people's reviews of scores and calibration labels (`reviews`). Import from here; the modules
+are its parts."""
+
+from taskscore.tasks.limits import (
+    ATTRIBUTE_ABS_MAX,
+    ATTRIBUTE_NAME,
+    ATTRIBUTES_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+)
+from taskscore.tasks.services.lifecycle import (
+    BATCH_MAX,
+    JOB_TASK_SCORE,
+    JOB_TASKS_SWEEP,
+    RetryLater,
+    TaskInput,
+    retry_delay,
+    task_claim,
+    task_finish,
+    task_release,
+    task_rescore,
+    task_score_run,
+    task_submit,
+    tasks_requeue_stuck,
+    tasks_rescore_all,
+    tasks_submit_batch,
+)
+from taskscore.tasks.services.reviews import (
+    LABELS_CSV_MAX_ROWS,
+    LabelsImported,
+    labels_import,
+    score_override,
+    score_override_clear,
+    task_score_value_refresh,
+)
+
+__all__ = [
+    "ATTRIBUTES_MAX",
+    "ATTRIBUTE_ABS_MAX",
+    "ATTRIBUTE_NAME",
+    "BATCH_MAX",
+    "DESCRIPTION_MAX",
+    "JOB_TASKS_SWEEP",
+    "JOB_TASK_SCORE",
+    "LABELS_CSV_MAX_ROWS",
+    "TITLE_MAX",
+    "LabelsImported",
+    "RetryLater",
+    "TaskInput",
+    "labels_import",
+    "retry_delay",
+    "score_override",
+    "score_override_clear",
+    "task_claim",
+    "task_finish",
+    "task_release",
+    "task_rescore",
+    "task_score_run",
+    "task_score_value_refresh",
+    "task_submit",
+    "tasks_requeue_stuck",
+    "tasks_rescore_all",
+    "tasks_submit_batch",
+]
