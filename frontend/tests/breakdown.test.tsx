@@ -33,3 +33,27 @@ describe("ScoreBreakdownChart", () => {
     expect(screen.getByText(/how each criterion contributed to 50.0 of 100/)).toBeInTheDocument();
   });
 });
+
+describe("ScoreBreakdownChart with skipped criteria and people's values", () => {
+  it("says why a criterion was left out instead of drawing a 0, and shows a person's value beside the machine's", () => {
+    render(
+      <ScoreBreakdownChart
+        score={75}
+        items={[
+          { key: "reach", label: "Reach", kind: "attribute", weight: 3, value: 750, normalized: 0.75, contribution: 75, human_value: 900 },
+          { key: "clarity", label: "Clarity", kind: "ai", weight: 1, value: null, normalized: 0, contribution: 0, skipped: "ai_off" },
+          { key: "scope", label: "Scope", kind: "ai", weight: 1, value: null, normalized: 0, contribution: 0, skipped: "no_fields" },
+        ]}
+        action={(bar) => <button type="button">Override {bar.label}</button>}
+      />,
+    );
+    const [reach, clarity, scope] = screen.getAllByTestId("breakdown-row") as HTMLElement[];
+    expect(within(reach as HTMLElement).getByTestId("breakdown-machine")).toHaveTextContent("Machine: Value 750 · 75% of its range · weight 100%");
+    expect(within(reach as HTMLElement).getByTestId("breakdown-human")).toHaveTextContent("Person: 900");
+    expect(within(clarity as HTMLElement).getByTestId("breakdown-skipped")).toHaveTextContent("Skipped: AI turned off");
+    expect(clarity).toHaveTextContent("not counted");
+    expect(within(clarity as HTMLElement).queryByTestId("breakdown-points")).not.toBeInTheDocument();
+    expect(within(scope as HTMLElement).getByTestId("breakdown-skipped")).toHaveTextContent("Skipped: no fields sent to the AI");
+    expect(screen.getByRole("button", { name: "Override Scope" })).toBeInTheDocument();
+  });
+});

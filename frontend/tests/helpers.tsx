@@ -85,6 +85,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     created_at: "2026-01-02T03:04:05Z",
     updated_at: "2026-01-02T03:04:05Z",
     score: null,
+    overrides: [],
     ...overrides,
   };
 }
@@ -93,7 +94,10 @@ export function scoredTask(value: number, overrides: Partial<Task> = {}): Task {
   return makeTask({
     status: "scored",
     score: {
+      id: taskCounter + 1000,
       value,
+      machine_value: value,
+      overridden: false,
       version: 1,
       scored_at: "2026-01-02T03:05:00Z",
       breakdown: [
@@ -130,4 +134,47 @@ export function deferred<T>() {
     resolve = settle;
   });
   return { promise, resolve };
+}
+
+/** `GET /api/v2/me` for a person in the org `acme` holding `permissions`. */
+export function meWith(permissions: readonly string[]) {
+  return {
+    id: 1,
+    email: "rita@example.test",
+    email_verified: true,
+    orgs: [{ slug: "acme", name: "Acme", role: "custom", permissions: [...permissions] }],
+  };
+}
+
+export const OWNER_PERMISSIONS = ["score.review", "scoring.manage", "task.create", "task.read", "task.rescore"] as const;
+
+/** This period's AI usage on the Free plan (1,000 calls a month). */
+export const FREE_USAGE = {
+  plan: "free",
+  period_start: "2026-12-01T00:00:00Z",
+  calls: 12,
+  limit: 1000,
+  remaining: 988,
+  cost_usd: 0.0123,
+};
+
+/** A scored task whose breakdown has two attribute criteria and one AI criterion. */
+export function reviewableTask(overrides: Partial<Task> = {}): Task {
+  return makeTask({
+    status: "scored",
+    score: {
+      id: 77,
+      value: 60,
+      machine_value: 60,
+      overridden: false,
+      version: 1,
+      scored_at: "2026-01-02T03:05:00Z",
+      breakdown: [
+        { key: "reach", label: "Reach", kind: "attribute", weight: 2, value: 400, normalized: 0.4, contribution: 16, human_value: null, skipped: null },
+        { key: "effort", label: "Effort", kind: "attribute", weight: 2, value: 2, normalized: 0.8, contribution: 32, human_value: null, skipped: null },
+        { key: "clarity", label: "Clarity", kind: "ai", weight: 1, value: 6, normalized: 0.6, contribution: 12, rationale: "Clear enough.", human_value: null, skipped: null },
+      ],
+    },
+    ...overrides,
+  });
 }

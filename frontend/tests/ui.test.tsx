@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 
-import { Button, ConfirmDialog, Field, Input, ToastProvider, useToast } from "@/components/ui";
+import { Button, ConfirmDialog, Field, Input, Meter, Switch, ToastProvider, useToast } from "@/components/ui";
 
 describe("Field", () => {
   it("labels its control and points it at the hint and the error", () => {
@@ -89,5 +89,38 @@ describe("Toast", () => {
     expect(toast.parentElement).toHaveAttribute("aria-live", "polite");
     await userEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+  });
+});
+
+describe("Switch", () => {
+  it("is a labelled, described switch that Space flips", async () => {
+    const onChange = vi.fn();
+    render(<Switch checked={false} onChange={onChange} label="Send the title" description="The AI reads each task's title." />);
+    const control = screen.getByRole("switch", { name: "Send the title" });
+    expect(control).toHaveAttribute("aria-checked", "false");
+    expect(control).toHaveAccessibleDescription("The AI reads each task's title.");
+    control.focus();
+    await userEvent.keyboard(" ");
+    expect(onChange).toHaveBeenCalledWith(true);
+  });
+
+  it("does nothing while disabled or saving", async () => {
+    const onChange = vi.fn();
+    render(<Switch checked onChange={onChange} label="Rate AI criteria" isLoading />);
+    const control = screen.getByRole("switch", { name: "Rate AI criteria" });
+    expect(control).toBeDisabled();
+    expect(control).toHaveAttribute("aria-busy", "true");
+    await userEvent.click(control);
+    expect(onChange).not.toHaveBeenCalled();
+  });
+});
+
+describe("Meter", () => {
+  it("says its value in words and caps the bar at its maximum", () => {
+    render(<Meter value={1200} max={1000} label="AI calls this month" valueText="1,200 of 1,000 used" tone="out" />);
+    const meter = screen.getByRole("meter", { name: "AI calls this month" });
+    expect(meter).toHaveAttribute("aria-valuenow", "1000");
+    expect(meter).toHaveAttribute("aria-valuetext", "1,200 of 1,000 used");
+    expect((meter.firstElementChild as HTMLElement).style.width).toBe("100%");
   });
 });

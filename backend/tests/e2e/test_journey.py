@@ -133,8 +133,14 @@ def test_a_new_person_signs_up_scores_tasks_and_changes_the_model(
     expect(page.get_by_test_id("version-state")).to_have_attribute("data-state", "draft")
 
     # Preview the draft on the existing tasks: old and new score and rank; nothing stored.
+    # It says what it costs in AI calls before it starts.
     scores_before = TaskScore.objects.count()
     page.get_by_role("button", name="Preview on the latest tasks").click()
+    expect(page.get_by_test_id("preview-estimate")).to_contain_text(
+        re.compile(r"Preview 2 tasks: up to 2 AI calls; [\d,]+ left this month\.")
+    )
+    shoot("scoring-preview-estimate")
+    page.get_by_role("button", name="Start the preview").click()
     results = page.get_by_test_id("preview-results")
     expect(results).to_be_visible(timeout=SCORED_TIMEOUT)
     expect(results.get_by_test_id("preview-row")).to_have_count(2)
@@ -149,6 +155,16 @@ def test_a_new_person_signs_up_scores_tasks_and_changes_the_model(
     page.get_by_role("dialog").get_by_role("button", name="Activate").click()
     expect(page.get_by_test_id("version-state")).to_have_attribute("data-state", "active")
     assert ScoringVersion.objects.get(is_active=True, org__slug="journey-org").number == 2
+
+    # Re-scoring every task with it says what it costs first; cancelled here.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
+    page.get_by_role("button", name="Re-score all").click()
+    expect(page.get_by_role("dialog").get_by_test_id("rescore-estimate")).to_contain_text(
+        re.compile(r"Re-score 2 tasks: up to 2 AI calls; [\d,]+ left this month\.")
+    )
+    shoot("rescore-all-estimate")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     # Compare the two versions (no task is scored by both yet).
     page.get_by_role("link", name="Scoring").first.click()

@@ -98,7 +98,11 @@ def test_the_whole_journey_by_keyboard(web_app: str, page: Page, console_errors:
     expect(page).to_have_url(re.compile(r"/versions/2$"))
 
     # Preview it on the existing tasks, publish and activate it.
+    # Its cost comes first; the focus moves to the button that starts it.
     activate(page, "button", "Preview on the latest tasks")
+    start = page.get_by_role("button", name="Start the preview")
+    expect(start).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_test_id("preview-results")).to_be_visible(timeout=SCORED_TIMEOUT)
     tab_to(page, page.get_by_role("button", name="Publish version 2"), backwards=True)
     page.keyboard.press("Enter")

@@ -16,6 +16,7 @@ export const PERMISSION_WORDS: Record<string, string> = {
   "task.read": "see tasks",
   "task.create": "submit tasks",
   "task.rescore": "re-score tasks",
+  "score.review": "review and override scores",
   "scoring.manage": "change the scoring model",
   "members.read": "see members",
   "members.manage": "manage members",
@@ -26,6 +27,29 @@ export const PERMISSION_WORDS: Record<string, string> = {
   "audit.read": "read the audit log",
   "org.owner": "act as an owner",
 };
+
+/** A plan's code as its name (`free` → `Free`). */
+export function planName(code: string): string {
+  return code === "" ? code : `${code.charAt(0).toUpperCase()}${code.slice(1)}`;
+}
+
+function count(value: number): string {
+  return new Intl.NumberFormat("en").format(value);
+}
+
+/** A 402 `/problems/ai-budget-exceeded`: what the request needs and what the month has left. */
+function aiBudgetMessage(error: ApiProblem): string {
+  const { needed, used, limit, plan } = error;
+  if (needed === undefined || used === undefined || limit === undefined) {
+    return error.detail ?? "This month's AI calls do not cover this. Try fewer tasks, or wait for the next period.";
+  }
+  const left = Math.max(0, limit - used);
+  const planWords = plan ? `the ${planName(plan)} plan's ${count(limit)}` : `the ${count(limit)}`;
+  return (
+    `This needs up to ${count(needed)} AI ${needed === 1 ? "call" : "calls"}, and ${count(left)} of ${planWords} ` +
+    "AI calls a month are left. Try it on fewer tasks, wait for the next period, or move to a larger plan."
+  );
+}
 
 function waitWords(seconds: number): string {
   if (seconds <= 1) return "a second";
@@ -41,6 +65,9 @@ export function describeError(error: unknown): ErrorDescription {
       case 401:
         return { title: "You are logged out", message: "Log in again to continue.", isRetryable: false };
       case 402:
+        if (error.code === "ai-budget-exceeded") {
+          return { title: "Not enough AI calls left this month", message: aiBudgetMessage(error), isRetryable: false };
+        }
         return {
           title: "Your plan's limit is reached",
           message: detail ?? "Upgrade the plan to do this.",

@@ -82,3 +82,26 @@ export function useSingleFlight() {
     [],
   );
 }
+
+/**
+ * `useSingleFlight` for a form that is finished after one success (a dialog that then closes): the
+ * handler resolves `true` when it succeeded, and from then on a submission does nothing, even a
+ * second click that lands after the answer but before the dialog is gone.
+ */
+export function useSingleSubmission() {
+  const state = useRef<"ready" | "busy" | "done">("ready");
+  return useCallback(
+    <Args extends unknown[]>(handler: (...args: Args) => Promise<boolean>) =>
+      async (...args: Args): Promise<void> => {
+        if (state.current !== "ready") return;
+        state.current = "busy";
+        let isDone = false;
+        try {
+          isDone = await handler(...args);
+        } finally {
+          state.current = isDone ? "done" : "ready";
+        }
+      },
+    [],
+  );
+}

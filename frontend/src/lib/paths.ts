@@ -29,6 +29,7 @@ export const paths = {
   scoringCompare: (org: string, fromVersionId?: number, toVersionId?: number) =>
     `/orgs/${encodeURIComponent(org)}/scoring/compare` +
     (fromVersionId !== undefined && toVersionId !== undefined ? `?from=${fromVersionId}&to=${toVersionId}` : ""),
+  ai: (org: string) => `/orgs/${encodeURIComponent(org)}/ai`,
   members: (org: string) => `/orgs/${encodeURIComponent(org)}/members`,
   apiKeys: (org: string) => `/orgs/${encodeURIComponent(org)}/api-keys`,
   audit: (org: string) => `/orgs/${encodeURIComponent(org)}/audit`,

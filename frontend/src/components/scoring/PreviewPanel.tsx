@@ -1,14 +1,16 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { Alert, Badge, Button, Card, Field, Input, Table, TBody, Td, Textarea, Th, THead } from "@/components/ui";
+import { estimateSentence, notCoveredWords } from "@/lib/ai";
 import { SCHEMA_LIMITS } from "@/lib/api/limits";
-import type { Criterion, PreviewRun, PreviewRunItem, SamplePreview } from "@/lib/api/types";
+import type { AIEstimate, Criterion, PreviewRun, PreviewRunItem, SamplePreview } from "@/lib/api/types";
+import { skipWords } from "@/lib/breakdown";
 import { describeError } from "@/lib/errors";
 import { formatDelta, formatScore } from "@/lib/format";
 import { useIdempotencyKeys } from "@/lib/forms";
-import { isPreviewRunFinished, usePreviewRun, useSamplePreview, useStartPreviewRun } from "@/lib/queries/scoring";
+import { isPreviewRunFinished, usePreviewEstimate, usePreviewRun, useSamplePreview, useStartPreviewRun } from "@/lib/queries/scoring";
 import { attributeCriteria, attributeError, attributeHint, toTaskInput } from "@/lib/task-form";
 
 import { ScoreBreakdownChart } from "../tasks/ScoreBreakdownChart";
@@ -106,11 +108,18 @@ function PreviewRunResults({ run }: { run: PreviewRun }) {
     return <p className="text-sm text-slate-600">The organization has no tasks to preview on yet.</p>;
   }
   const changed = run.items.filter((item) => item.rank_change !== null && item.rank_change !== 0).length;
+  const withoutAi = run.items.filter((item) => item.ai_skipped).length;
   return (
     <div className="space-y-3" data-testid="preview-results">
       <p className="text-sm text-slate-700">
         {run.items.length} tasks: {changed} would change rank. Nothing was stored.
       </p>
+      {withoutAi > 0 ? (
+        <Alert tone="warning">
+          {withoutAi === run.items.length ? "Every task was" : `${withoutAi} of ${run.items.length} tasks were`} scored without the
+          draft&apos;s AI criteria; each row says why.
+        </Alert>
+      ) : null}
       <Table caption="Old and new score of each task under the draft" minWidth="22rem">
         <THead>
           <tr>
@@ -122,7 +131,14 @@ function PreviewRunResults({ run }: { run: PreviewRun }) {
         <TBody>
           {run.items.map((item) => (
             <tr key={item.task_id} data-testid="preview-row">
-              <Td className="max-w-[12rem] truncate">{item.title}</Td>
+              <Td className="max-w-[12rem]">
+                <span className="block truncate">{item.title}</span>
+                {item.ai_skipped ? (
+                  <span className="block text-xs text-amber-800" data-testid="preview-ai-skipped">
+                    AI criteria {skipWords(item.ai_skipped).replace(/^Skipped/, "skipped")}
+                  </span>
+                ) : null}
+              </Td>
               <Td numeric className="whitespace-nowrap">
                 {item.old_score === null || item.old_score === undefined ? "—" : formatScore(item.old_score)} →{" "}
                 {item.new_score === null || item.new_score === undefined ? (
@@ -148,26 +164,96 @@ function PreviewRunResults({ run }: { run: PreviewRun }) {
   );
 }
 
-function LatestTasksPreview({ org, getCriteria }: { org: string; getCriteria: CriteriaSource }) {
+interface PreviewPlan {
+  criteria: Criterion[];
+  limit: number;
+  estimate: AIEstimate;
+  /** The editor's criteria when it was estimated: an edit since makes the estimate stale. */
+  editorCriteria: string;
+}
+
+/** What a preview would cost, before it starts: tasks, AI calls, what this month has left. */
+function PreviewEstimate({
+  plan,
+  isStarting,
+  onStart,
+  onCancel,
+}: {
+  plan: PreviewPlan;
+  isStarting: boolean;
+  onStart: () => void;
+  onCancel: () => void;
+}) {
+  const startRef = useRef<HTMLButtonElement>(null);
+  const { estimate } = plan;
+  const canStart = estimate.covered && estimate.tasks > 0;
+  useEffect(() => {
+    // The estimate answers the person's click: take them to the button that goes on.
+    if (canStart) startRef.current?.focus();
+  }, [canStart, plan]);
+  if (estimate.tasks === 0) {
+    return (
+      <Alert tone="info" actions={<Button variant="secondary" size="sm" onClick={onCancel}>Close</Button>}>
+        The organization has no tasks to preview on yet.
+      </Alert>
+    );
+  }
+  return (
+    <div className="space-y-3 rounded-lg border border-slate-200 bg-slate-50 p-3" data-testid="preview-estimate">
+      <p className="text-sm font-medium text-slate-900">{estimateSentence("Preview", estimate)}</p>
+      {estimate.covered ? (
+        <p className="text-xs text-slate-600">
+          Answers the AI already gave are reused and cost nothing; calls not made are given back when the run ends.
+        </p>
+      ) : (
+        <Alert tone="warning" title="Not enough AI calls left this month">
+          {notCoveredWords(estimate)}
+        </Alert>
+      )}
+      <div className="flex flex-wrap gap-2">
+        <Button ref={startRef} size="sm" onClick={onStart} disabled={!canStart} isLoading={isStarting}>
+          Start the preview
+        </Button>
+        <Button variant="secondary" size="sm" onClick={onCancel} disabled={isStarting}>
+          Cancel
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+function LatestTasksPreview({ org, criteria, getCriteria }: { org: string; criteria: readonly Criterion[]; getCriteria: CriteriaSource }) {
+  const estimate = usePreviewEstimate(org);
   const start = useStartPreviewRun(org);
   const keys = useIdempotencyKeys();
   const [limit, setLimit] = useState(String(PREVIEW_MAX));
+  const [plan, setPlan] = useState<PreviewPlan | null>(null);
   const [runId, setRunId] = useState<string | null>(null);
   const run = usePreviewRun(org, runId);
   const limitNumber = Number(limit);
   const limitError =
     Number.isInteger(limitNumber) && limitNumber >= 1 && limitNumber <= PREVIEW_MAX ? undefined : `Use a whole number from 1 to ${PREVIEW_MAX}.`;
+  // An estimate holds for the criteria and the number of tasks it was made for, not after an edit.
+  const editorCriteria = JSON.stringify(criteria);
+  const currentPlan = plan && plan.limit === limitNumber && plan.editorCriteria === editorCriteria ? plan : null;
 
-  async function begin() {
+  async function check() {
     if (limitError) return;
-    const criteria = await getCriteria();
-    if (!criteria) return;
-    const body = { criteria, limit: limitNumber };
+    const current = await getCriteria();
+    if (!current) return;
+    start.reset();
+    const checked = { criteria: current, limit: limitNumber, editorCriteria };
+    estimate.mutate({ criteria: current, limit: limitNumber }, { onSuccess: (answer) => setPlan({ ...checked, estimate: answer }) });
+  }
+
+  function begin(chosen: PreviewPlan) {
+    const body = { criteria: chosen.criteria, limit: chosen.limit };
     start.mutate(
       { ...body, idempotencyKey: keys.keyFor(body) },
       {
         onSuccess: (created) => {
           keys.reset();
+          setPlan(null);
           setRunId(created.id);
         },
       },
@@ -181,13 +267,18 @@ function LatestTasksPreview({ org, getCriteria }: { org: string; getCriteria: Cr
         <Field label="Latest tasks" hint={`Up to ${PREVIEW_MAX}`} error={limitError} className="w-32">
           {(props) => <Input {...props} inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />}
         </Field>
-        <Button variant="secondary" onClick={() => void begin()} isLoading={start.isPending || isRunning} className="mb-[1px]">
+        <Button variant="secondary" onClick={() => void check()} isLoading={estimate.isPending || isRunning} className="mb-[1px]">
           Preview on the latest tasks
         </Button>
       </div>
       <p className="text-xs text-slate-600">
-        Runs in the background: AI answers already known are reused, so a preview of unchanged AI criteria costs nothing.
+        Runs in the background. You see what it costs in AI calls before it starts; a preview of unchanged AI criteria reuses the
+        answers already given and costs nothing.
       </p>
+      {estimate.isError ? <Alert tone="error">{describeError(estimate.error).message}</Alert> : null}
+      {currentPlan ? (
+        <PreviewEstimate plan={currentPlan} isStarting={start.isPending} onStart={() => begin(currentPlan)} onCancel={() => setPlan(null)} />
+      ) : null}
       {start.isError ? <Alert tone="error">{describeError(start.error).message}</Alert> : null}
       {run.isError ? <Alert tone="error">{describeError(run.error).message}</Alert> : null}
       {run.data ? <PreviewRunResults run={run.data} /> : null}
@@ -206,7 +297,7 @@ export function PreviewPanel({ org, criteria, getCriteria }: { org: string; crit
           <h3 id="preview-latest-heading" className="mb-2 font-medium text-slate-900">
             On your latest tasks
           </h3>
-          <LatestTasksPreview org={org} getCriteria={getCriteria} />
+          <LatestTasksPreview org={org} criteria={criteria} getCriteria={getCriteria} />
         </section>
         <section aria-labelledby="preview-sample-heading">
           <h3 id="preview-sample-heading" className="mb-2 font-medium text-slate-900">

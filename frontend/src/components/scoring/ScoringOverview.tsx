@@ -15,6 +15,7 @@ import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
 import { useActiveVersion, useCreateModel, useModels, useTemplates } from "@/lib/queries/scoring";
 
+import { CompactUsageMeter } from "../ai/UsageMeter";
 import { CriteriaSummary } from "./CriteriaSummary";
 import { VersionBadge } from "./VersionBadge";
 
@@ -147,28 +148,33 @@ export function ScoringOverview({ org }: { org: string }) {
       />
       {canManage ? <NewModelDialog org={org} open={isNewOpen} onClose={() => setIsNewOpen(false)} /> : null}
       <div className="grid gap-8 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
-        <Card>
-          <h2 className="text-lg font-semibold text-slate-900">Active now</h2>
-          {active.isPending ? (
-            <LoadingState />
-          ) : active.isError ? (
-            <Alert tone="error">{describeError(active.error).message}</Alert>
-          ) : (
-            <>
-              <p className="mt-1 text-sm text-slate-600" data-testid="active-version">
-                {activeModel?.name ?? "Model"} version {active.data.number}
-              </p>
-              <div className="mt-3">
-                <CriteriaSummary criteria={active.data.criteria} />
-              </div>
-              <div className="mt-4">
-                <ButtonLink href={paths.scoringVersion(org, active.data.model_id, active.data.number)} variant="secondary" size="sm">
-                  {canManage ? "Open to edit a copy" : "Open"}
-                </ButtonLink>
-              </div>
-            </>
-          )}
-        </Card>
+        <div className="space-y-6">
+          <Card>
+            <h2 className="text-lg font-semibold text-slate-900">Active now</h2>
+            {active.isPending ? (
+              <LoadingState />
+            ) : active.isError ? (
+              <Alert tone="error">{describeError(active.error).message}</Alert>
+            ) : (
+              <>
+                <p className="mt-1 text-sm text-slate-600" data-testid="active-version">
+                  {activeModel?.name ?? "Model"} version {active.data.number}
+                </p>
+                <div className="mt-3">
+                  <CriteriaSummary criteria={active.data.criteria} />
+                </div>
+                <div className="mt-4">
+                  <ButtonLink href={paths.scoringVersion(org, active.data.model_id, active.data.number)} variant="secondary" size="sm">
+                    {canManage ? "Open to edit a copy" : "Open"}
+                  </ButtonLink>
+                </div>
+              </>
+            )}
+          </Card>
+          <Card>
+            <CompactUsageMeter org={org} />
+          </Card>
+        </div>
         <div className="space-y-8">
           {models.isPending ? (
             <LoadingState />

@@ -15,6 +15,7 @@ import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
 import { useActivateVersion, useCreateVersion, useModel, usePublishVersion } from "@/lib/queries/scoring";
 
+import { CalibrationSection } from "./CalibrationSection";
 import { CriteriaEditor } from "./CriteriaEditor";
 import { CriteriaSummary } from "./CriteriaSummary";
 import { PreviewPanel } from "./PreviewPanel";
@@ -166,7 +167,9 @@ function Editor({ org, model, version, canManage }: { org: string; model: Scorin
 
 /** One version of a scoring model: its criteria (edited as a new draft), publish, activate and preview. */
 export function VersionPage({ org, modelId, number }: { org: string; modelId: number; number: number }) {
-  const canManage = can(orgOf(useMe().data, org), "scoring.manage");
+  const membership = orgOf(useMe().data, org);
+  const canManage = can(membership, "scoring.manage");
+  const canReview = can(membership, "score.review");
   const modelQuery = useModel(org, modelId);
   if (modelQuery.isPending) return <LoadingState />;
   if (modelQuery.isError) {
@@ -222,6 +225,9 @@ export function VersionPage({ org, modelId, number }: { org: string; modelId: nu
             </nav>
           </div>
           <Editor key={version.id} org={org} model={model} version={version} canManage={canManage} />
+          {version.criteria.some((criterion) => criterion.kind === "ai") ? (
+            <CalibrationSection org={org} modelId={model.id} number={version.number} canReview={canReview} />
+          ) : null}
         </>
       )}
     </div>

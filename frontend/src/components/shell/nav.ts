@@ -10,6 +10,7 @@ export interface NavItem {
 export const ORG_NAV: readonly NavItem[] = [
   { label: "Tasks", href: paths.tasks, permission: "task.read" },
   { label: "Scoring", href: paths.scoring, permission: "task.read" },
+  { label: "AI", href: paths.ai, permission: "task.read" },
   { label: "Members", href: paths.members, permission: "members.read" },
   { label: "API keys", href: paths.apiKeys, permission: "apikeys.read" },
   { label: "Audit log", href: paths.audit, permission: "audit.read" },

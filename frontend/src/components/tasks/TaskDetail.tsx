@@ -4,16 +4,20 @@ import Link from "next/link";
 import { useState } from "react";
 
 import { Alert, Badge, Button, Card, ConfirmDialog, DateTime, LoadingState, Skeleton, Table, TBody, Td, Th, THead, useToast } from "@/components/ui";
-import type { Task, TaskScoreRecord } from "@/lib/api/types";
+import type { Task, TaskScore, TaskScoreRecord } from "@/lib/api/types";
 import { describeError } from "@/lib/errors";
 import { formatDelta, formatNumber, formatScore, formatUsd } from "@/lib/format";
 import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
 import { useActiveVersion } from "@/lib/queries/scoring";
 import { useRescoreTask, useTask, useTaskScores } from "@/lib/queries/tasks";
+import { overrideTargets, type OverrideTarget } from "@/lib/review";
 import { isPending } from "@/lib/tasks";
 
+import { OverrideDialog } from "./OverrideDialog";
 import { ScoreBreakdownChart } from "./ScoreBreakdownChart";
+import { ScoreInputs } from "./ScoreInputs";
+import { ScoreReviews } from "./ScoreReviews";
 import { StatusBadge } from "./StatusBadge";
 
 function RescoreButton({ org, task, scores }: { org: string; task: Task; scores: readonly TaskScoreRecord[] | undefined }) {
@@ -88,6 +92,30 @@ function AiFacts({ score }: { score: TaskScoreRecord }) {
   );
 }
 
+/** The score people see (reviewed), and the machine's beside it when a person overrode it. */
+function ScoreHeader({ score }: { score: TaskScore }) {
+  return (
+    <p className="text-right">
+      <span className="flex items-center justify-end gap-2">
+        {score.overridden ? (
+          <Badge tone="info" className="text-sm">
+            Reviewed
+          </Badge>
+        ) : null}
+        <span className="text-4xl font-semibold text-slate-900 tabular-nums" data-testid="task-score">
+          {formatScore(score.value)}
+        </span>
+      </span>
+      <span className="block text-xs text-slate-600">of 100 · version {score.version}</span>
+      {score.overridden ? (
+        <span className="block text-sm text-slate-700 tabular-nums" data-testid="machine-score">
+          Machine: {formatScore(score.machine_value)}
+        </span>
+      ) : null}
+    </p>
+  );
+}
+
 function ScoreHistory({ scores }: { scores: readonly TaskScoreRecord[] }) {
   return (
     <Table caption="Every score of this task, newest first" minWidth="30rem">
@@ -127,6 +155,8 @@ function ScoreHistory({ scores }: { scores: readonly TaskScoreRecord[] }) {
 /** One task: its text and attributes, how its score was made (chart, AI rationale and cost) and its history. */
 export function TaskDetail({ org, taskId }: { org: string; taskId: string }) {
   const membership = orgOf(useMe().data, org);
+  const canReview = can(membership, "score.review");
+  const [overrideTarget, setOverrideTarget] = useState<OverrideTarget | null>(null);
   const taskQuery = useTask(org, taskId);
   const task = taskQuery.data;
   const scoresQuery = useTaskScores(org, taskId, task?.score?.scored_at);
@@ -154,6 +184,8 @@ export function TaskDetail({ org, taskId }: { org: string; taskId: string }) {
   if (!task) return null;
   const latest = scoresQuery.data?.[0];
   const attributes = Object.entries(task.attributes);
+  const score = task.score;
+  const targets = score ? overrideTargets(score) : [];
 
   return (
     <div className="space-y-6">
@@ -176,16 +208,16 @@ export function TaskDetail({ org, taskId }: { org: string; taskId: string }) {
             <StatusBadge status={task.status} /> Submitted <DateTime iso={task.created_at} />
           </p>
         </div>
-        <div className="flex items-start gap-4">
-          {task.score ? (
-            <p className="text-right">
-              <span className="block text-4xl font-semibold text-slate-900 tabular-nums" data-testid="task-score">
-                {formatScore(task.score.value)}
-              </span>
-              <span className="text-xs text-slate-600">of 100 · version {task.score.version}</span>
-            </p>
-          ) : null}
-          {can(membership, "task.rescore") ? <RescoreButton org={org} task={task} scores={scoresQuery.data} /> : null}
+        <div className="flex flex-wrap items-start justify-end gap-4">
+          {task.score ? <ScoreHeader score={task.score} /> : null}
+          <div className="flex flex-col items-end gap-2">
+            {canReview && score ? (
+              <Button variant="secondary" onClick={() => setOverrideTarget(targets[0] ?? null)}>
+                Override score
+              </Button>
+            ) : null}
+            {can(membership, "task.rescore") ? <RescoreButton org={org} task={task} scores={scoresQuery.data} /> : null}
+          </div>
         </div>
       </div>
 
@@ -202,14 +234,40 @@ export function TaskDetail({ org, taskId }: { org: string; taskId: string }) {
 
       <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Card>
-          <h2 className="mb-4 text-lg font-semibold text-slate-900">How the score was made</h2>
-          {task.score ? (
-            <ScoreBreakdownChart items={task.score.breakdown} score={task.score.value} />
+          <h2 className="mb-1 text-lg font-semibold text-slate-900">Score breakdown</h2>
+          {score ? (
+            <>
+              <p className="mb-4 text-sm text-slate-600">
+                {score.overridden
+                  ? `The bars show the machine's ${formatScore(score.machine_value)}; people's values make the reviewed ${formatScore(score.value)}.`
+                  : "What each criterion gave, out of what it could give."}
+              </p>
+              <ScoreBreakdownChart
+                items={score.breakdown}
+                score={score.machine_value}
+                action={
+                  canReview
+                    ? (bar) => (
+                        <Button
+                          variant="secondary"
+                          size="sm"
+                          className="px-2 py-1 text-xs"
+                          aria-label={`Override ${bar.label}`}
+                          onClick={() => setOverrideTarget(targets.find((target) => target.criterion === bar.key) ?? null)}
+                        >
+                          Override
+                        </Button>
+                      )
+                    : undefined
+                }
+              />
+            </>
           ) : (
-            <p className="text-sm text-slate-600">The breakdown appears when the task has a score.</p>
+            <p className="mt-3 text-sm text-slate-600">The breakdown appears when the task has a score.</p>
           )}
         </Card>
         <div className="space-y-6">
+          {score ? <ScoreReviews org={org} task={task} canReview={canReview} /> : null}
           <Card>
             <h2 className="mb-3 text-lg font-semibold text-slate-900">The task</h2>
             {task.description ? (
@@ -245,13 +303,18 @@ export function TaskDetail({ org, taskId }: { org: string; taskId: string }) {
               <p className="text-sm text-slate-600">No score yet.</p>
             )}
           </Card>
+          {score ? <ScoreInputs org={org} taskId={task.id} scoreId={score.id} /> : null}
         </div>
       </div>
+      {canReview ? <OverrideDialog org={org} taskId={task.id} target={overrideTarget} onClose={() => setOverrideTarget(null)} /> : null}
 
       <section aria-labelledby="history-heading">
-        <h2 id="history-heading" className="mb-3 text-lg font-semibold text-slate-900">
+        <h2 id="history-heading" className="mb-1 text-lg font-semibold text-slate-900">
           Score history
         </h2>
+        <p className="mb-3 text-sm text-slate-600">
+          Each score as the machine computed it{score?.overridden ? "; people's overrides are under Reviews" : ""}.
+        </p>
         {scoresQuery.isPending ? (
           <Skeleton className="h-24" />
         ) : scoresQuery.isError ? (

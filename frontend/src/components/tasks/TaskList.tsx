@@ -4,13 +4,26 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useId, useRef, useState } from "react";
 
-import { Alert, Button, DateTime, EmptyState, Input, Select, Skeleton } from "@/components/ui";
+import { Alert, Badge, Button, DateTime, EmptyState, Input, Select, Skeleton } from "@/components/ui";
 import type { Task } from "@/lib/api/types";
 import { describeError } from "@/lib/errors";
 import { formatScore } from "@/lib/format";
 import { paths } from "@/lib/paths";
 import type { TaskFilters } from "@/lib/queries/keys";
-import { filtersFromParams, isSort, isStatus, SEARCH_MAX, SORT_LABELS, SORTS } from "@/lib/task-filters";
+import {
+  filtersFromParams,
+  isReviewFilter,
+  isSort,
+  isStatus,
+  overriddenOf,
+  paramsFromFilters,
+  REVIEW_FILTER_LABELS,
+  REVIEW_FILTERS,
+  reviewFilterOf,
+  SEARCH_MAX,
+  SORT_LABELS,
+  SORTS,
+} from "@/lib/task-filters";
 import { tasksOf } from "@/lib/queries/options";
 import { useRecentPending, useTaskList } from "@/lib/queries/tasks";
 import { isPending, TASK_STATUSES } from "@/lib/tasks";
@@ -45,6 +58,12 @@ function TaskItem({ org, task, rank }: { org: string; task: Task; rank: number |
               <span data-testid="task-score" className="text-xl font-semibold text-slate-900 tabular-nums">
                 {formatScore(task.score.value)}
               </span>
+              {task.score.overridden ? (
+                <span className="block" data-testid="reviewed-marker" title={`The machine's score: ${formatScore(task.score.machine_value)}`}>
+                  <Badge tone="info">Reviewed</Badge>
+                  <span className="sr-only">, the machine&apos;s score {formatScore(task.score.machine_value)}</span>
+                </span>
+              ) : null}
             </>
           ) : (
             <span className="text-sm text-slate-500">{task.status === "failed" ? "no score" : "—"}</span>
@@ -73,8 +92,8 @@ function Toolbar({ filters, onChange }: { filters: ReturnType<typeof filtersFrom
   }, [search, currentQ]);
 
   return (
-    <div role="search" className="grid gap-2 sm:grid-cols-[1fr_auto_auto]">
-      <div>
+    <div role="search" className="grid grid-cols-2 gap-2 sm:grid-cols-[1fr_auto_auto_auto]">
+      <div className="col-span-2 sm:col-span-1">
         <label htmlFor={`${id}-q`} className="sr-only">
           Search titles
         </label>
@@ -108,6 +127,25 @@ function Toolbar({ filters, onChange }: { filters: ReturnType<typeof filtersFrom
         </Select>
       </div>
       <div>
+        <label htmlFor={`${id}-review`} className="sr-only">
+          Review
+        </label>
+        <Select
+          id={`${id}-review`}
+          value={reviewFilterOf(filters.overridden)}
+          onChange={(event) => {
+            const value = event.target.value;
+            if (isReviewFilter(value)) onChange({ ...filters, overridden: overriddenOf(value) });
+          }}
+        >
+          {REVIEW_FILTERS.map((filter) => (
+            <option key={filter} value={filter}>
+              {REVIEW_FILTER_LABELS[filter]}
+            </option>
+          ))}
+        </Select>
+      </div>
+      <div className="col-span-2 sm:col-span-1">
         <label htmlFor={`${id}-sort`} className="sr-only">
           Order
         </label>
@@ -141,21 +179,17 @@ export function TaskList({ org }: { org: string }) {
   const tasksQuery = useTaskList(org, filters);
   const isScoreOrder = filters.sort === "-score" || filters.sort === "score";
   // Ordered by score, unscored tasks come last: the ones just submitted are shown on top instead.
-  const recentPending = useRecentPending(org, filters.q ?? undefined, isScoreOrder && !filters.status);
+  const recentPending = useRecentPending(org, filters.q ?? undefined, isScoreOrder && !filters.status && filters.overridden === undefined);
   const pinned = new Set(recentPending.map((task) => task.id));
   const tasks = [...recentPending, ...tasksOf(tasksQuery.data).filter((task) => !pinned.has(task.id))];
   const pendingCount = tasks.filter(isPending).length;
-  const isFiltered = filters.status !== undefined || (filters.q ?? "") !== "";
+  const isFiltered = filters.status !== undefined || filters.overridden !== undefined || (filters.q ?? "") !== "";
   const isRanked = filters.sort === "-score";
   // Bumped when the filters are cleared from outside the toolbar, so its search box empties too.
   const [toolbarGeneration, setToolbarGeneration] = useState(0);
 
   function updateFilters(next: TaskFilters) {
-    const params = new URLSearchParams();
-    if (next.sort && next.sort !== "-score") params.set("sort", next.sort);
-    if (next.status) params.set("status", next.status);
-    if (next.q) params.set("q", next.q);
-    const query = params.toString();
+    const query = paramsFromFilters(next).toString();
     router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
   }
 
@@ -179,15 +213,26 @@ export function TaskList({ org }: { org: string }) {
       </Alert>
     );
   } else if (tasks.length === 0) {
-    content = isFiltered ? (
-      <EmptyState
-        title="No task matches"
-        action={<Button variant="secondary" size="sm" onClick={() => {
-              setToolbarGeneration((generation) => generation + 1);
-              updateFilters({ sort: filters.sort });
-            }}>Clear the filters</Button>}
+    const clearFilters = (
+      <Button
+        variant="secondary"
+        size="sm"
+        onClick={() => {
+          setToolbarGeneration((generation) => generation + 1);
+          updateFilters({ sort: filters.sort });
+        }}
       >
-        No task has this status or a title with these words.
+        Clear the filters
+      </Button>
+    );
+    const isOnlyOverridden = filters.overridden === true && filters.status === undefined && (filters.q ?? "") === "";
+    content = isOnlyOverridden ? (
+      <EmptyState title="No overridden tasks" action={clearFilters}>
+        No one has overridden a task&apos;s score or one of its criteria. A reviewer does it on a task&apos;s page, with a reason.
+      </EmptyState>
+    ) : isFiltered ? (
+      <EmptyState title="No task matches" action={clearFilters}>
+        No task has this status, review state or a title with these words.
       </EmptyState>
     ) : (
       <EmptyState title="No tasks yet">

@@ -1,48 +1,12 @@
 "use client";
 
-import { useState } from "react";
-
-import { Button, ButtonLink, ConfirmDialog, PageHeader, useToast } from "@/components/ui";
-import { describeError } from "@/lib/errors";
+import { ButtonLink, PageHeader } from "@/components/ui";
 import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
-import { useRescoreAll } from "@/lib/queries/tasks";
 
+import { RescoreAllButton } from "./RescoreAllButton";
 import { TaskForm } from "./TaskForm";
 import { TaskList } from "./TaskList";
-
-function RescoreAllButton({ org }: { org: string }) {
-  const toast = useToast();
-  const rescoreAll = useRescoreAll(org);
-  const [isOpen, setIsOpen] = useState(false);
-  return (
-    <>
-      <Button variant="secondary" onClick={() => setIsOpen(true)}>
-        Re-score all
-      </Button>
-      <ConfirmDialog
-        open={isOpen}
-        title="Re-score every task?"
-        description="Every finished task without a score from the active scoring version is scored again with it. Old scores are kept in each task's history."
-        confirmLabel="Re-score all"
-        isLoading={rescoreAll.isPending}
-        error={rescoreAll.isError ? <p className="text-sm text-rose-700">{describeError(rescoreAll.error).message}</p> : null}
-        onClose={() => {
-          setIsOpen(false);
-          rescoreAll.reset();
-        }}
-        onConfirm={() =>
-          rescoreAll.mutate(undefined, {
-            onSuccess: ({ queued }) => {
-              setIsOpen(false);
-              toast.show(queued === 0 ? "Every task already has a score from the active version." : `Re-scoring ${queued} tasks.`);
-            },
-          })
-        }
-      />
-    </>
-  );
-}
 
 export function TasksScreen({ org }: { org: string }) {
   const membership = orgOf(useMe().data, org);

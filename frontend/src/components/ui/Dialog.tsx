@@ -73,6 +73,8 @@ interface ConfirmDialogProps {
   confirmLabel: string;
   tone?: "primary" | "danger";
   isLoading?: boolean;
+  /** Keeps the confirm button disabled (say why in the description). */
+  isConfirmDisabled?: boolean;
   error?: ReactNode;
   onConfirm: () => void;
   onClose: () => void;
@@ -86,6 +88,7 @@ export function ConfirmDialog({
   confirmLabel,
   tone = "primary",
   isLoading = false,
+  isConfirmDisabled = false,
   error,
   onConfirm,
   onClose,
@@ -101,7 +104,7 @@ export function ConfirmDialog({
           <Button variant="secondary" onClick={onClose} disabled={isLoading}>
             Cancel
           </Button>
-          <Button variant={tone} onClick={onConfirm} isLoading={isLoading}>
+          <Button variant={tone} onClick={onConfirm} isLoading={isLoading} disabled={isConfirmDisabled}>
             {confirmLabel}
           </Button>
         </>

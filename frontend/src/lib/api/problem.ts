@@ -12,10 +12,11 @@ const problemSchema = z.object({
   errors: z.nullish(z.array(fieldErrorSchema)),
   /** The permission a 403 names. */
   permission: z.nullish(z.string()),
-  /** A 402 quota refusal's plan, used and limit. */
+  /** A 402 quota refusal's plan, used and limit (and, for AI calls, how many were needed). */
   plan: z.nullish(z.string()),
   used: z.nullish(z.number()),
   limit: z.nullish(z.number()),
+  needed: z.nullish(z.number()),
 });
 
 export type FieldError = z.infer<typeof fieldErrorSchema>;
@@ -31,6 +32,7 @@ interface ProblemInit {
   plan?: string | undefined;
   used?: number | undefined;
   limit?: number | undefined;
+  needed?: number | undefined;
 }
 
 /** An API error answer, parsed from `application/problem+json` (or made up from the status). */
@@ -47,6 +49,8 @@ export class ApiProblem extends Error {
   readonly plan: string | undefined;
   readonly used: number | undefined;
   readonly limit: number | undefined;
+  /** An AI-budget refusal's calls needed by the request. */
+  readonly needed: number | undefined;
 
   constructor(problem: ProblemInit) {
     super(problem.detail ?? problem.title);
@@ -60,6 +64,7 @@ export class ApiProblem extends Error {
     this.plan = problem.plan;
     this.used = problem.used;
     this.limit = problem.limit;
+    this.needed = problem.needed;
   }
 
   /** The last part of the problem `type` (`/problems/not-found` → `not-found`). */
@@ -112,6 +117,7 @@ export function toApiProblem(
       plan: data.plan ?? undefined,
       used: data.used ?? undefined,
       limit: data.limit ?? undefined,
+      needed: data.needed ?? undefined,
     });
   }
   return new ApiProblem({

@@ -33,6 +33,12 @@ export type ScoreBreakdownItem = TaskScore["breakdown"][number];
 export type TaskInput = RequestBody<paths["/api/v2/orgs/{org}/tasks"]["post"]>;
 export type TaskBatchInput = RequestBody<paths["/api/v2/orgs/{org}/tasks/batch"]["post"]>;
 export type TaskScoreRecord = Ok<paths["/api/v2/orgs/{org}/tasks/{task_id}/scores"]["get"]>[number];
+export type SkipReason = NonNullable<ScoreBreakdownItem["skipped"]>;
+
+export type TaskOverride = Task["overrides"][number];
+export type OverrideInput = RequestBody<paths["/api/v2/orgs/{org}/tasks/{task_id}/overrides"]["post"]>;
+export type ScoreDetail = Ok<paths["/api/v2/orgs/{org}/tasks/{task_id}/scores/{score_id}"]["get"]>;
+export type ScoreInputs = NonNullable<ScoreDetail["inputs"]>;
 
 export type ScoringVersion = Ok<paths["/api/v2/orgs/{org}/scoring/active"]["get"]>;
 export type ScoringModel = Ok<paths["/api/v2/orgs/{org}/scoring/models/{model_id}"]["get"]>;
@@ -45,6 +51,16 @@ export type PreviewRun = Ok<paths["/api/v2/orgs/{org}/scoring/previews/{run_id}"
 export type PreviewRunStatus = PreviewRun["status"];
 export type PreviewRunItem = PreviewRun["items"][number];
 export type Comparison = Ok<paths["/api/v2/orgs/{org}/scoring/compare"]["get"]>;
+export type Calibration = Ok<paths["/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/calibration"]["get"]>;
+export type CriterionCalibration = Calibration["criteria"][number];
+export type Agreement = CriterionCalibration["agreement"];
+export type LabelsImportResult = Ok<paths["/api/v2/orgs/{org}/scoring/labels"]["post"]>;
+
+export type AISettings = Ok<paths["/api/v2/orgs/{org}/ai"]["get"]>;
+export type AIRules = AISettings["rules"];
+export type AIRulesInput = RequestBody<paths["/api/v2/orgs/{org}/ai/rules"]["patch"]>;
+export type AIUsage = AISettings["usage"];
+export type AIEstimate = Ok<paths["/api/v2/orgs/{org}/tasks/rescore/estimate"]["get"]>;
 
 export type InvitationLookup = Ok<paths["/api/v2/invitations/{token}"]["get"]>;
 export type MyInvitation = Ok<paths["/api/v2/me/invitations"]["get"]>[number];

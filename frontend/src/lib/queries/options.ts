@@ -46,6 +46,7 @@ export function cleanFilters(filters: TaskFilters): TaskFilters {
   const clean: TaskFilters = {};
   if (filters.sort && filters.sort !== "-created_at") clean.sort = filters.sort;
   if (filters.status) clean.status = filters.status;
+  if (typeof filters.overridden === "boolean") clean.overridden = filters.overridden;
   const q = filters.q?.trim();
   if (q) clean.q = q;
   return clean;
@@ -86,6 +87,29 @@ export function taskScoresQuery(api: Client<paths>, org: string, id: string, sco
     queryKey: [...queryKeys.taskScores(org, id), scoredAt ?? "none"] as const,
     queryFn: async () =>
       unwrap(await api.GET("/api/v2/orgs/{org}/tasks/{task_id}/scores", { params: { path: { org, task_id: id } } })),
+  });
+}
+
+/** One score with the inputs that made it; a score never changes, so it is fetched once. */
+export function scoreDetailQuery(api: Client<paths>, org: string, id: string, scoreId: number) {
+  return queryOptions({
+    queryKey: queryKeys.taskScore(org, id, scoreId),
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/tasks/{task_id}/scores/{score_id}", {
+          params: { path: { org, task_id: id, score_id: scoreId } },
+        }),
+      ),
+    staleTime: Infinity,
+  });
+}
+
+/** The org's AI rules, what is always redacted, and this period's AI calls against the plan's allowance. */
+export function aiSettingsQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.ai(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/ai", { params: { path: { org } } })),
+    staleTime: 10_000,
   });
 }
 

@@ -102,9 +102,24 @@ export function useSamplePreview(org: string) {
   });
 }
 
+/** What a preview run of these criteria over the latest `limit` tasks would cost in AI calls. */
+export function usePreviewEstimate(org: string) {
+  const { api } = useApiClient();
+  return useMutation({
+    mutationFn: async (input: { criteria: Criterion[]; limit: number }) =>
+      unwrap(
+        await api.POST("/api/v2/orgs/{org}/scoring/previews/estimate", {
+          params: { path: { org } },
+          body: { criteria: input.criteria, limit: input.limit },
+        }),
+      ),
+  });
+}
+
 /** Starts a preview of draft criteria over the org's latest tasks (a job; poll `usePreviewRun`). */
 export function useStartPreviewRun(org: string) {
   const { api } = useApiClient();
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (input: { criteria: Criterion[]; limit: number; idempotencyKey: string }) =>
       unwrap(
@@ -114,6 +129,8 @@ export function useStartPreviewRun(org: string) {
           headers: { [IDEMPOTENCY_HEADER]: input.idempotencyKey },
         }),
       ),
+    // The run reserved AI calls from this month's allowance.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.ai(org) }),
   });
 }
 
@@ -149,6 +166,38 @@ export function useComparison(org: string, from: number | null, to: number | nul
         }),
       ),
     enabled: from !== null && to !== null && from !== to,
+  });
+}
+
+/** How each AI criterion of a version agrees with people's ratings of the same tasks. */
+export function useCalibration(org: string, modelId: number, number: number, enabled = true) {
+  const { api } = useApiClient();
+  return useQuery({
+    queryKey: queryKeys.calibration(org, modelId, number),
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/scoring/models/{model_id}/versions/{number}/calibration", {
+          params: { path: { org, model_id: modelId, number } },
+        }),
+      ),
+    enabled,
+  });
+}
+
+/** Imports people's ratings (CSV `task_id,criterion,rating`) for calibration: all rows or none. */
+export function useImportLabels(org: string) {
+  const { api } = useApiClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ csv, idempotencyKey }: { csv: string; idempotencyKey: string }) =>
+      unwrap(
+        await api.POST("/api/v2/orgs/{org}/scoring/labels", {
+          params: { path: { org } },
+          body: { csv },
+          headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.calibrations(org) }),
   });
 }
 

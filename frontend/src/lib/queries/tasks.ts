@@ -6,13 +6,13 @@ import {
 } from "@tanstack/react-query";
 import { useState } from "react";
 
-import { IDEMPOTENCY_HEADER, unwrap } from "@/lib/api/client";
+import { expectOk, IDEMPOTENCY_HEADER, unwrap } from "@/lib/api/client";
 import { useApiClient } from "@/lib/api/context";
-import type { TaskBatchInput, TaskInput } from "@/lib/api/types";
+import type { OverrideInput, TaskBatchInput, TaskInput } from "@/lib/api/types";
 import { createTaskPoller, isPending } from "@/lib/tasks";
 
 import { queryKeys, type TaskFilters } from "./keys";
-import { taskListQuery, taskQuery, taskScoresQuery, tasksOf } from "./options";
+import { scoreDetailQuery, taskListQuery, taskQuery, taskScoresQuery, tasksOf } from "./options";
 
 /** The org's tasks in the chosen order, page by page, refetched while tasks score (with backoff). */
 export function useTaskList(org: string, filters: TaskFilters) {
@@ -91,14 +91,97 @@ export function useRescoreTask(org: string, id: string) {
   });
 }
 
+/** What re-scoring every task would cost in AI calls, and whether this month's allowance covers it. */
+export function useRescoreEstimate(org: string, enabled: boolean) {
+  const { api } = useApiClient();
+  return useQuery({
+    queryKey: queryKeys.rescoreEstimate(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/tasks/rescore/estimate", { params: { path: { org } } })),
+    enabled,
+    // Asked each time the confirmation opens: tasks and calls change between two looks.
+    staleTime: 0,
+    gcTime: 0,
+  });
+}
+
 export function useRescoreAll(org: string) {
   const { api } = useApiClient();
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async () => unwrap(await api.POST("/api/v2/orgs/{org}/tasks/rescore", { params: { path: { org } } })),
+    mutationFn: async ({ idempotencyKey }: { idempotencyKey: string }) =>
+      unwrap(
+        await api.POST("/api/v2/orgs/{org}/tasks/rescore", {
+          params: { path: { org } },
+          headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
+        }),
+      ),
     onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: queryKeys.tasks(org) });
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.tasks(org) }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.ai(org) }),
+      ]);
     },
+  });
+}
+
+/** One score of a task with the inputs that made it and the value recomputed from them. */
+export function useScoreDetail(org: string, id: string, scoreId: number | undefined) {
+  const { api } = useApiClient();
+  return useQuery({ ...scoreDetailQuery(api, org, id, scoreId ?? 0), enabled: scoreId !== undefined });
+}
+
+/** Every override of a task, cleared ones too, newest first (fetched when the history is opened). */
+export function useOverrideHistory(org: string, id: string, enabled: boolean) {
+  const { api } = useApiClient();
+  return useQuery({
+    queryKey: queryKeys.taskOverrides(org, id),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v2/orgs/{org}/tasks/{task_id}/overrides", { params: { path: { org, task_id: id } } })),
+    enabled,
+  });
+}
+
+/**
+ * After a review changed a task: the task, every list (the reviewed value orders them) and the
+ * calibration figures (a review of an AI criterion is a label).
+ */
+function useAfterReview(org: string) {
+  const queryClient = useQueryClient();
+  return async () => {
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: queryKeys.tasks(org) }),
+      queryClient.invalidateQueries({ queryKey: queryKeys.calibrations(org) }),
+    ]);
+  };
+}
+
+export function useCreateOverride(org: string, id: string) {
+  const { api } = useApiClient();
+  const afterReview = useAfterReview(org);
+  return useMutation({
+    mutationFn: async ({ input, idempotencyKey }: { input: OverrideInput; idempotencyKey: string }) =>
+      unwrap(
+        await api.POST("/api/v2/orgs/{org}/tasks/{task_id}/overrides", {
+          params: { path: { org, task_id: id } },
+          body: input,
+          headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
+        }),
+      ),
+    onSuccess: afterReview,
+  });
+}
+
+export function useClearOverride(org: string, id: string) {
+  const { api } = useApiClient();
+  const afterReview = useAfterReview(org);
+  return useMutation({
+    mutationFn: async (overrideId: string) =>
+      expectOk(
+        await api.DELETE("/api/v2/orgs/{org}/tasks/{task_id}/overrides/{override_id}", {
+          params: { path: { org, task_id: id, override_id: overrideId } },
+        }),
+      ),
+    onSuccess: afterReview,
   });
 }
 
