@@ -17,6 +17,9 @@ export WEB_ORIGIN ?= http://$(WEB_HOST):$(WEB_PORT)
 export NEXT_TELEMETRY_DISABLED := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
+# The serving processes and manage.py default to production settings; a developer's machine
+# chooses the local ones for what `make` starts (not exported: pytest chooses its own).
+LOCAL_SETTINGS := DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local}
 
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
@@ -74,13 +77,13 @@ services-stop: ## Stop the project-local Postgres/Redis started by `make service
 
 .PHONY: migrate
 migrate: $(PY_STAMP) services ## Apply database migrations
-	cd backend && ../$(PY) manage.py migrate --no-input -v 0
+	cd backend && $(LOCAL_SETTINGS) ../$(PY) manage.py migrate --no-input -v 0
 
 .PHONY: run
 run: install build migrate ## Start the whole stack (web app, API, worker, beat); Ctrl-C stops it
-	@cd backend && ../$(PY) manage.py demo --state ../$(LOCAL)/demo.json
+	@cd backend && $(LOCAL_SETTINGS) ../$(PY) manage.py demo --state ../$(LOCAL)/demo.json
 	@echo "Web app:  $(WEB_ORIGIN)    API: $(DJANGO_ORIGIN)/api/v2/docs"
-	$(VENV)/bin/honcho -f Procfile -d . start -c worker=$${WORKER_PROCESSES:-2}
+	$(LOCAL_SETTINGS) $(VENV)/bin/honcho -f Procfile -d . start -c worker=$${WORKER_PROCESSES:-2}
 
 # ------------------------------------------------------------------------------ quality
 .PHONY: fmt
@@ -100,6 +103,9 @@ lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenA
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --check ../docs/api.md
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.production MAIL_OUTBOX_DIR= \
+	  DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  ../$(PY) manage.py check --deploy --fail-level WARNING
 	cd frontend && npm run --silent typecheck
 	cd frontend && npm run --silent lint
 	$(VENV)/bin/shellcheck scripts/*.sh
@@ -155,7 +161,7 @@ calibrate: $(PY_STAMP) ## Every offline provider on the held-out split: one JSON
 	cd backend && ../$(PY) -m taskscore.integrations.ai.judge.calibrate
 
 .PHONY: lighthouse
-lighthouse: $(PY_STAMP) build browser services ## Lighthouse on the tasks and a task page, logged in (JSON last line; LIGHTHOUSE_PRESET=desktop)
+lighthouse: $(PY_STAMP) build browser services ## Lighthouse on the tasks, a task, members and billing pages, logged in (JSON last line; LIGHTHOUSE_PRESET=desktop)
 	$(PY) bench/lighthouse.py
 
 .PHONY: clean

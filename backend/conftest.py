@@ -16,7 +16,12 @@ from taskscore.orgs.models import Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.rbac.callers import OPERATOR
 from taskscore.rbac.services import role_builtin
-from taskscore.testing.factories import MembershipFactory, OrganizationFactory, UserFactory
+from taskscore.testing.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    org_plan_grant,
+)
 from taskscore.testing.fake_ai import FakeAIServer
 from taskscore.testing.fake_stripe import FakeStripeServer
 from taskscore.testing.processes import (
@@ -80,11 +85,13 @@ def mallory(other_org: Organization) -> Actor:
 
 @pytest.fixture
 def owner_key(org: Organization) -> CreatedKey:
+    org_plan_grant(org, "pro")  # API keys need Pro or higher
     return api_key_create(org=org, name="ci", role_key="owner", caller=OPERATOR)
 
 
 @pytest.fixture
 def other_org_key(other_org: Organization) -> CreatedKey:
+    org_plan_grant(other_org, "pro")
     return api_key_create(org=other_org, name="ci", role_key="owner", caller=OPERATOR)
 
 

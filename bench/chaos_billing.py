@@ -5,8 +5,12 @@ Set-up: a `taskscore_bench` database with two sets of orgs, each org with its St
 linked beforehand (our Checkout endpoint creates it before Stripe can send anything). Every org
 gets a subscription lifecycle from `fake_stripe.subscription_lifecycle` (checkout, created,
 updated, invoice paid, payment failed, deleted, a second subscription, an unhandled type), the
-full one or (40%) cut short after a random event, so the orgs end in different states. The two
-sets get the same lifecycles under different ids:
+full one or (40%) cut short after a random event, so the orgs end in different states. Besides
+these, CHAOS_BILLING_STANDIN_ORGS orgs get lifecycles recorded from the offline Stripe stand-in
+(`standin_events.py`: scripted journeys through its Checkout and portal pages, its signed
+webhooks received in the order it sent them: trials, renewals, failed payments and recovery,
+plan switches, metered usage, cancellation). The two sets get the same lifecycles under
+different ids:
 
 - the reference set: each event recorded and applied exactly once, in Stripe's order, in this
   process, through the same `stripe_event_record` / `stripe_event_apply` the view calls;
@@ -29,7 +33,8 @@ never applied/ignored; `forged_accepted` counts 2xx on forged deliveries, `forge
 forged event ids found in the database.
 
 Knobs: CHAOS_BILLING_EVENTS (5000), CHAOS_BILLING_SENDERS (16), CHAOS_BILLING_PAIR_SHARE (0.1),
-CHAOS_BILLING_FORGED (400), CHAOS_BILLING_KILL_EVERY (500), CHAOS_BILLING_SEED (11).
+CHAOS_BILLING_FORGED (400), CHAOS_BILLING_KILL_EVERY (500), CHAOS_BILLING_SEED (11),
+CHAOS_BILLING_STANDIN_ORGS (36; 0 leaves the stand-in out).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from common import bench_env, django_setup, emit, wait_until
+from standin_events import materialize, record
 
 EVENTS = int(os.environ.get("CHAOS_BILLING_EVENTS", "5000"))
 SENDERS = int(os.environ.get("CHAOS_BILLING_SENDERS", "16"))
@@ -59,6 +65,7 @@ PAIR_SHARE = float(os.environ.get("CHAOS_BILLING_PAIR_SHARE", "0.1"))
 FORGED = int(os.environ.get("CHAOS_BILLING_FORGED", "400"))
 KILL_EVERY = int(os.environ.get("CHAOS_BILLING_KILL_EVERY", "500"))
 SEED = int(os.environ.get("CHAOS_BILLING_SEED", "11"))
+STANDIN_ORGS = int(os.environ.get("CHAOS_BILLING_STANDIN_ORGS", "36"))
 SECRET = "whsec_chaos_billing"  # noqa: S105 - the throwaway server's webhook secret
 MAX_TRIES = 30  # per delivery; backoff 0.05 s doubling up to 1 s: ~25 s before giving up
 FORGED_KINDS = ("wrong-secret", "tampered", "stale", "missing-header", "garbage-header")
@@ -69,6 +76,7 @@ class OrgSpec:
     index: int
     length: int  # how many events of the lifecycle this org lives through
     start: int  # Stripe time of its checkout
+    standin: int | None = None  # the stand-in recording it lives instead (its index)
 
 
 @dataclass
@@ -141,6 +149,14 @@ def main() -> None:
         start = 1_800_000_000 + rng.randrange(0, 60 * 86400)
         specs.append(OrgSpec(index=len(specs), length=length, start=start))
         total += length
+    # Lifecycles recorded from the offline Stripe stand-in (its own events, as it sends them).
+    recording = None
+    if STANDIN_ORGS:
+        recording = record(
+            STANDIN_ORGS, prices={"pro": pro, "business": business}, log_dir=log_dir / "standin"
+        )
+    for n in range(STANDIN_ORGS):
+        specs.append(OrgSpec(index=len(specs), length=0, start=0, standin=n))
     orgs: dict[str, list[Organization]] = {}
     for side in ("c", "r"):
         orgs[side] = Organization.objects.bulk_create(
@@ -161,6 +177,11 @@ def main() -> None:
 
     def lifecycle(side: str, spec: OrgSpec) -> list[dict[str, Any]]:
         prefix = prefix_of(side, run, spec.index)
+        if spec.standin is not None and recording is not None:
+            return materialize(
+                recording.templates[spec.standin], customer=recording.customers[spec.standin],
+                prefix=prefix, org_id=orgs[side][spec.index].pk,
+            )  # fmt: skip
         events = subscription_lifecycle(
             org_id=orgs[side][spec.index].pk, customer=f"cus_{prefix}", prefix=prefix,
             start=spec.start, pro_price=pro, business_price=business,
@@ -449,6 +470,11 @@ def main() -> None:
         {
             "events": len(chaos_events),
             "orgs": len(specs),
+            "standin_orgs": STANDIN_ORGS,
+            "standin_events": sum(len(t) for t in recording.templates) if recording else 0,
+            "standin_unsigned": recording.unsigned if recording else 0,
+            "standin_undelivered": recording.undelivered if recording else 0,
+            "standin_record_s": round(recording.seconds, 1) if recording else 0,
             "deliveries": stats["deliveries"],
             "concurrent_pairs": stats["concurrent_pairs"],
             "http_requests": stats["http_requests"],

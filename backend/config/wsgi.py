@@ -1,6 +1,9 @@
+"""The WSGI application. Production settings unless DJANGO_SETTINGS_MODULE says otherwise
+(`make run` and the tests choose theirs explicitly)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()

@@ -119,8 +119,10 @@ class World:
 
 
 def build_world() -> World:
-    org = OrganizationFactory.create(name="Acme", slug="acme")
-    other_org = OrganizationFactory.create(name="Globex", slug="globex")
+    # acme has every paid feature, without a subscription (so Checkout may start one); globex's
+    # key needs Pro. What each plan allows: tests/test_plan_features.py.
+    org = OrganizationFactory.create(name="Acme", slug="acme", plan="business")
+    other_org = OrganizationFactory.create(name="Globex", slug="globex", plan="pro")
     analyst = role_create(
         org_id=org.pk, key="analyst", name="Analyst", permissions=sorted(CUSTOM_PERMISSIONS),
         caller=SETUP_CALLER,

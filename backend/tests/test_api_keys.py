@@ -10,6 +10,7 @@ from conftest import Actor
 from taskscore.orgs.models import ApiKey, Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
 from taskscore.rbac.callers import OPERATOR
+from taskscore.testing.factories import org_plan_grant
 from tests.access_helpers import ACME, audit_events, json_of
 from tests.authz_cases import (
     VALID_TASK,
@@ -18,6 +19,12 @@ from tests.authz_cases import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _pro(org: Organization) -> None:
+    """API keys need Pro or higher (what a Free org meets: tests/test_plan_features.py)."""
+    org_plan_grant(org, "pro")
 
 
 # ---------------------------------------------------------------------------------- API keys

@@ -7,6 +7,7 @@ import pytest
 from conftest import Actor
 from taskscore.audit.models import AuditEvent
 from taskscore.orgs.models import Organization
+from taskscore.testing.factories import org_plan_grant
 from tests.access_helpers import ACME, audit_events, json_of
 from tests.authz_cases import (
     assert_problem,
@@ -14,6 +15,12 @@ from tests.authz_cases import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _business(org: Organization) -> None:
+    """Reading the audit log needs Business (what a lower plan meets: test_plan_features.py)."""
+    org_plan_grant(org, "business")
 
 
 # ---------------------------------------------------------------------------------- audit
@@ -30,10 +37,12 @@ def test_the_audit_log_needs_audit_read(alice: Actor, bob: Actor) -> None:
 def test_the_audit_log_pages_newest_first_with_next_cursor(
     alice: Actor, mallory: Actor, org: Organization
 ) -> None:
-    # given 5 events in acme (and one in globex, not shown)
-    for n in range(5):
+    # given 5 events in acme: the plan's grant and 4 keys (and one in globex, not shown)
+    for n in range(4):
         call(alice.client, "POST", f"{ACME}/api-keys", {"name": f"k{n}"})
-    call(mallory.client, "POST", "/api/v2/orgs/globex/api-keys", {"name": "theirs"})
+    org_plan_grant(mallory.org, "pro")
+    created = call(mallory.client, "POST", "/api/v2/orgs/globex/api-keys", {"name": "theirs"})
+    assert created.status_code == 201
     # when alice reads it 2 at a time
     seen: list[int] = []
     cursors: list[str | None] = []

@@ -20,6 +20,7 @@ from taskscore.billing.selectors import billing_entitlement
 from taskscore.billing.services import billing_account_get_or_create, plans_seed, usage_reserve
 from taskscore.orgs.models import Organization
 from taskscore.testing.fake_stripe import FakeStripeServer
+from tests.authz_cases import db_snapshot
 
 
 @pytest.fixture
@@ -164,14 +165,17 @@ def test_portal_returns_a_url_for_the_same_customer(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("status", "expected"), [(503, 503), (400, 502)])
-def test_stripe_failures_are_problem_json_and_store_no_customer(
+def test_stripe_failures_are_problem_json_and_change_nothing(
     alice: Actor, fake_stripe: FakeStripeServer, status: int, expected: int
 ) -> None:
+    before = db_snapshot()
     fake_stripe.fail_next(status)
     response = _post(alice.client, "/api/v2/orgs/acme/billing/checkout", {"plan": "pro"})
     assert response.status_code == expected
     assert response["content-type"] == "application/problem+json"
-    assert OrgBilling.objects.get().stripe_customer_id is None
+    # not even the org's billing row is created: nothing changed
+    assert db_snapshot() == before
+    assert not OrgBilling.objects.exists()
 
 
 @pytest.mark.django_db

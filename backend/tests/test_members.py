@@ -16,7 +16,7 @@ from taskscore.rbac import cache
 from taskscore.rbac.models import Role
 from taskscore.rbac.services import role_create
 from taskscore.tasks.models import Task
-from taskscore.testing.factories import TaskFactory
+from taskscore.testing.factories import TaskFactory, org_plan_grant
 from tests.access_helpers import ACME, audit_events, json_of, membership_id
 from tests.authz_cases import (
     SETUP_CALLER,
@@ -113,7 +113,8 @@ def test_a_removed_member_gets_404_on_the_very_next_request(admin: Actor, bob: A
 def test_ids_of_another_orgs_objects_are_404_even_for_an_owner(
     alice: Actor, mallory: Actor, other_org_key: CreatedKey
 ) -> None:
-    # given objects of globex, named by an owner of acme in acme's URLs
+    # given objects of globex, named by an owner of acme (on Business: custom roles) in acme's URLs
+    org_plan_grant(alice.org, "business")
     globex = mallory.org
     role_create(
         org_id=globex.pk, key="analyst", name="Analyst", permissions=["task.read"],
@@ -151,6 +152,7 @@ def test_committed_changes_apply_on_the_next_request_and_release_the_cache(
 ) -> None:
     """As in production: each change commits, and its on_commit releases the in-flight mark,
     after which grants are cached again (and must still be the new ones)."""
+    org_plan_grant(alice.org, "business")  # editing a custom role needs Business
     bob_url = f"{ACME}/members/{membership_id(bob.email)}"
     bob_user = User.objects.get(email=bob.email)
     _, _, bob_in_flight, _ = cache.keys_of(cache.member_principal(bob_user.pk, "acme"))

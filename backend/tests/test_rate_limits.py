@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 
 from conftest import Actor
 from taskscore.billing.models import OrgBilling, Plan
-from taskscore.billing.selectors import plan_rate_limits_forget
+from taskscore.billing.selectors import plans_in_force_forget
 from taskscore.billing.services import billing_account_get_or_create
 from taskscore.orgs.models import Organization
 from taskscore.orgs.services import CreatedKey, api_key_create
@@ -57,15 +57,18 @@ def test_limits_can_be_turned_off(owner_key: CreatedKey) -> None:
 
 @override_settings(RATE_LIMIT_PER_CALLER_PER_MINUTE=0, RATE_LIMIT_PER_ORG_PER_MINUTE=0)
 def test_without_an_override_the_plan_sets_the_limits(owner_key: CreatedKey) -> None:
-    plan_rate_limits_forget()
-    free = Plan.objects.get(code="free")
-    assert _get(owner_key)["RateLimit-Limit"] == str(free.api_requests_per_caller_per_minute)
-    # when the org moves to a paid plan, its limits follow (after the in-process minute)
+    # given the key's org on Pro (API keys need it)
+    plans_in_force_forget()
     pro = Plan.objects.get(code="pro")
-    billing = billing_account_get_or_create(org_id=owner_key.api_key.org_id)
-    OrgBilling.objects.filter(pk=billing.pk).update(plan=pro, status="active")
-    plan_rate_limits_forget()
     assert _get(owner_key)["RateLimit-Limit"] == str(pro.api_requests_per_caller_per_minute)
+    # when the org moves to a higher plan, its limits follow (after the in-process minute)
+    business = Plan.objects.get(code="business")
+    billing = billing_account_get_or_create(org_id=owner_key.api_key.org_id)
+    OrgBilling.objects.filter(pk=billing.pk).update(plan=business, status="active")
+    plans_in_force_forget()
+    assert _get(owner_key)["RateLimit-Limit"] == str(business.api_requests_per_caller_per_minute)
+    # and Pro and Business differ, so the answer is the plan's
+    assert pro.api_requests_per_caller_per_minute != business.api_requests_per_caller_per_minute
 
 
 @override_settings(RATE_LIMIT_ACCOUNT_PER_MINUTE=3)

@@ -9,10 +9,12 @@ import pytest
 from django.db import transaction
 
 from conftest import Actor
+from taskscore.orgs.models import Organization
 from taskscore.rbac.catalog import ADMIN, BUILTIN_ROLES, MEMBER, OWNER, PERMISSIONS, VIEWER
 from taskscore.rbac.models import Role
 from taskscore.rbac.services import role_builtin
 from taskscore.tasks.models import Task
+from taskscore.testing.factories import org_plan_grant
 from taskscore.testing.fake_stripe import FakeStripeServer
 from tests.access_helpers import (
     ACME,
@@ -36,6 +38,14 @@ from tests.authz_cases import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _business(request: pytest.FixtureRequest) -> None:
+    """Creating and editing custom roles needs Business (a lower plan: test_plan_features.py)."""
+    if "org" in request.fixturenames:  # (the matrix's world has its own orgs and plans)
+        org: Organization = request.getfixturevalue("org")
+        org_plan_grant(org, "business")
 
 
 # ---------------------------------------------------------------------------------- hierarchy
@@ -84,7 +94,7 @@ def test_an_admin_creates_a_role_with_permissions_it_holds(admin: Actor) -> None
     assert response.status_code == 201
     assert json_of(response) == {
         "key": "triage", "name": "Triage", "description": "",
-        "permissions": ["task.read", "task.rescore"], "is_builtin": False,
+        "permissions": ["task.read", "task.rescore"], "is_builtin": False, "can_grant": True,
     }  # fmt: skip
     [event] = audit_events("role.created")
     assert (event.actor_label, event.target_id, event.before, event.after) == (

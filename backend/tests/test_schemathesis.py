@@ -22,6 +22,7 @@ from taskscore.accounts.services import user_create
 from taskscore.orgs.services import api_key_create
 from taskscore.rbac.callers import OPERATOR
 from taskscore.scoring.services import org_open
+from taskscore.testing.factories import org_plan_grant
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -44,6 +45,9 @@ def tenants(api_server: str) -> Tenants:
         owner=user_create(email="o@globex.test", password=None, is_email_verified=True),
     )
     assert acme.slug == "acme"
+    # every paid feature for the owner's key to reach; globex's key needs Pro to be a principal
+    org_plan_grant(acme, "business")
+    org_plan_grant(globex, "pro")
     return Tenants(
         owner_token=api_key_create(org=acme, name="fuzz", role_key="owner", caller=OPERATOR).token,
         outsider_token=api_key_create(

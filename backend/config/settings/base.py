@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from config.db_url import database_from_url
 from config.env import env_bool, env_float, env_int, env_list, env_str
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Every JSON body is standard JSON of bounded depth, or a 400 before any view parses it.
+    "taskscore.api.common.json_guard.JSONBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -70,6 +73,14 @@ RATE_LIMIT_PER_ORG_PER_MINUTE = env_int("RATE_LIMIT_PER_ORG_PER_MINUTE", 0)
 RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "rl")
 # A person's requests outside any org (/me, creating an org, answering invitations), a minute.
 RATE_LIMIT_ACCOUNT_PER_MINUTE = env_int("RATE_LIMIT_ACCOUNT_PER_MINUTE", 120)
+# Per client address, before any caller is known: failed authentications (bad keys included) and
+# requests to public operations.
+RATE_LIMIT_FAILED_AUTH_PER_MINUTE = env_int("RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 30)
+RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 300)
+# How many proxies in front of Django each append the address they saw to X-Forwarded-For (0:
+# clients connect directly; REMOTE_ADDR is the client). allauth's own limits use the same count.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
 API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-10T00:00:00Z
@@ -115,6 +126,13 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The permission cache (taskscore.rbac.cache) talks to Redis directly: one round trip a check.
 RBAC_REDIS_URL = env_str("RBAC_REDIS_URL", REDIS_URL)
 RBAC_CACHE_PREFIX = env_str("RBAC_CACHE_PREFIX", "rbac")
+# How long a cached grant lives: the longest a grant can outlive its revocation if Redis loses the
+# revocation's generation bump (a failover to a lagging replica, a restore from a snapshot).
+RBAC_ENTRY_TTL_SECONDS = env_int("RBAC_ENTRY_TTL_SECONDS", 15)
+# With replicas: a permission change waits until this many replicas hold its generation bump
+# (Redis WAIT, up to RBAC_WAIT_TIMEOUT_MS) and is refused otherwise, so a failover cannot lose it.
+RBAC_WAIT_REPLICAS = env_int("RBAC_WAIT_REPLICAS", 0)
+RBAC_WAIT_TIMEOUT_MS = env_int("RBAC_WAIT_TIMEOUT_MS", 200)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -238,6 +256,8 @@ AI_PROVIDER = env_str("AI_PROVIDER", "openai" if AI_BASE_URL else "local")
 AI_API_KEY = env_str("AI_API_KEY", "")
 AI_MODEL = env_str("AI_MODEL", "gpt-4o-mini" if AI_PROVIDER == "openai" else "all-MiniLM-L6-v2")
 AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 30.0)
+# How long a web request (the sample preview) waits for the AI before it answers without it.
+AI_SAMPLE_PREVIEW_SECONDS = env_float("AI_SAMPLE_PREVIEW_SECONDS", 5.0)
 AI_PRICE_INPUT_PER_MTOK = env_float("AI_PRICE_INPUT_PER_MTOK", 0.0)
 AI_PRICE_OUTPUT_PER_MTOK = env_float("AI_PRICE_OUTPUT_PER_MTOK", 0.0)
 AI_STRUCTURED_OUTPUT = env_bool("AI_STRUCTURED_OUTPUT", True)
@@ -253,8 +273,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to localstripe on loopback (started by
-# `make run`); setting the key switches to Stripe itself. The API version is pinned here only.
+# Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to the offline stand-in on loopback
+# (localstripe with local Checkout and portal pages, testing/stripe_standin, started by `make run`);
+# setting the key switches to Stripe itself. The API version is pinned here only.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_API_KEY = STRIPE_SECRET_KEY or "sk_test_localstripe"
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "" if STRIPE_SECRET_KEY else "http://127.0.0.1:8420")
@@ -269,6 +290,11 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 3
 STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "taskscore_tasks")
 STRIPE_PRICE_PRO = env_str("STRIPE_PRICE_PRO", "price_taskscore_pro")
 STRIPE_PRICE_BUSINESS = env_str("STRIPE_PRICE_BUSINESS", "price_taskscore_business")
+# Checkout of a plan that offers a trial (Pro) starts with this many free days, once per org; 0: no
+# trials. Stripe accepts 1-730.
+STRIPE_TRIAL_DAYS = env_int("STRIPE_TRIAL_DAYS", 14)
+if not 0 <= STRIPE_TRIAL_DAYS <= 730:
+    raise ImproperlyConfigured(f"STRIPE_TRIAL_DAYS={STRIPE_TRIAL_DAYS} is not within 0-730.")
 # past_due keeps the plan's access this many days after the failed renewal, then submissions stop.
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)
 BILLING_RETURN_URL = env_str("BILLING_RETURN_URL", f"{WEB_ORIGIN}/orgs/{{org}}/billing")

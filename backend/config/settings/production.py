@@ -10,8 +10,21 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+
+# Served over HTTPS only. TLS ends at a proxy in front of gunicorn (or at gunicorn itself): plain
+# HTTP is redirected, and browsers are told to keep to HTTPS (HSTS, a year, subdomains included,
+# and `preload`, which only permits submitting the domain to browsers' preload list; the
+# submission is the operator's own step). The health checks are exempt, so a load balancer may
+# probe over plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Whether a request came over HTTPS is read from X-Forwarded-Proto only when a proxy that sets it
+# (and drops the client's own) is in front: a client could send the header itself otherwise.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The mail outbox keeps every message (verification links included) readable over HTTP: it is
 # for local runs only.

@@ -23,6 +23,20 @@ class PlanQuotaExceeded(QuotaExceeded):
 
 
 @dataclass
+class PlanFeatureRequired(DomainError):
+    """A paid feature the org's plan in force does not include (402): `feature` names it,
+    `plan` is the plan in force and `required_plan` the cheapest plan that includes it."""
+
+    problem: ProblemType = ProblemType.PLAN_FEATURE_REQUIRED
+    feature: str = ""
+    plan: str = ""
+    required_plan: str | None = None
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"feature": self.feature, "plan": self.plan, "required_plan": self.required_plan}
+
+
+@dataclass
 class StripeUnavailable(DomainError):
     problem: ProblemType = ProblemType.STRIPE_UNAVAILABLE
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from taskscore.audit.services import audit_record
 from taskscore.billing.models import (
+    CheckoutSession,
     Invoice,
     OrgBilling,
     StripeEvent,
@@ -30,7 +31,7 @@ from taskscore.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from taskscore.billing.selectors import plan_for_price, plan_free
+from taskscore.billing.selectors import plan_for_price, plan_free, plans_in_force_forget
 from taskscore.billing.services import LIVE_STATUSES, STRIPE_ACTOR, billing_account_lock
 from taskscore.orgs.models import Organization
 
@@ -56,7 +57,16 @@ SUBSCRIPTION_EVENTS = frozenset(
     }
 )
 # `invoice.payment_succeeded` is what older API versions (and localstripe) send for a paid one.
-INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"})
+INVOICE_EVENTS = frozenset(
+    {
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "invoice.payment_failed",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
+    }
+)
 
 
 class EventApplyFailed(Exception):
@@ -124,7 +134,7 @@ def _dispatch(event_type: str, obj: dict[str, Any], created: int) -> Outcome:
         deleted = event_type == "customer.subscription.deleted"
         return _subscription_event(obj, created, deleted=deleted)
     if event_type in INVOICE_EVENTS:
-        return _invoice_event(obj, created)
+        return _invoice_event(obj, created, failed=event_type == "invoice.payment_failed")
     if event_type == "checkout.session.completed":
         return _checkout_completed(obj)
     return Outcome(status=StripeEventStatus.IGNORED, reason=f"unhandled type {event_type}")
@@ -232,6 +242,8 @@ def subscription_state_store(
         "current_period_start": _period(obj, "current_period_start"),
         "current_period_end": _period(obj, "current_period_end"),
         "cancel_at_period_end": bool(obj.get("cancel_at_period_end")),
+        "trial_start": _trial(obj, current, "trial_start"),
+        "trial_end": _trial(obj, current, "trial_end"),
         "created": _ts(obj.get("created")) or _ts(created),
         "state_created": created,
         "state_rank": rank,
@@ -244,6 +256,15 @@ def subscription_state_store(
     return True
 
 
+def _trial(obj: dict[str, Any], current: Subscription | None, key: str) -> datetime | None:
+    """The trial's start or end as the object says; an object without the key (older API
+    shapes, localstripe) keeps the one known so far, so the org's trial is never forgotten."""
+    if key in obj:
+        return _ts(obj[key])
+    value: datetime | None = getattr(current, key) if current is not None else None
+    return value
+
+
 _DERIVED = (
     "plan_id",
     "stripe_subscription_id",
@@ -252,6 +273,7 @@ _DERIVED = (
     "current_period_end",
     "cancel_at_period_end",
     "past_due_since",
+    "trial_end",
 )
 
 
@@ -269,6 +291,7 @@ def billing_state_derive(*, billing: OrgBilling) -> None:
         billing.status = SubscriptionStatus.NONE
         billing.current_period_start = billing.current_period_end = None
         billing.cancel_at_period_end = False
+        billing.trial_end = None
     else:
         ended = governing.status in (
             SubscriptionStatus.CANCELED,
@@ -280,6 +303,7 @@ def billing_state_derive(*, billing: OrgBilling) -> None:
         billing.current_period_start = governing.current_period_start
         billing.current_period_end = governing.current_period_end
         billing.cancel_at_period_end = governing.cancel_at_period_end
+        billing.trial_end = governing.trial_end
     billing.past_due_since = (
         billing.current_period_start if billing.status == SubscriptionStatus.PAST_DUE else None
     )
@@ -287,6 +311,8 @@ def billing_state_derive(*, billing: OrgBilling) -> None:
     if after == before:
         return
     billing.save()
+    org_id = billing.org_id
+    transaction.on_commit(lambda: plans_in_force_forget(org_id=org_id))
     if (before["plan_id"], before["status"]) != (after["plan_id"], after["status"]):
         audit_record(
             org_id=billing.org_id, actor=STRIPE_ACTOR, action="billing.subscription_changed",
@@ -318,7 +344,7 @@ def _subscription_event(obj: dict[str, Any], created: int, *, deleted: bool) -> 
 # --------------------------------------------------------------------------- invoices
 
 
-def _invoice_event(obj: dict[str, Any], created: int) -> Outcome:
+def _invoice_event(obj: dict[str, Any], created: int, *, failed: bool) -> Outcome:
     org_id = _org_for(obj)
     if org_id is None:
         return _unknown(obj)
@@ -346,14 +372,14 @@ def _invoice_event(obj: dict[str, Any], created: int) -> Outcome:
     }
     if current is None:
         Invoice.objects.create(stripe_invoice_id=invoice_id, **values)
-        if status != "paid":
-            audit_record(
-                org_id=org_id, actor=STRIPE_ACTOR, action="billing.payment_failed",
-                target_type="invoice", target_id=invoice_id,
-                after={"amount_due": values["amount_due"], "currency": values["currency"]},
-            )  # fmt: skip
     else:
         Invoice.objects.filter(pk=current.pk).update(**values)
+    if failed:  # each failed attempt to collect it
+        audit_record(
+            org_id=org_id, actor=STRIPE_ACTOR, action="billing.payment_failed",
+            target_type="invoice", target_id=invoice_id,
+            after={"amount_due": values["amount_due"], "currency": values["currency"]},
+        )  # fmt: skip
     return Outcome(status=StripeEventStatus.APPLIED, org_id=org_id)
 
 
@@ -361,12 +387,21 @@ def _invoice_event(obj: dict[str, Any], created: int) -> Outcome:
 
 
 def _checkout_completed(obj: dict[str, Any]) -> Outcome:
-    """Links the org (our client_reference_id) to the customer. The subscription's own events
-    (or a reconcile) carry its plan and status."""
-    org_id = _org_for(obj)
+    """Links the org to the customer. A session this app created (recorded for its org) names
+    the org itself, whatever the event's metadata says, and is marked completed (its trial is
+    then used); the subscription's own events (or a reconcile) carry its plan and status.
+
+    A session we have no record of falls back to the metadata / client_reference_id (sessions
+    created before they were recorded); issue 13 removes that fallback."""
+    sessions = CheckoutSession.objects.filter(stripe_session_id=str(obj.get("id") or ""))
+    org_id = sessions.values_list("org_id", flat=True).first() or _org_for(obj)
     if org_id is None:
         return _unknown(obj)
     billing = _lock_and_link(org_id, _id_of(obj.get("customer")))
     if billing is None:
         return _unknown(obj)
+    # (a conditional update, after the org's lock: the lock order stays event -> org -> rest)
+    sessions.filter(org_id=org_id, completed_at__isnull=True).update(
+        completed_at=timezone.now(), stripe_subscription_id=_id_of(obj.get("subscription"))
+    )
     return Outcome(status=StripeEventStatus.APPLIED, org_id=org_id)

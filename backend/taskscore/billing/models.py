@@ -8,7 +8,9 @@ from taskscore.core.models import TimestampedModel
 
 
 class Plan(TimestampedModel):
-    """A plan an org can be on. `monthly_task_quota` None means unlimited."""
+    """A plan an org can be on. `monthly_task_quota` None means unlimited. `features` are the
+    lines a person reads; `entitlements` the paid features (`billing.features.Feature` values)
+    the plan includes, which the API enforces."""
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
@@ -16,6 +18,13 @@ class Plan(TimestampedModel):
     monthly_task_quota = models.PositiveIntegerField(null=True, blank=True)
     is_metered = models.BooleanField(default=False)
     features = models.JSONField(default=list, blank=True)
+    entitlements = models.JSONField(default=list, blank=True)
+    # What Checkout charges, as the Stripe price says (shown on the billing page, which must not
+    # depend on Stripe answering): minor units of `price_currency` a month, or a task if metered.
+    price_amount = models.PositiveIntegerField(default=0)
+    price_currency = models.CharField(max_length=10, default="usd")
+    # Checkout of this plan starts with a free trial of STRIPE_TRIAL_DAYS (once per org).
+    offers_trial = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     # API rate limits (token buckets per minute): for the whole org, and for each API key or user.
@@ -61,6 +70,12 @@ class OrgBilling(TimestampedModel):
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     past_due_since = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)  # the governing subscription's
+    # A plan an operator gave the org without a subscription (the demo org, a partner): in force
+    # while no subscription grants a higher one; never billed. `manage.py plan_grant`.
+    granted_plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.org_id}:{self.plan_id}:{self.status}"
@@ -80,6 +95,8 @@ class Subscription(models.Model):
     current_period_start = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
+    trial_start = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField()  # the subscription's own `created`
     # Ordering watermark: the Stripe `created` (s) of the event (or re-fetch) applied here, and
     # the rank of its status, which breaks ties between events of the same second.
@@ -144,6 +161,22 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_invoice_id} {self.status}"
+
+
+class CheckoutSession(models.Model):
+    """A Stripe Checkout session this app created for an org: the one source that may tie the
+    org to the customer and subscription it completes with (never an event's metadata alone)."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    stripe_session_id = models.CharField(max_length=200, unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    trial_days = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_session_id} {self.org_id}:{self.plan_id}"
 
 
 class UsageRecord(models.Model):

@@ -18,6 +18,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from taskscore.audit.services import Actor, audit_record
+from taskscore.billing.catalog import PLAN_CATALOG
 from taskscore.billing.errors import (
     AIBudgetExceeded,
     PlanQuotaExceeded,
@@ -27,6 +28,7 @@ from taskscore.billing.errors import (
 from taskscore.billing.gateway import stripe_client_get
 from taskscore.billing.models import (
     AIUsage,
+    CheckoutSession,
     MeterOutbox,
     OrgBilling,
     Plan,
@@ -35,45 +37,27 @@ from taskscore.billing.models import (
 )
 from taskscore.billing.selectors import (
     FREE_PLAN,
+    PAID_STATUSES,
     AIAllowance,
     ai_allowance,
     ai_allowance_of,
+    billing_account_of,
     entitlement_of,
     plan_free,
     plan_get,
+    plans_in_force_forget,
+    trial_days_for,
+    trial_used,
 )
 from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
 from taskscore.orgs.models import Organization
+from taskscore.rbac.callers import Caller
 
 logger = logging.getLogger(__name__)
 
 STRIPE_ACTOR = Actor(label="stripe")
-LIVE_STATUSES = frozenset(
-    {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
-)
-
-
-# The plans as the 0002 migration seeds them (a migration keeps its own frozen copy).
-PLAN_CATALOG: list[dict[str, object]] = [
-    {"code": "free", "name": "Free", "monthly_task_quota": 100, "is_metered": False,
-     "sort_order": 0,
-     "features": ["100 tasks a month", "Formula and AI scoring", "1,000 AI calls a month"],
-     "api_requests_per_minute": 600, "api_requests_per_caller_per_minute": 300,
-     "monthly_ai_calls": 1000},
-    {"code": "pro", "name": "Pro", "monthly_task_quota": 5000, "is_metered": False,
-     "sort_order": 1,
-     "features": ["5,000 tasks a month", "Custom scoring models", "API keys",
-                  "50,000 AI calls a month"],
-     "api_requests_per_minute": 3000, "api_requests_per_caller_per_minute": 1200,
-     "monthly_ai_calls": 50000},
-    {"code": "business", "name": "Business", "monthly_task_quota": None, "is_metered": True,
-     "sort_order": 2,
-     "features": ["Unlimited tasks, billed per task", "Custom roles", "Audit log",
-                  "Unlimited AI calls"],
-     "api_requests_per_minute": 12000, "api_requests_per_caller_per_minute": 3000,
-     "monthly_ai_calls": None},
-]  # fmt: skip
+LIVE_STATUSES = PAID_STATUSES
 
 
 def plans_seed() -> list[Plan]:
@@ -96,13 +80,14 @@ def plans_seed() -> list[Plan]:
 
 def billing_account_get_or_create(*, org_id: int) -> OrgBilling:
     """The org's billing row, created on Free the first time (race-safe: insert-or-ignore)."""
-    billing = OrgBilling.objects.select_related("plan").filter(org_id=org_id).first()
+    rows = OrgBilling.objects.select_related("plan", "granted_plan")
+    billing = rows.filter(org_id=org_id).first()
     if billing is not None:
         return billing
     OrgBilling.objects.bulk_create(
         [OrgBilling(org_id=org_id, plan=plan_free())], ignore_conflicts=True
     )
-    return OrgBilling.objects.select_related("plan").get(org_id=org_id)
+    return rows.get(org_id=org_id)
 
 
 def billing_account_lock(*, org_id: int) -> OrgBilling:
@@ -111,6 +96,29 @@ def billing_account_lock(*, org_id: int) -> OrgBilling:
     # No join in the locking query: when a concurrent transaction changes `plan_id`, Postgres
     # re-checks the locked row against the old joined plan row and returns nothing.
     return OrgBilling.objects.select_for_update().get(org_id=org_id)
+
+
+def billing_plan_grant(*, org_id: int, plan_code: str | None, caller: Caller) -> OrgBilling:
+    """Give the org a plan without a subscription (an operator's decision: the demo org, a
+    partner), or take the grant back with None. The grant applies while no subscription gives
+    a higher plan, and is never billed. Audited."""
+    plan = None if plan_code is None else plan_get(code=plan_code)
+    if plan is not None and plan.code == FREE_PLAN:
+        plan = None  # every org has Free
+    with transaction.atomic():
+        billing = billing_account_lock(org_id=org_id)
+        before = billing.granted_plan.code if billing.granted_plan else None
+        after = plan.code if plan else None
+        if before != after:
+            billing.granted_plan = plan
+            billing.save(update_fields=["granted_plan", "updated_at"])
+            audit_record(
+                org_id=org_id, actor=caller.actor, action="billing.plan_granted",
+                target_type="org_billing", target_id=org_id,
+                before={"granted_plan": before}, after={"granted_plan": after},
+            )  # fmt: skip
+            transaction.on_commit(lambda: plans_in_force_forget(org_id=org_id))
+    return billing_account_get_or_create(org_id=org_id)
 
 
 # ------------------------------------------------------------------------------ usage, quota
@@ -143,7 +151,8 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
     record = UsageRecord.objects.create(
         org_id=org_id, task_id=task_id, period_start=entitlement.period_start
     )
-    if entitlement.plan.is_metered:
+    # Only a subscription is billed by use: a granted plan's usage is reported to no meter.
+    if entitlement.plan.is_metered and entitlement.source == "subscription":
         MeterOutbox.objects.create(org_id=org_id, identifier=f"task-{task_id}", quantity=1)
     return record
 
@@ -273,7 +282,7 @@ def billing_customer_ensure(*, org_id: int, actor: Actor) -> str:
     The call to Stripe happens outside any lock (task submissions and webhooks lock the same
     row and must not wait on Stripe); concurrent callers send the same Idempotency-Key (from the
     org id), so Stripe answers them all with one customer, saved once under the lock."""
-    billing = billing_account_get_or_create(org_id=org_id)
+    billing = billing_account_of(org_id=org_id)  # writes nothing until Stripe has answered
     if billing.stripe_customer_id:
         return billing.stripe_customer_id
     org = Organization.objects.get(pk=org_id)
@@ -305,19 +314,25 @@ def _return_url(org_id: int) -> str:
 def billing_checkout_start(
     *, org_id: int, plan_code: str, actor: Actor, idempotency_key: str = ""
 ) -> str:
-    """The URL of a Stripe Checkout session (subscription mode) for `plan_code`."""
+    """The URL of a Stripe Checkout session (subscription mode) for `plan_code`, with the plan's
+    free trial when it offers one and the org has not had its trial. The session is recorded for
+    the org, so that its completion is tied to this org (never to an event's metadata alone).
+
+    When Stripe fails nothing is written, unless the customer was created before the failure
+    (it is kept: the next attempt reuses it)."""
     plan = plan_get(code=plan_code)
     if plan.code == FREE_PLAN or not plan.stripe_price_id:
         raise ValidationFailed(
             detail="This plan needs no checkout.",
             errors=[FieldError("plan", "Choose a paid plan.")],
         )
-    billing = billing_account_get_or_create(org_id=org_id)
-    if billing.status in LIVE_STATUSES:
+    if billing_account_of(org_id=org_id).status in LIVE_STATUSES:
         raise Conflict(detail="The org already has a subscription; change it in the portal.")
+    trial_days = trial_days_for(plan, used=trial_used(org_id=org_id))
     customer = billing_customer_ensure(org_id=org_id, actor=actor)
     return_url = _return_url(org_id)
     separator = "&" if "?" in return_url else "?"
+    action = f"checkout-{plan.code}" + (f"-trial{trial_days}" if trial_days else "")
     with _stripe_errors():
         session = stripe_client_get().checkout_session_create(
             customer=customer,
@@ -327,8 +342,21 @@ def billing_checkout_start(
             cancel_url=f"{return_url}{separator}checkout=canceled",
             client_reference_id=str(org_id),
             metadata={"org_id": str(org_id), "plan": plan.code},
-            idempotency_key=_write_key(org_id, f"checkout-{plan.code}", idempotency_key),
+            trial_period_days=trial_days,
+            idempotency_key=_write_key(org_id, action, idempotency_key),
         )
+    # A replayed session (same Idempotency-Key) is recorded once.
+    CheckoutSession.objects.bulk_create(
+        [
+            CheckoutSession(
+                org_id=org_id,
+                stripe_session_id=str(session["id"]),
+                plan=plan,
+                trial_days=trial_days,
+            )
+        ],
+        ignore_conflicts=True,
+    )
     return str(session["url"])
 
 

@@ -21,6 +21,7 @@ class ProblemType(StrEnum):
     QUOTA_EXCEEDED = "quota-exceeded"
     PAYMENT_OVERDUE = "payment-overdue"
     AI_BUDGET_EXCEEDED = "ai-budget-exceeded"
+    PLAN_FEATURE_REQUIRED = "plan-feature-required"
     PERMISSION_DENIED = "permission-denied"
     CSRF_FAILED = "http-403"
     EMAIL_UNVERIFIED = "email-unverified"
@@ -54,7 +55,12 @@ class ProblemSpec:
 
 
 PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
-    ProblemType.MALFORMED_REQUEST: ProblemSpec(400, "Bad request", "The body is not JSON."),
+    ProblemType.MALFORMED_REQUEST: ProblemSpec(
+        400,
+        "Bad request",
+        "The body is not standard JSON (`NaN`, `Infinity` and numbers beyond a float are not), "
+        "or it is nested more than 32 levels deep.",
+    ),
     ProblemType.INVALID_WEBHOOK: ProblemSpec(
         400, "Invalid webhook", "A Stripe webhook whose signature does not verify."
     ),
@@ -74,6 +80,12 @@ PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
         402, "AI budget exceeded",
         "The plan's monthly AI calls would be exceeded by this request (preview, re-score all).",
         "`plan`, `used`, `limit`, `needed`",
+    ),
+    ProblemType.PLAN_FEATURE_REQUIRED: ProblemSpec(
+        402, "Plan feature required",
+        "The org's plan lacks a paid feature the request uses: creating an API key or any request "
+        "made with one, creating or editing a custom role, reading the audit log.",
+        "`feature`, `plan`, `required_plan`",
     ),
     ProblemType.PERMISSION_DENIED: ProblemSpec(
         403, "Permission denied", "The caller's role lacks a permission (or may not grant a role).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -26,11 +27,17 @@ def key_generate() -> tuple[str, ParsedKey]:
     return f"{KEY_PREFIX}_{prefix}_{secret}", ParsedKey(prefix=prefix, secret=secret)
 
 
+# Exactly what key_generate makes: 12 lowercase hex digits, then the secret's letters and digits
+# (token_urlsafe(32) is 43 characters, fewer once "_" and "-" are dropped). Anything else is not a
+# key and is refused before any lookup, so a malformed token costs neither SQL nor Redis.
+_TOKEN = re.compile(rf"{KEY_PREFIX}_([0-9a-f]{{{_PREFIX_BYTES * 2}}})_([A-Za-z0-9]{{20,64}})")
+
+
 def key_parse(token: str) -> ParsedKey | None:
-    parts = token.split("_")
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+    match = _TOKEN.fullmatch(token) if len(token) <= 100 else None
+    if match is None:
         return None
-    return ParsedKey(prefix=parts[1], secret=parts[2])
+    return ParsedKey(prefix=match[1], secret=match[2])
 
 
 def secret_hash(secret: str) -> str:

@@ -5,6 +5,7 @@ lookup is one Redis round trip on a hit and one SQL query on a miss (taskscore.r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from taskscore.audit.services import Actor
@@ -98,12 +99,25 @@ def principal_for_user(user_id: int, *, org_slug: str, email: str = "") -> Princ
     )
 
 
-def principal_for_token(token: str) -> Principal | None:
-    """The API key's principal if `token` is an active key's full secret, else None."""
+def principal_for_token(
+    token: str, *, before_load: Callable[[], None] | None = None
+) -> Principal | None:
+    """The API key's principal if `token` is an active key's full secret, else None.
+
+    A malformed token is refused without a lookup. An unknown prefix is cached as "no grant"
+    for RBAC_ENTRY_TTL_SECONDS like any principal; `before_load` runs before a lookup goes to
+    Postgres, where the API refuses a client whose failed authentications are used up, so one
+    address adds at most RATE_LIMIT_FAILED_AUTH_PER_MINUTE such entries a minute."""
     parsed = key_parse(token)
     if parsed is None:
         return None
-    grant = grant_lookup(key_principal(parsed.prefix), lambda: key_grant_load(parsed.prefix))
+
+    def load() -> Grant | None:
+        if before_load is not None:
+            before_load()
+        return key_grant_load(parsed.prefix)
+
+    grant = grant_lookup(key_principal(parsed.prefix), load)
     if grant is None or not secret_matches(parsed.secret, grant.secret_hash):
         return None
     return Principal(

@@ -3,11 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from taskscore.accounts.models import User
 from taskscore.accounts.selectors import user_email_is_verified
+from taskscore.audit.models import AuditEvent
+from taskscore.audit.selectors import AuditFilters, audit_list
 from taskscore.core.errors import NotFound
 from taskscore.orgs.keys import secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
@@ -17,6 +20,7 @@ from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 class AIRules:
     """An org's AI data rules (see Organization)."""
 
+    org_id: int
     enabled: bool
     send_title: bool
     send_description: bool
@@ -43,6 +47,7 @@ class AIRules:
 
 def ai_rules_of(org: Organization) -> AIRules:
     return AIRules(
+        org_id=org.pk,
         enabled=org.ai_enabled,
         send_title=org.ai_send_title,
         send_description=org.ai_send_description,
@@ -50,7 +55,7 @@ def ai_rules_of(org: Organization) -> AIRules:
 
 
 def ai_rules(*, org_id: int) -> AIRules:
-    org = Organization.objects.only("ai_enabled", "ai_send_title", "ai_send_description").get(
+    org = Organization.objects.only("id", "ai_enabled", "ai_send_title", "ai_send_description").get(
         pk=org_id
     )
     return ai_rules_of(org)
@@ -95,17 +100,40 @@ def account_get(*, user: User) -> Account:
 
 
 def member_list(*, org_id: int) -> QuerySet[Membership]:
+    """The org's members, each with `last_active_at`: the later of their last log-in and their
+    last audited change in this org (None: neither happened yet)."""
+    last_change = (
+        AuditEvent.objects.filter(org_id=OuterRef("org_id"), actor_user_id=OuterRef("user_id"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
     return (
         Membership.objects.select_related("user", "role")
         .filter(org_id=org_id)
+        .annotate(
+            # Postgres' GREATEST skips NULLs: null only when both are.
+            last_active_at=Greatest(
+                F("user__last_login"),
+                Subquery(last_change, output_field=DateTimeField()),
+                output_field=DateTimeField(),
+            )
+        )
         .order_by("created_at", "pk")
     )
+
+
+def member_get(*, org_id: int, membership_id: int) -> Membership:
+    """One member, as `member_list` shows them."""
+    membership = member_list(org_id=org_id).filter(pk=membership_id).first()
+    if membership is None:
+        raise NotFound(detail="No such member.")
+    return membership
 
 
 def invitation_list(*, org_id: int) -> QuerySet[Invitation]:
     """Pending invitations (not accepted, revoked, declined or expired)."""
     return (
-        Invitation.objects.select_related("role")
+        Invitation.objects.select_related("role", "invited_by", "invited_by_api_key")
         .filter(invitation_pending(), org_id=org_id)
         .order_by("-created_at")
     )
@@ -140,4 +168,24 @@ def invitations_of_user(*, user: User) -> list[Invitation]:
 
 
 def api_key_list(*, org_id: int) -> QuerySet[ApiKey]:
-    return ApiKey.objects.select_related("role").filter(org_id=org_id).order_by("-created_at")
+    return (
+        ApiKey.objects.select_related("role", "created_by")
+        .filter(org_id=org_id)
+        .order_by("-created_at")
+    )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of the org's audit log, with the names of the API keys that acted in it."""
+
+    events: list[AuditEvent]
+    next_cursor: str | None
+    api_key_names: dict[int, str]
+
+
+def audit_page(*, org_id: int, limit: int, cursor: str | None, filters: AuditFilters) -> AuditPage:
+    events, next_cursor = audit_list(org_id=org_id, limit=limit, cursor=cursor, filters=filters)
+    key_ids = {e.actor_api_key_id for e in events if e.actor_api_key_id is not None}
+    names = dict(ApiKey.objects.filter(org_id=org_id, pk__in=key_ids).values_list("pk", "name"))
+    return AuditPage(events=events, next_cursor=next_cursor, api_key_names=names)

@@ -18,10 +18,17 @@ and the generation bump are made first, so from then on no reader trusts or fill
 the mark is released after commit (or expires). If Redis cannot be reached, the write is refused
 (`PermissionCacheUnavailable`) rather than risking a stale grant later. If Redis is down for a
 check, the check reads Postgres: slower, still correct, never allowing on error.
+
+Redis losing a change (a failover to a replica that had not received the bump, a restore from a
+snapshot) would let an entry from before the change be trusted again. Two bounds: an entry lives
+RBAC_ENTRY_TTL_SECONDS (15; a hot principal then costs one SQL query per 15 s, shared by every
+process), so no lost change outlives that; and with RBAC_WAIT_REPLICAS set, a change is
+committed only once that many replicas hold its bump (Redis WAIT), so a failover cannot lose it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -43,7 +50,6 @@ from taskscore.rbac.catalog import CATALOG_VERSION
 
 logger = logging.getLogger(__name__)
 
-ENTRY_TTL_SECONDS = 600
 GENERATION_TTL_SECONDS = 86_400  # outlives every entry, so a generation never resets under one
 CHANGE_TTL_SECONDS = 60  # longer than any permission-changing transaction
 FILL_LOCK_MS = 2000
@@ -210,11 +216,18 @@ def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | 
             if cached is not _MISS:
                 return cached  # type: ignore[no-any-return]
         return loader()
-    grant = loader()
+    try:
+        grant = loader()
+    except BaseException:
+        # Let the next caller load at once rather than wait out the fill lock.
+        with contextlib.suppress(RedisError):
+            if client.get(fill_key) == token.encode():
+                client.delete(fill_key)
+        raise
     try:
         _fill_script(settings.RBAC_REDIS_URL)(
             keys=[entry_key, generation_key, change_key, fill_key],
-            args=[generation, _encode(grant, generation), ENTRY_TTL_SECONDS, token],
+            args=[generation, _encode(grant, generation), settings.RBAC_ENTRY_TTL_SECONDS, token],
         )
     except RedisError:
         logger.warning("could not cache a grant", exc_info=True)
@@ -242,6 +255,10 @@ def changing(principals: Iterable[str]) -> None:
                 pipe.incr(generation_key)
                 pipe.expire(generation_key, GENERATION_TTL_SECONDS)
             pipe.execute()
+        replicas = settings.RBAC_WAIT_REPLICAS
+        if replicas > 0 and client.wait(replicas, settings.RBAC_WAIT_TIMEOUT_MS) < replicas:
+            logger.warning("permission change refused: fewer than %d replicas hold it", replicas)
+            raise PermissionCacheUnavailable()
     except RedisError as exc:
         raise PermissionCacheUnavailable() from exc
 

@@ -11,6 +11,12 @@ def roles_for_org(*, org_id: int) -> QuerySet[Role]:
     return Role.objects.filter(Q(org__isnull=True) | Q(org_id=org_id)).order_by("org_id", "id")
 
 
+def role_grantable(*, role: Role, permissions: frozenset[str]) -> bool:
+    """Whether someone holding `permissions` may hand out `role` (invite with it, give it to a
+    member or an API key, change or delete it): nobody grants more than they hold."""
+    return set(role.permissions) <= permissions
+
+
 def role_get(*, org_id: int, key: str) -> Role:
     role = roles_for_org(org_id=org_id).filter(key=key).first()
     if role is None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -80,6 +83,7 @@ class Skip(StrEnum):
     AI_OFF = "ai_off"  # the org turned AI criteria off
     NO_FIELDS = "no_fields"  # the org lets no task field go to the AI
     BUDGET = "budget"  # the org's monthly AI calls are used up
+    SLOW = "slow"  # the AI did not answer within a web request's bound (a sample preview)
 
 
 SKIP_EXPLANATIONS: dict[str, str] = {
@@ -87,6 +91,9 @@ SKIP_EXPLANATIONS: dict[str, str] = {
     Skip.NO_FIELDS: "the organization's AI rules send no task field to the AI",
     Skip.BUDGET: "the organization's monthly AI calls are used up (they renew with the next "
     "period, or with a larger plan)",
+    Skip.SLOW: "the AI did not answer in time for a sample preview; its answer is kept when it "
+    "comes, so trying again shortly shows it (a preview on your tasks runs in the background "
+    "and waits for the AI)",
 }
 
 
@@ -99,6 +106,9 @@ class AIRun:
     skipped: dict[str, str] = field(default_factory=dict)
     keys: tuple[str, ...] = ()  # the AI criteria to rate
     text: str = field(default="", repr=False)  # what the AI reads: allowed fields, redacted
+    # Whose answers the result cache may reuse: the org's own only, so that no org learns from
+    # a cache hit (a call not charged, a faster score) that another org scored the same text.
+    cache_scope: str = ""
     fields_sent: tuple[str, ...] = ()
     redacted: bool = False
     redacted_kinds: tuple[str, ...] = ()
@@ -159,6 +169,7 @@ def ai_prepare(*, rules: AIRules, criteria: list[Criterion], title: str, descrip
     return AIRun(
         keys=keys,
         text=redaction.text,
+        cache_scope=f"org:{rules.org_id}",
         fields_sent=rules.fields,
         redacted=redaction.redacted,
         redacted_kinds=redaction.kinds,
@@ -183,20 +194,62 @@ def ai_assess(
     for criterion in criteria:
         if isinstance(criterion, AICriterion) and criterion.key in wanted:
             results[criterion.key] = cache.assess(
-                provider, rubric=criterion.as_rubric(), task_text=run.text
+                provider, rubric=criterion.as_rubric(), task_text=run.text, scope=run.cache_scope
             )
     return replace(run, results=results)
 
 
+# Web requests that rate a sample (the sample preview) hand the AI calls to these threads and
+# wait at most `within` seconds; a call still running then finishes here and fills the cache.
+# Bounded twice: threads, and calls waiting for one (beyond which a request does not queue).
+_SAMPLE_THREADS = 4
+_SAMPLE_SLOTS = threading.BoundedSemaphore(_SAMPLE_THREADS * 2)
+_sample_pool = ThreadPoolExecutor(max_workers=_SAMPLE_THREADS, thread_name_prefix="ai-sample")
+
+
+def _assess_in_background(
+    run: AIRun, criteria: list[Criterion], into: dict[str, AIAssessment]
+) -> AIRun:
+    try:
+        return ai_assess(run, criteria, into=into)
+    finally:
+        _SAMPLE_SLOTS.release()
+
+
+def ai_assess_within(
+    run: AIRun, criteria: list[Criterion], *, within: float, into: dict[str, AIAssessment]
+) -> tuple[AIRun, int]:
+    """`ai_assess`, but back after `within` seconds at the most: the AI criteria not rated by
+    then are skipped (Skip.SLOW), and their calls go on in a background thread, whose answers
+    land in the cache. Returns the run and how many calls were still to be made (the caller
+    charges them: they will be made). No database. Provider errors before then propagate."""
+    if not _SAMPLE_SLOTS.acquire(blocking=False):
+        return run.skip_all(Skip.SLOW), 0
+    future = _sample_pool.submit(_assess_in_background, run, criteria, into)
+    try:
+        return future.result(timeout=within), 0
+    except FutureTimeout:
+        received = dict(into)
+        late = tuple(key for key in run.to_rate if key not in received)
+        slow = replace(run, results={**run.results, **received})
+        return replace(slow, skipped={**slow.skipped, **dict.fromkeys(late, Skip.SLOW)}), len(late)
+
+
 def ai_run_criteria(
-    *, org_id: int, criteria: list[Criterion], title: str, description: str
+    *,
+    org_id: int,
+    criteria: list[Criterion],
+    title: str,
+    description: str,
+    within: float | None = None,
 ) -> AIRun:
     """Rate a task on each AI criterion under the org's rules (`ai_prepare`) and allowance.
 
     The calls are reserved against the org's monthly allowance first; when it cannot cover them
     all, every AI criterion is skipped for the budget. Reserved calls that the cache answered,
     or that were not made because the provider failed, are given back. Provider errors
-    propagate."""
+    propagate. `within` (a web request): back after that many seconds at the most, the AI
+    criteria not yet rated skipped as slow (`ai_assess_within`); their calls are charged."""
     run = ai_prepare(
         rules=ai_rules(org_id=org_id), criteria=criteria, title=title, description=description
     )
@@ -206,8 +259,17 @@ def ai_run_criteria(
     if reservation is None:
         return run.skip_all(Skip.BUDGET)
     received: dict[str, AIAssessment] = {}
+    done: AIRun | None = None
+    late = 0
     try:
-        return ai_assess(run, criteria, into=received)
+        if within is None:
+            done = ai_assess(run, criteria, into=received)
+        else:
+            done, late = ai_assess_within(run, criteria, within=within, into=received)
+        return done
     finally:
-        made = replace(run, results=received)
-        ai_calls_settle(reservation=reservation, used=made.calls_made, cost_usd=made.cost_usd)
+        # On a provider error, what was received before it; a late call is charged as made.
+        made = done or replace(run, results=dict(received))
+        ai_calls_settle(
+            reservation=reservation, used=made.calls_made + late, cost_usd=made.cost_usd
+        )

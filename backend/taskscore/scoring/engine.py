@@ -23,6 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taskscore.integrations.ai.base import AIAssessment, Rubric
 
+# The largest magnitude of a criterion's bound (and of a task's attribute value, tasks.limits):
+# finite, and far inside what a float and a JSON column hold.
+BOUND = 1e12
+
 
 class AttributeCriterion(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -32,8 +36,15 @@ class AttributeCriterion(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1000)
     attribute: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
-    min: float = 0.0
-    max: float = 1.0
+    min: float = Field(default=0.0, allow_inf_nan=False, ge=-BOUND, le=BOUND)
+    max: float = Field(
+        default=1.0,
+        allow_inf_nan=False,
+        ge=-BOUND,
+        le=BOUND,
+        description="Greater than min: a value at max or beyond scores the criterion's whole "
+        "weight (none if invert).",
+    )
     invert: bool = False
 
     @model_validator(mode="after")

@@ -10,7 +10,10 @@ import factory
 from allauth.account.models import EmailAddress
 
 from taskscore.accounts.models import User
+from taskscore.billing.selectors import billing_account_of, plan_get
+from taskscore.billing.services import billing_plan_grant
 from taskscore.orgs.models import Membership, Organization
+from taskscore.rbac.callers import OPERATOR
 from taskscore.rbac.services import role_builtin
 from taskscore.scoring.services import version_active_get_or_create
 from taskscore.tasks.models import Task
@@ -52,6 +55,21 @@ class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
         """Like an org opened through the API: its default scoring version is active."""
         if create:
             version_active_get_or_create(org_id=org.pk)
+
+    @factory.post_generation
+    def plan(org: Organization, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        """`plan="pro"`: the org is granted that plan (as `manage.py plan_grant` does), for tests
+        that use a paid feature (API keys: Pro; custom roles, the audit log: Business)."""
+        if create and extracted:
+            org_plan_grant(org, extracted)
+
+
+def org_plan_grant(org: Organization, plan: str) -> None:
+    """Put an existing org on `plan` without a subscription (an operator's grant), unless it is
+    granted a higher plan already (fixtures combine: a key needs Pro, the audit log Business)."""
+    current = billing_account_of(org_id=org.pk).granted_plan
+    if current is None or current.sort_order < plan_get(code=plan).sort_order:
+        billing_plan_grant(org_id=org.pk, plan_code=plan, caller=OPERATOR)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):

@@ -1,6 +1,6 @@
 """Real processes for tests and benchmarks: Celery workers, gunicorn, beat, a private Redis, the
-fake AI server. Each is a subprocess with its own log file; `stop()` terminates, `kill()` sends
-SIGKILL (to test what survives a crash)."""
+fake AI server, the offline Stripe stand-in. Each is a subprocess with its own log file; `stop()`
+terminates, `kill()` sends SIGKILL (to test what survives a crash)."""
 
 from __future__ import annotations
 
@@ -158,3 +158,25 @@ def start_beat(env: dict[str, str], *, log_dir: Path) -> Process:
     )  # fmt: skip
     beat.wait_for_log("beat: Starting", timeout=60)
     return beat
+
+
+def start_stripe_standin(
+    *,
+    port: int,
+    log_dir: Path,
+    webhook_url: str = "",
+    webhook_secret: str = "whsec_standin_test",  # noqa: S107 - a test secret
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Process:
+    """The offline Stripe stand-in (`taskscore.testing.stripe_standin`) on loopback, its webhook
+    endpoint `webhook_url` ("" for none) signed with `webhook_secret`."""
+    server = spawn(
+        f"stripe-standin-{port}",
+        [sys.executable, "-m", "taskscore.testing.stripe_standin", "--port", str(port),
+         "--webhook-url", webhook_url, "--webhook-secret", webhook_secret, *extra_args],
+        env=dict(env if env is not None else os.environ, PYTHONPATH=str(BACKEND_DIR)),
+        log_dir=log_dir,
+    )  # fmt: skip
+    server.wait_for_port(port, timeout=20)
+    return server

@@ -5,6 +5,8 @@ router's decorator); a test fails for an operation without one:
 
 - `@requires(Perm.TASK_READ)`: a principal of the org in the path (or, in v1, the API key's org)
   holding the permission. Another org answers 404; a missing permission 403 naming it.
+  `@requires(Perm.AUDIT_READ, feature=Feature.AUDIT_LOG)` also needs the org's plan to include
+  the paid feature: 402 `plan-feature-required` otherwise (checked after the permission).
 - `@authenticated`: any logged-in user (e.g. `/me`), no org involved.
 - `@public`: no credentials (e.g. the CSRF cookie endpoint).
 """
@@ -20,7 +22,14 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from taskscore.accounts.models import User
-from taskscore.api.common.ratelimit import rate_limit_take
+from taskscore.api.common.ratelimit import (
+    anonymous_take,
+    failed_auth_charge,
+    failed_auth_check,
+    rate_limit_take,
+)
+from taskscore.billing.features import Feature
+from taskscore.billing.selectors import org_feature_require
 from taskscore.core.errors import NotAuthenticated, NotFound
 from taskscore.orgs.principals import Principal, principal_for_token, principal_for_user
 from taskscore.orgs.services import api_key_touch
@@ -38,8 +47,21 @@ class ApiKeyAuth(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        principal = principal_for_token(token)
+        """The key's principal; a key of an org whose plan lacks API keys (a downgrade) is kept
+        but refused here, 402 `plan-feature-required`, before anything else happens.
+
+        A token that is not an active key is a failed authentication, charged to the client's
+        address; once those are used up, 429, and a lookup no longer reaches Postgres."""
+        principal = principal_for_token(token, before_load=lambda: failed_auth_check(request))
+        if principal is None:
+            failed_auth_charge(request)
         if principal is not None and principal.api_key_id is not None:
+            org_feature_require(
+                org_id=principal.org_id,
+                feature=Feature.API_KEYS,
+                detail="This API key belongs to an org whose plan does not include API keys; "
+                "the key is kept and works again once the org is on a plan that does.",
+            )
             api_key_touch(api_key_id=principal.api_key_id)
         return principal
 
@@ -93,8 +115,9 @@ def _wrap(view: View, before: Callable[[HttpRequest, dict[str, Any]], None], mar
     return wrapper  # type: ignore[return-value]
 
 
-def requires(permission: Perm) -> Callable[[View], View]:
-    """A principal of the org in the path holding `permission`; charged to its rate limits."""
+def requires(permission: Perm, *, feature: Feature | None = None) -> Callable[[View], View]:
+    """A principal of the org in the path holding `permission` (and, with `feature`, an org
+    whose plan includes that paid feature); charged to its rate limits."""
 
     def check(request: HttpRequest, kwargs: dict[str, Any]) -> None:
         principal = request_principal(request, org_slug=kwargs.get("org"))
@@ -102,8 +125,15 @@ def requires(permission: Perm) -> Callable[[View], View]:
         request.principal = principal  # type: ignore[attr-defined]
         caller = f"k{principal.api_key_id}" if principal.api_key_id else f"u{principal.user_id}"
         request.rate_limit = rate_limit_take(caller=caller, org_id=principal.org_id)  # type: ignore[attr-defined]
+        if feature is not None:
+            org_feature_require(org_id=principal.org_id, feature=feature)
 
-    return lambda view: _wrap(view, check, permission)
+    def decorate(view: View) -> View:
+        wrapped = _wrap(view, check, permission)
+        wrapped.required_feature = feature  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
 
 
 def authenticated(view: View) -> View:
@@ -117,5 +147,9 @@ def authenticated(view: View) -> View:
 
 
 def public(view: View) -> View:
-    view.required_permission = PUBLIC  # type: ignore[attr-defined]
-    return view
+    """No credentials; charged to the client address's budget for anonymous requests."""
+
+    def check(request: HttpRequest, kwargs: dict[str, Any]) -> None:
+        anonymous_take(request)
+
+    return _wrap(view, check, PUBLIC)

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from taskscore.api.common.problems import problem_response
+from taskscore.api.common.ratelimit import RateLimited, anonymous_take
 from taskscore.core.errors import (
     DomainError,
     FieldError,
@@ -58,6 +59,13 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 
 
 def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """401. A request with no credentials at all is charged to its address's anonymous budget
+    (a bad API key was charged as a failed authentication already): 429 once it is spent."""
+    if "HTTP_AUTHORIZATION" not in request.META:
+        try:
+            anonymous_take(request)
+        except RateLimited as limited:
+            return _domain_error(request, limited)
     return _domain_error(
         request,
         NotAuthenticated(detail="Log in, or send an API key as 'Authorization: Bearer ts_...'."),

@@ -1,4 +1,6 @@
-"""One NinjaAPI subclass for both versions: every operation documents the problem responses."""
+"""One NinjaAPI subclass for both versions: every operation documents the problem responses,
+and every text a request body carries says that it may not contain U+0000 (Postgres cannot
+store it; `InputSchema` refuses it), so the document allows nothing the API refuses."""
 
 from __future__ import annotations
 
@@ -19,6 +21,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "permission": {"type": "string", "description": "The missing permission (403)."},
+        "feature": {
+            "type": "string",
+            "description": "The paid feature the org's plan lacks (402 plan-feature-required).",
+        },
+        "plan": {"type": "string", "description": "The org's plan in force (402)."},
+        "required_plan": {
+            "type": ["string", "null"],
+            "description": "The cheapest plan that includes `feature` (402).",
+        },
         "errors": {
             "type": "array",
             "description": "Field errors (422).",
@@ -35,7 +46,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 PROBLEM_RESPONSES = {
     400: "Malformed request",
     401: "Not authenticated",
-    402: "Over the plan's quota",
+    402: "Over the plan's quota, or a paid feature the plan lacks",
     403: "Missing permission",
     404: "Not found (also another organization's objects)",
     405: "Method not allowed",
@@ -48,10 +59,68 @@ PROBLEM_RESPONSES = {
 }
 
 
+NO_NUL = "^[^\u0000]*$"
+
+
+def _request_components(schema: dict[str, Any]) -> set[str]:
+    """The component schemas a request body uses, directly or through others."""
+    components = schema.get("components", {}).get("schemas", {})
+    found: set[str] = set()
+    pending = [
+        media.get("schema", {})
+        for path_item in schema.get("paths", {}).values()
+        for operation in path_item.values()
+        if isinstance(operation, dict)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+    ]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    pending.append(components.get(name, {}))
+            pending.extend(node.values())
+    return found
+
+
+def _forbid_nul(node: Any) -> None:
+    """Every string schema under `node` (but enums and constants, already exact) gets NO_NUL:
+    as its pattern, or beside a pattern it has (allOf)."""
+    if isinstance(node, list):
+        for item in node:
+            _forbid_nul(item)
+        return
+    if not isinstance(node, dict):
+        return
+    types = node.get("type")
+    is_text = types == "string" or (isinstance(types, list) and "string" in types)
+    if is_text and "enum" not in node and "const" not in node:
+        if "pattern" not in node:
+            node["pattern"] = NO_NUL
+        elif node["pattern"] != NO_NUL and {"pattern": NO_NUL} not in node.get("allOf", []):
+            node.setdefault("allOf", []).append({"pattern": NO_NUL})
+    for key, value in node.items():
+        if key not in ("allOf", "$ref"):
+            _forbid_nul(value)
+
+
 class TaskscoreAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in _request_components(schema):
+            _forbid_nul(components[name])
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict):
+                    for media in operation.get("requestBody", {}).get("content", {}).values():
+                        _forbid_nul(media.get("schema"))
+        components["Problem"] = PROBLEM_SCHEMA
         ref = {"$ref": "#/components/schemas/Problem"}
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():

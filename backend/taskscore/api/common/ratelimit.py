@@ -3,6 +3,10 @@ buckets in Redis, checked and charged together by one Lua script (one round trip
 limit: 429 with Retry-After; every limited response carries RateLimit-Limit / -Remaining /
 -Reset (set by the API middleware).
 
+Before a caller is known, limits are per client address (`client_address`): requests to public
+operations (RATE_LIMIT_ANONYMOUS_PER_MINUTE) and failed authentications, bad API keys included
+(RATE_LIMIT_FAILED_AUTH_PER_MINUTE; once it is spent, a key lookup does not reach Postgres).
+
 Rate limiting protects capacity, not data: if Redis is unreachable the request is allowed.
 """
 
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -57,6 +62,26 @@ return {allowed, remaining, wait_ms}
 """
 
 
+# One bucket. KEYS: the bucket. ARGV: now (ms), capacity, refill per ms, cost (0: only look).
+_ONE = """
+local now = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local rate = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 't', 'ts')
+local t = tonumber(state[1]) or capacity
+t = math.min(capacity, t + (now - (tonumber(state[2]) or now)) * rate)
+if t < 1 then
+  return {0, math.ceil((1 - t) / rate)}
+end
+if cost > 0 then
+  redis.call('HSET', KEYS[1], 't', t - cost, 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
+end
+return {1, 0}
+"""
+
+
 @dataclass(frozen=True)
 class RateLimitState:
     limit: int  # requests per window for the tighter bucket
@@ -85,11 +110,71 @@ class RateLimited(DomainError):
 
 
 @functools.cache
-def _script(url: str) -> Any:
-    client = Redis.from_url(
+def _client(url: str) -> Redis:
+    return Redis.from_url(
         url, socket_connect_timeout=0.5, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
-    return client.register_script(_TAKE)
+
+
+@functools.cache
+def _script(url: str) -> Any:
+    return _client(url).register_script(_TAKE)
+
+
+@functools.cache
+def _one_script(url: str) -> Any:
+    return _client(url).register_script(_ONE)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address: REMOTE_ADDR, or, behind TRUSTED_PROXY_HOPS proxies that each
+    append to X-Forwarded-For, the address the outermost of them saw (entries before it are the
+    client's own words and are ignored)."""
+    hops = int(settings.TRUSTED_PROXY_HOPS)
+    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    if hops <= 0:
+        return remote
+    forwarded = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    forwarded = [a for a in forwarded if a]
+    return forwarded[-hops] if len(forwarded) >= hops else remote
+
+
+def _address_bucket(kind: str, address: str, per_minute: int, *, cost: int) -> None:
+    if not settings.RATE_LIMITS_ENABLED:
+        return
+    try:
+        allowed, wait_ms = _one_script(settings.REDIS_URL)(
+            keys=[f"{settings.RATE_LIMIT_PREFIX}:{kind}:{address}"],
+            args=[int(time.time() * 1000), per_minute, per_minute / 60_000, cost],
+        )
+    except RedisError:
+        logger.warning("rate limiter unreachable; allowing the request", exc_info=True)
+        return
+    if not allowed:
+        retry_after = max(1, math.ceil(int(wait_ms) / 1000))
+        raise RateLimited(RateLimitState(per_minute, 0, retry_after), retry_after)
+
+
+def failed_auth_check(request: HttpRequest) -> None:
+    """Raises RateLimited when the client's failed authentications have used up their budget
+    (looks only; charges nothing)."""
+    _address_bucket(
+        "f", client_address(request), int(settings.RATE_LIMIT_FAILED_AUTH_PER_MINUTE), cost=0
+    )
+
+
+def failed_auth_charge(request: HttpRequest) -> None:
+    """Charge one failed authentication to the client's address; RateLimited when none is left."""
+    _address_bucket(
+        "f", client_address(request), int(settings.RATE_LIMIT_FAILED_AUTH_PER_MINUTE), cost=1
+    )
+
+
+def anonymous_take(request: HttpRequest) -> None:
+    """Charge one request without credentials (a public operation) to the client's address."""
+    _address_bucket(
+        "n", client_address(request), int(settings.RATE_LIMIT_ANONYMOUS_PER_MINUTE), cost=1
+    )
 
 
 def rate_limits_for(org_id: int) -> tuple[int, int]:

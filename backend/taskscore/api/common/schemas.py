@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
@@ -32,6 +37,28 @@ Attributes = Annotated[
         }
     ),
 ]
+
+
+def _iso_8601(value: Any) -> Any:
+    # pydantic reads a bare number ("0.5") as a Unix time; the document says date-time.
+    if not (isinstance(value, str) and _ISO_8601.match(value)):
+        raise ValueError(
+            "Give a date and time in ISO 8601 with its offset, e.g. 2026-12-01T09:00:00Z."
+        )
+    return value
+
+
+def _real_offset(value: datetime) -> datetime:
+    # Offsets in use span -12:00 to +14:00; Postgres refuses some that Python accepts (+22:46).
+    offset = value.utcoffset()
+    if offset is None or abs(offset) > timedelta(hours=14):
+        raise ValueError("The offset must be within ±14:00.")
+    return value
+
+
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# A moment with its offset, written as ISO 8601 (RFC 3339) only.
+IsoMoment = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_real_offset)]
 TaskTitle = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 

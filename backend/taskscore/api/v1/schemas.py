@@ -7,6 +7,8 @@ from ninja import Field, Schema
 
 from taskscore.api.common.schemas import Attributes, InputSchema, TaskTitle
 
+OFFSET_MAX = 10_000_000
+
 
 class TaskV1In(InputSchema):
     title: TaskTitle
@@ -35,4 +37,5 @@ class TaskV1PageOut(Schema):
 
 class OffsetQuery(Schema):
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    # Bounded: an offset past Postgres' bigint was a 500; past 10 million rows, use v2's cursors.
+    offset: int = Field(default=0, ge=0, le=OFFSET_MAX)

@@ -15,6 +15,7 @@ from taskscore.api.v2.access_schemas import (
     ApiKeyIn,
     ApiKeyPageOut,
     AuditPageOut,
+    AuditQuery,
     InvitationCreatedOut,
     InvitationIn,
     InvitationPageOut,
@@ -29,7 +30,7 @@ from taskscore.api.v2.access_schemas import (
 from taskscore.api.v2.presenters.access import (
     api_key_created_out,
     api_key_out,
-    audit_event_out,
+    audit_page_out,
     invitation_created_out,
     invitation_out,
     member_out,
@@ -37,7 +38,8 @@ from taskscore.api.v2.presenters.access import (
     role_out,
 )
 from taskscore.api.v2.presenters.common import page_out
-from taskscore.audit.selectors import audit_list
+from taskscore.audit.selectors import AuditFilters
+from taskscore.billing.features import Feature
 from taskscore.core.cursor import page_newest_first
 from taskscore.orgs import selectors, services
 from taskscore.orgs.models import Organization
@@ -77,7 +79,8 @@ def member_role_change(
         role_key=payload.role,
         caller=principal,
     )
-    return member_out(membership)
+    # Read back as the list shows it (with last_active_at).
+    return member_out(selectors.member_get(org_id=principal.org_id, membership_id=membership.pk))
 
 
 @router.delete(
@@ -158,11 +161,16 @@ def permission_list(request: HttpRequest, org: str) -> list[dict[str, str]]:
 @router.get("/orgs/{org}/roles", response=list[RoleOut], operation_id="role_list")
 @requires(Perm.MEMBERS_READ)
 def role_list(request: HttpRequest, org: str) -> list[dict[str, Any]]:
-    return [role_out(r) for r in roles_for_org(org_id=principal_of(request).org_id)]
+    """The built-in and custom roles, each saying whether the caller may grant it."""
+    principal = principal_of(request)
+    return [
+        role_out(r, caller_permissions=principal.permissions)
+        for r in roles_for_org(org_id=principal.org_id)
+    ]
 
 
 @router.post("/orgs/{org}/roles", response={201: RoleOut}, operation_id="role_create")
-@requires(Perm.MEMBERS_MANAGE)
+@requires(Perm.MEMBERS_MANAGE, feature=Feature.CUSTOM_ROLES)
 def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     role = rbac_services.role_create(
@@ -173,11 +181,11 @@ def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[
         permissions=payload.permissions,
         caller=principal,
     )
-    return Status(201, role_out(role))
+    return Status(201, role_out(role, caller_permissions=principal.permissions))
 
 
 @router.patch("/orgs/{org}/roles/{key}", response=RoleOut, operation_id="role_update")
-@requires(Perm.MEMBERS_MANAGE)
+@requires(Perm.MEMBERS_MANAGE, feature=Feature.CUSTOM_ROLES)
 def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) -> dict[str, Any]:
     principal = principal_of(request)
     role = rbac_services.role_update(
@@ -188,7 +196,7 @@ def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) 
         permissions=payload.permissions,
         caller=principal,
     )
-    return role_out(role)
+    return role_out(role, caller_permissions=principal.permissions)
 
 
 @router.delete("/orgs/{org}/roles/{key}", response={204: None}, operation_id="role_delete")
@@ -221,7 +229,7 @@ def api_key_list(request: HttpRequest, org: str, query: Query[PageQuery]) -> dic
 @router.post(
     "/orgs/{org}/api-keys", response={201: ApiKeyCreatedOut}, operation_id="api_key_create"
 )
-@requires(Perm.APIKEYS_MANAGE)
+@requires(Perm.APIKEYS_MANAGE, feature=Feature.API_KEYS)
 def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[dict[str, Any]]:
     principal = principal_of(request)
     request.idempotency_secret = True  # type: ignore[attr-defined]  # the token
@@ -250,9 +258,16 @@ def api_key_revoke(request: HttpRequest, org: str, key_id: int) -> HttpResponse:
 
 
 @router.get("/orgs/{org}/audit-events", response=AuditPageOut, operation_id="audit_list")
-@requires(Perm.AUDIT_READ)
-def audit_events(request: HttpRequest, org: str, query: Query[PageQuery]) -> dict[str, Any]:
-    items, next_cursor = audit_list(
-        org_id=principal_of(request).org_id, limit=query.limit, cursor=query.cursor
+@requires(Perm.AUDIT_READ, feature=Feature.AUDIT_LOG)
+def audit_events(request: HttpRequest, org: str, query: Query[AuditQuery]) -> dict[str, Any]:
+    """The org's audit events, newest first, a page at a time, optionally filtered by action,
+    actor and time."""
+    page = selectors.audit_page(
+        org_id=principal_of(request).org_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        filters=AuditFilters(
+            action=query.action, actor=query.actor, since=query.since, until=query.until
+        ),
     )
-    return page_out(items, next_cursor, audit_event_out)
+    return audit_page_out(page)

@@ -29,10 +29,11 @@ class BreakdownItemOut(Schema):
     normalized: float
     contribution: float
     rationale: str | None = None
-    skipped: Literal["ai_off", "no_fields", "budget"] | None = Field(
+    skipped: Literal["ai_off", "no_fields", "budget", "slow"] | None = Field(
         default=None,
-        description="Why this AI criterion was left out of the score (the org's AI rules or its "
-        "monthly AI allowance); it then counts neither as 0 nor towards the weights.",
+        description="Why this AI criterion was left out of the score (the org's AI rules, its "
+        "monthly AI allowance, or, in a sample preview only, an AI slower than the request's "
+        "bound); it then counts neither as 0 nor towards the weights.",
     )
 
 

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-# The monthly AI calls of the seeded plans (billing.services.PLAN_CATALOG has the same figures).
+# The monthly AI calls of the seeded plans (billing.catalog.PLAN_CATALOG has the same figures).
 AI_CALLS = {
     "free": (1000, "1,000 AI calls a month"),
     "pro": (50000, "50,000 AI calls a month"),

@@ -9,15 +9,24 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from taskscore.billing.errors import PlanQuotaExceeded
+from taskscore.audit.models import AuditEvent
+from taskscore.billing.errors import PlanFeatureRequired, PlanQuotaExceeded
+from taskscore.billing.features import Feature
 from taskscore.billing.models import MeterOutbox, OrgBilling, Plan, UsageRecord
-from taskscore.billing.selectors import billing_entitlement
+from taskscore.billing.selectors import (
+    billing_entitlement,
+    org_feature_require,
+    plan_in_force_cached,
+    plans_in_force_forget,
+)
 from taskscore.billing.services import (
     billing_account_get_or_create,
+    billing_plan_grant,
     plans_seed,
     usage_reserve,
 )
 from taskscore.orgs.models import Organization
+from taskscore.rbac.callers import OPERATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +143,58 @@ def test_plans_seed_is_idempotent() -> None:
     assert list(Plan.objects.values_list("code", "monthly_task_quota", "is_metered")) == [
         ("free", 100, False), ("pro", 5000, False), ("business", None, True)
     ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ grants, features
+
+
+def test_a_granted_plan_applies_unbilled_and_a_higher_subscription_wins(
+    org: Organization,
+) -> None:
+    # given an operator's grant of Business
+    billing_plan_grant(org_id=org.pk, plan_code="business", caller=OPERATOR)
+    entitlement = billing_entitlement(org_id=org.pk)
+    assert (entitlement.plan.code, entitlement.source, entitlement.quota) == (
+        "business", "grant", None
+    )  # fmt: skip
+    assert entitlement.features == {Feature.API_KEYS, Feature.CUSTOM_ROLES, Feature.AUDIT_LOG}
+    # then its (metered) usage is counted but reported to no Stripe meter
+    usage_reserve(org_id=org.pk, task_id=uuid.uuid4())
+    assert (UsageRecord.objects.count(), MeterOutbox.objects.count()) == (1, 0)
+    # and a lower subscription does not lower it, while the grant's removal does
+    _set(org, plan=Plan.objects.get(code="pro"), status="active")
+    assert billing_entitlement(org_id=org.pk).plan.code == "business"
+    billing_plan_grant(org_id=org.pk, plan_code=None, caller=OPERATOR)
+    entitlement = billing_entitlement(org_id=org.pk)
+    assert (entitlement.plan.code, entitlement.source) == ("pro", "subscription")
+    assert [e.action for e in AuditEvent.objects.filter(org=org).order_by("id")] == [
+        "billing.plan_granted", "billing.plan_granted"
+    ]  # fmt: skip
+
+
+def test_a_refusal_names_the_feature_the_plan_and_the_cheapest_plan_with_it(
+    org: Organization,
+) -> None:
+    with pytest.raises(PlanFeatureRequired) as caught:
+        org_feature_require(org_id=org.pk, feature=Feature.AUDIT_LOG)
+    assert (caught.value.status, caught.value.problem_extra()) == (
+        402, {"feature": "audit_log", "plan": "free", "required_plan": "business"}
+    )  # fmt: skip
+    assert caught.value.detail == (
+        'The Free plan does not include "Audit log"; upgrade to Business to use it.'
+    )
+
+
+def test_an_upgrade_counts_at_once_though_the_plan_is_kept_in_process_memory(
+    org: Organization,
+) -> None:
+    # given the org's Free plan is in this process's memory
+    plans_in_force_forget()
+    assert plan_in_force_cached(org_id=org.pk).code == "free"
+    with pytest.raises(PlanFeatureRequired):
+        org_feature_require(org_id=org.pk, feature=Feature.API_KEYS)
+    # when it moves to Pro behind the process's back (another process applied the event)
+    _set(org, plan=Plan.objects.get(code="pro"), status="active")
+    # then the feature is allowed at once: a refusal is checked against Postgres
+    org_feature_require(org_id=org.pk, feature=Feature.API_KEYS)
+    assert plan_in_force_cached(org_id=org.pk).code == "pro"

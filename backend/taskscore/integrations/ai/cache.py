@@ -44,17 +44,19 @@ return 0
 
 
 def cache_key(
-    provider: AIProvider, *, rubric: Rubric, task_text: str, key_prefix: str = "ai"
+    provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str, key_prefix: str = "ai"
 ) -> str:
     """The Redis key of the result of asking `provider` about `task_text` under `rubric`.
 
     It is `<key_prefix>:{<hex sha256>}` over the canonical JSON (sorted keys, no whitespace,
-    UTF-8) of: the key version, the chat prompt's version, `provider.name`, `provider.model`,
-    the rubric's question and anchors, and the task text. Any change to one of them is a
-    different question.
+    UTF-8) of: the key version, the scope (whose answers these are: the caller passes the org,
+    so that a hit never tells one tenant what another asked), the chat prompt's version,
+    `provider.name`, `provider.model`, the rubric's question and anchors, and the task text. Any
+    change to one of them is a different question.
     """
     material = {
         "version": KEY_VERSION,
+        "scope": scope,
         "prompt_version": PROMPT_VERSION,
         "provider": provider.name,
         "model": provider.model,
@@ -100,14 +102,18 @@ class AIResultCache:
         self._skip_redis_until = 0.0
         self._release_lock = redis.register_script(_RELEASE_LOCK)
 
-    def assess(self, provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessment:
+    def assess(
+        self, provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str
+    ) -> AIAssessment:
         """The cached assessment (`cached=True`, nothing spent) or a fresh one from `provider`.
 
         Provider errors propagate and nothing is cached for them.
         """
         if time.monotonic() < self._skip_redis_until:
             return provider.assess(rubric=rubric, task_text=task_text)
-        key = cache_key(provider, rubric=rubric, task_text=task_text, key_prefix=self._key_prefix)
+        key = cache_key(
+            provider, rubric=rubric, task_text=task_text, scope=scope, key_prefix=self._key_prefix
+        )
         lock_key = f"{key}:lock"
         token = secrets.token_hex(16)
         deadline = time.monotonic() + self._wait_timeout_seconds

@@ -104,9 +104,11 @@ class StripeClient:
         client_reference_id: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        trial_period_days: int = 0,
     ) -> dict[str, Any]:
-        """A Checkout session in subscription mode for one price; its `url` is where to send
-        the browser."""
+        """A Checkout session in subscription mode for one price, its subscription starting
+        with `trial_period_days` free days when positive; its `url` is where to send the
+        browser."""
         item: dict[str, Any] = {"price": price}
         if not is_metered:  # metered prices take no quantity
             item["quantity"] = 1
@@ -120,6 +122,8 @@ class StripeClient:
             "metadata": metadata,
             "subscription_data": {"metadata": metadata},
         }
+        if trial_period_days > 0:
+            params["subscription_data"]["trial_period_days"] = trial_period_days
         return self._call(
             self._sdk.v1.checkout.sessions.create,
             params=params,

@@ -5,12 +5,14 @@ mark on commit as in production."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
 
@@ -351,3 +353,49 @@ def test_a_key_created_after_its_prefix_was_looked_up_authenticates(
     found = principal_for_token(token)
     assert found is not None
     assert found.role == "member"
+
+
+def test_an_entry_restored_from_before_a_revocation_outlives_it_by_the_entry_ttl_at_most(
+    org: Organization,
+) -> None:
+    """Security finding 11: Redis losing a revocation's generation bump (simulated by restoring
+    the key's entry and generation saved before the revocation) let the old grant be trusted
+    for up to 600 s. Entries now live RBAC_ENTRY_TTL_SECONDS (set to 1 s here)."""
+    client = cache.redis_client()
+    with override_settings(RBAC_ENTRY_TTL_SECONDS=1):
+        created = api_key_create(org=org, name="ci", role_key="member", caller=OPERATOR)
+        assert principal_for_token(created.token) is not None  # fills the entry
+        entry_key, generation_key, _, _ = cache.keys_of(cache.key_principal(created.api_key.prefix))
+        saved = {key: (client.dump(key), client.pttl(key)) for key in (entry_key, generation_key)}
+        keys_services.api_key_revoke(org_id=org.pk, key_id=created.api_key.pk, caller=OPERATOR)
+        assert principal_for_token(created.token) is None
+
+        for key, (dumped, ttl) in saved.items():  # the revocation's bump is lost
+            assert dumped is not None
+            client.restore(key, max(ttl, 1), dumped, replace=True)
+        restored_ttl_ms = client.pttl(entry_key)
+        deadline = time.monotonic() + 5
+        while principal_for_token(created.token) is not None:
+            assert time.monotonic() < deadline, "a restored grant outlived its entry's TTL"
+            time.sleep(0.05)
+
+    assert 0 < restored_ttl_ms <= 1000
+    assert principal_for_token(created.token) is None
+
+
+def test_with_replicas_required_a_change_no_replica_holds_is_refused_and_rolled_back(
+    org: Organization,
+) -> None:
+    """Security finding 11: with RBAC_WAIT_REPLICAS, a change commits only once replicas hold
+    its bump (this Redis has none, so the revocation is refused: 503, nothing changed)."""
+    created = api_key_create(org=org, name="ci", role_key="member", caller=OPERATOR)
+
+    with (
+        override_settings(RBAC_WAIT_REPLICAS=1, RBAC_WAIT_TIMEOUT_MS=50),
+        pytest.raises(cache.PermissionCacheUnavailable),
+    ):
+        keys_services.api_key_revoke(org_id=org.pk, key_id=created.api_key.pk, caller=OPERATOR)
+
+    created.api_key.refresh_from_db()
+    assert created.api_key.revoked_at is None
+    assert principal_for_token(created.token) is not None

@@ -88,6 +88,9 @@ def test_a_stampede_of_misses_loads_from_postgres_at_most_twice(
         return real(user_id, org_slug)
 
     monkeypatch.setattr(principals, "member_grant_load", counting)
+    # Waiters poll for the filler's result this long before loading themselves: generous here,
+    # so that a busy machine's scheduling cannot pass for a stampede.
+    monkeypatch.setattr(cache, "FILL_WAIT_SECONDS", 2.0)
     start = threading.Barrier(20, timeout=WAIT)
 
     def lookup() -> frozenset[str]:

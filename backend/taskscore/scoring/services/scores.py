@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from taskscore.billing.services import ai_calls_require
@@ -32,10 +33,17 @@ def score_preview(
 ) -> ScoreResult:
     """Score a sample task with draft criteria. No row is written (AI answers are cached); the
     AI calls count against the org's allowance, and a preview it cannot cover is refused
-    (AIBudgetExceeded) rather than shown without its AI part."""
+    (AIBudgetExceeded) rather than shown without its AI part. A web request: the AI gets
+    AI_SAMPLE_PREVIEW_SECONDS, after which its criteria are skipped as slow (never a 0)."""
     parsed = criteria_validate(criteria)
     ai_calls_require(org_id=org_id, calls=ai_criteria_count(parsed))
-    run = ai_run_criteria(org_id=org_id, criteria=parsed, title=title, description=description)
+    run = ai_run_criteria(
+        org_id=org_id,
+        criteria=parsed,
+        title=title,
+        description=description,
+        within=settings.AI_SAMPLE_PREVIEW_SECONDS,
+    )
     return score_compute(
         criteria=parsed, attributes=attributes, ai_results=run.results, skipped=run.skipped
     )

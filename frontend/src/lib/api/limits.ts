@@ -4,6 +4,7 @@ export const SCHEMA_LIMITS = {
   "AICriterion": {
     "high_anchor": {
       "maxLength": 1000,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     },
     "key": {
@@ -11,15 +12,18 @@ export const SCHEMA_LIMITS = {
     },
     "label": {
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     },
     "low_anchor": {
       "maxLength": 1000,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     },
     "rubric": {
       "minLength": 3,
-      "maxLength": 1000
+      "maxLength": 1000,
+      "pattern": "^[^\u0000]*$"
     },
     "weight": {
       "maximum": 1000,
@@ -29,11 +33,13 @@ export const SCHEMA_LIMITS = {
   "ApiKeyIn": {
     "name": {
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     },
     "role": {
       "minLength": 1,
       "maxLength": 40,
+      "pattern": "^[^\u0000]*$",
       "default": "member"
     }
   },
@@ -49,12 +55,17 @@ export const SCHEMA_LIMITS = {
     },
     "label": {
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     },
     "max": {
+      "minimum": -1000000000000,
+      "maximum": 1000000000000,
       "default": 1
     },
     "min": {
+      "minimum": -1000000000000,
+      "maximum": 1000000000000,
       "default": 0
     },
     "weight": {
@@ -62,60 +73,87 @@ export const SCHEMA_LIMITS = {
       "exclusiveMinimum": 0
     }
   },
+  "AuditQuery": {
+    "action": {
+      "minLength": 1,
+      "maxLength": 80,
+      "pattern": "^[a-z_]+\\.[a-z_]+$"
+    },
+    "actor": {
+      "minLength": 1,
+      "maxLength": 300,
+      "pattern": "^[^\\x00]*$"
+    },
+    "limit": {
+      "minimum": 1,
+      "maximum": 200,
+      "default": 50
+    }
+  },
   "CheckoutIn": {
     "plan": {
       "minLength": 1,
-      "maxLength": 40
+      "maxLength": 40,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "InvitationAcceptIn": {
     "token": {
       "minLength": 10,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "InvitationDeclineIn": {
     "token": {
       "minLength": 10,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "InvitationIn": {
     "email": {
       "minLength": 3,
-      "maxLength": 254
+      "maxLength": 254,
+      "pattern": "^[^\u0000]*$"
     },
     "role": {
       "minLength": 1,
       "maxLength": 40,
+      "pattern": "^[^\u0000]*$",
       "default": "member"
     }
   },
   "LabelsImportIn": {
     "csv": {
       "minLength": 1,
-      "maxLength": 1000000
+      "maxLength": 1000000,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "MemberRoleIn": {
     "role": {
       "minLength": 1,
-      "maxLength": 40
+      "maxLength": 40,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "OrgIn": {
     "name": {
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "OverrideIn": {
     "criterion": {
-      "maxLength": 40
+      "maxLength": 40,
+      "pattern": "^[^\u0000]*$"
     },
     "reason": {
       "minLength": 1,
-      "maxLength": 2000
+      "maxLength": 2000,
+      "pattern": "^[^\u0000]*$"
     }
   },
   "PageQuery": {
@@ -145,24 +183,39 @@ export const SCHEMA_LIMITS = {
   "RoleIn": {
     "description": {
       "maxLength": 500,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     },
     "key": {
       "minLength": 2,
-      "maxLength": 40
+      "maxLength": 40,
+      "pattern": "^[^\u0000]*$"
     },
     "name": {
       "minLength": 1,
-      "maxLength": 100
+      "maxLength": 100,
+      "pattern": "^[^\u0000]*$"
+    },
+    "permissions": {
+      "items": {
+        "pattern": "^[^\u0000]*$"
+      }
     }
   },
   "RolePatchIn": {
     "description": {
-      "maxLength": 500
+      "maxLength": 500,
+      "pattern": "^[^\u0000]*$"
     },
     "name": {
       "minLength": 1,
-      "maxLength": 100
+      "maxLength": 100,
+      "pattern": "^[^\u0000]*$"
+    },
+    "permissions": {
+      "items": {
+        "pattern": "^[^\u0000]*$"
+      }
     }
   },
   "ScoringModelIn": {
@@ -172,11 +225,13 @@ export const SCHEMA_LIMITS = {
     },
     "description": {
       "maxLength": 2000,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     },
     "name": {
       "minLength": 1,
-      "maxLength": 200
+      "maxLength": 200,
+      "pattern": "^[^\u0000]*$"
     },
     "template": {
       "enum": [
@@ -202,6 +257,7 @@ export const SCHEMA_LIMITS = {
     },
     "description": {
       "maxLength": 10000,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     },
     "title": {
@@ -246,6 +302,7 @@ export const SCHEMA_LIMITS = {
     },
     "notes": {
       "maxLength": 2000,
+      "pattern": "^[^\u0000]*$",
       "default": ""
     }
   }

@@ -271,7 +271,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit Events */
+        /**
+         * Audit Events
+         * @description The org's audit events, newest first, a page at a time, optionally filtered by action,
+         *     actor and time.
+         */
         get: operations["audit_list"];
         put?: never;
         post?: never;
@@ -441,7 +445,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Role List */
+        /**
+         * Role List
+         * @description The built-in and custom roles, each saying whether the caller may grant it.
+         */
         get: operations["role_list"];
         put?: never;
         /** Role Create */
@@ -968,7 +975,7 @@ export interface components {
              */
             high_anchor: string;
             /** Key */
-            key: string;
+            key: string & unknown;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1094,6 +1101,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Created By
+             * @description The email of the member who created it; null when an operator's command or another API key did.
+             */
+            created_by: string | null;
             /** Id */
             id: number;
             /** Last Used At */
@@ -1129,6 +1141,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Created By
+             * @description The email of the member who created it; null when an operator's command or another API key did.
+             */
+            created_by: string | null;
             /** Id */
             id: number;
             /** Last Used At */
@@ -1152,14 +1169,14 @@ export interface components {
         /** AttributeCriterion */
         AttributeCriterion: {
             /** Attribute */
-            attribute: string;
+            attribute: string & unknown;
             /**
              * Invert
              * @default false
              */
             invert: boolean;
             /** Key */
-            key: string;
+            key: string & unknown;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -1169,6 +1186,7 @@ export interface components {
             label: string;
             /**
              * Max
+             * @description Greater than min: a value at max or beyond scores the criterion's whole weight (none if invert).
              * @default 1
              */
             max: number;
@@ -1186,6 +1204,17 @@ export interface components {
             action: string;
             /** Actor */
             actor: string;
+            /**
+             * Actor Api Key Name
+             * @description The acting API key's name (null for others, or a key since deleted).
+             */
+            actor_api_key_name: string | null;
+            /**
+             * Actor Kind
+             * @description Who acted: a member in a browser session (`user`), an API key, or the system (an operator's command, Stripe's events).
+             * @enum {string}
+             */
+            actor_kind: "user" | "api_key" | "system";
             /** After */
             after: {
                 [key: string]: unknown;
@@ -1213,17 +1242,89 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** AuditQuery */
+        AuditQuery: {
+            /**
+             * Action
+             * @description Only this action, e.g. `member.role_changed`.
+             */
+            action?: string | null;
+            /**
+             * Actor
+             * @description Only events whose actor's label (an email, `API key ts_<prefix>`, `system`) contains this text, in any case.
+             */
+            actor?: string | null;
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Since
+             * @description Only events at or after this moment (with its offset).
+             */
+            since?: string | null;
+            /**
+             * Until
+             * @description Only events before this moment (with its offset).
+             */
+            until?: string | null;
+        };
+        /** BillingAIUsageOut */
+        BillingAIUsageOut: {
+            /** Calls */
+            calls: number;
+            /**
+             * Limit
+             * @description null: unlimited
+             */
+            limit: number | null;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /** Remaining */
+            remaining: number | null;
+        };
         /** BillingOut */
         BillingOut: {
+            /** @description AI calls this period against the plan's allowance */
+            ai: components["schemas"]["BillingAIUsageOut"];
+            /**
+             * Can Checkout
+             * @description No live subscription: a paid plan starts through Checkout (else the portal)
+             */
+            can_checkout: boolean;
             /** Can Submit */
             can_submit: boolean;
             /** Cancel At Period End */
             cancel_at_period_end: boolean;
             /** Current Period End */
             current_period_end: string | null;
-            /** Grace Ends At */
+            /**
+             * Entitlements
+             * @description The paid features the org has now
+             */
+            entitlements: components["schemas"]["Feature"][];
+            /**
+             * Grace Days Left
+             * @description While past_due: whole days until then
+             */
+            grace_days_left: number | null;
+            /**
+             * Grace Ends At
+             * @description While past_due: submissions stop then
+             */
             grace_ends_at: string | null;
-            /** Invoices */
+            /** @description A plan an operator gave the org, if any */
+            granted_plan: components["schemas"]["PlanOut"] | null;
+            /**
+             * Invoices
+             * @description The newest ten, newest first
+             */
             invoices: components["schemas"]["InvoiceOut"][];
             /**
              * Period Start
@@ -1232,6 +1333,12 @@ export interface components {
             period_start: string;
             /** @description The plan in force (Free unless a subscription grants more) */
             plan: components["schemas"]["PlanOut"];
+            /**
+             * Plan Source
+             * @description Where the plan in force comes from: none, the subscription, an operator
+             * @enum {string}
+             */
+            plan_source: "free" | "subscription" | "grant";
             /** Plans */
             plans: components["schemas"]["PlanOut"][];
             /**
@@ -1244,9 +1351,25 @@ export interface components {
             /**
              * Status
              * @description Stripe subscription status, or 'none'
+             * @enum {string}
              */
-            status: string;
+            status: "none" | "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused";
             subscribed_plan: components["schemas"]["PlanOut"];
+            /**
+             * Trial End
+             * @description When the trial ends, while trialing
+             */
+            trial_end: string | null;
+            /**
+             * Trial Used
+             * @description The org had its one trial
+             */
+            trial_used: boolean;
+            /**
+             * Upgrades
+             * @description Paid plans above the plan in force
+             */
+            upgrades: components["schemas"]["PlanOut"][];
             /** Used */
             used: number;
         };
@@ -1269,9 +1392,9 @@ export interface components {
             rationale?: string | null;
             /**
              * Skipped
-             * @description Why this AI criterion was left out of the score (the org's AI rules or its monthly AI allowance); it then counts neither as 0 nor towards the weights.
+             * @description Why this AI criterion was left out of the score (the org's AI rules, its monthly AI allowance, or, in a sample preview only, an AI slower than the request's bound); it then counts neither as 0 nor towards the weights.
              */
-            skipped?: ("ai_off" | "no_fields" | "budget") | null;
+            skipped?: ("ai_off" | "no_fields" | "budget" | "slow") | null;
             /** Value */
             value: number | null;
             /** Weight */
@@ -1344,6 +1467,11 @@ export interface components {
             /** Rubric */
             rubric: string;
         };
+        /**
+         * Feature
+         * @enum {string}
+         */
+        Feature: "api_keys" | "custom_roles" | "audit_log";
         /** InvitationAcceptIn */
         InvitationAcceptIn: {
             /** Token */
@@ -1370,6 +1498,11 @@ export interface components {
             expires_at: string;
             /** Id */
             id: number;
+            /**
+             * Invited By
+             * @description The inviter's email, `API key "<name>"` or `an operator`.
+             */
+            invited_by: string;
             /** Role */
             role: string;
         };
@@ -1424,6 +1557,11 @@ export interface components {
             expires_at: string;
             /** Id */
             id: number;
+            /**
+             * Invited By
+             * @description The inviter's email, `API key "<name>"` or `an operator`.
+             */
+            invited_by: string;
             /** Role */
             role: string;
         };
@@ -1436,7 +1574,10 @@ export interface components {
         };
         /** InvoiceOut */
         InvoiceOut: {
-            /** Amount Due */
+            /**
+             * Amount Due
+             * @description In the currency's minor units (cents)
+             */
             amount_due: number;
             /** Amount Paid */
             amount_paid: number;
@@ -1447,13 +1588,19 @@ export interface components {
             created: string;
             /** Currency */
             currency: string;
-            /** Hosted Invoice Url */
+            /**
+             * Hosted Invoice Url
+             * @description Stripe's page of the invoice (may be empty)
+             */
             hosted_invoice_url: string;
             /** Id */
             id: string;
             /** Number */
             number: string;
-            /** Status */
+            /**
+             * Status
+             * @description Stripe's: draft, open, paid, uncollectible or void
+             */
             status: string;
         };
         /** LabelsImportIn */
@@ -1510,6 +1657,11 @@ export interface components {
              * Format: date-time
              */
             joined_at: string;
+            /**
+             * Last Active At
+             * @description The later of the member's last log-in and their last audited change in this org; null when neither happened yet.
+             */
+            last_active_at: string | null;
             /** Role */
             role: string;
             /** User Id */
@@ -1640,14 +1792,36 @@ export interface components {
         PlanOut: {
             /** Code */
             code: string;
-            /** Features */
+            /**
+             * Entitlements
+             * @description The paid features the plan includes (higher plans include lower ones')
+             */
+            entitlements: components["schemas"]["Feature"][];
+            /**
+             * Features
+             * @description What the plan offers, in words
+             */
             features: string[];
             /** Is Metered */
             is_metered: boolean;
-            /** Monthly Task Quota */
+            /**
+             * Monthly Ai Calls
+             * @description null: unlimited
+             */
+            monthly_ai_calls: number | null;
+            /**
+             * Monthly Task Quota
+             * @description null: unlimited
+             */
             monthly_task_quota: number | null;
             /** Name */
             name: string;
+            price: components["schemas"]["PriceOut"];
+            /**
+             * Trial Days
+             * @description Free days a Checkout of this plan starts with for this org (0: none)
+             */
+            trial_days: number;
         };
         /** PreviewIn */
         PreviewIn: {
@@ -1746,6 +1920,22 @@ export interface components {
              */
             total: number;
         };
+        /** PriceOut */
+        PriceOut: {
+            /**
+             * Amount
+             * @description In the currency's minor units (cents)
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Per
+             * @description A flat monthly price, or one per task
+             * @enum {string}
+             */
+            per: "month" | "task";
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             detail?: string;
@@ -1754,9 +1944,15 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /** @description The paid feature the org's plan lacks (402 plan-feature-required). */
+            feature?: string;
             instance?: string;
             /** @description The missing permission (403). */
             permission?: string;
+            /** @description The org's plan in force (402). */
+            plan?: string;
+            /** @description The cheapest plan that includes `feature` (402). */
+            required_plan?: string | null;
             status: number;
             title: string;
             /** @description A stable URI reference per error kind. */
@@ -1790,6 +1986,11 @@ export interface components {
         };
         /** RoleOut */
         RoleOut: {
+            /**
+             * Can Grant
+             * @description Whether the caller may hand this role out (invite with it, give it to a member or an API key) and change or delete it: it holds no permission the caller lacks.
+             */
+            can_grant: boolean;
             /** Description */
             description: string;
             /** Is Builtin */
@@ -1841,9 +2042,9 @@ export interface components {
             rationale?: string | null;
             /**
              * Skipped
-             * @description Why this AI criterion was left out of the score (the org's AI rules or its monthly AI allowance); it then counts neither as 0 nor towards the weights.
+             * @description Why this AI criterion was left out of the score (the org's AI rules, its monthly AI allowance, or, in a sample preview only, an AI slower than the request's bound); it then counts neither as 0 nor towards the weights.
              */
-            skipped?: ("ai_off" | "no_fields" | "budget") | null;
+            skipped?: ("ai_off" | "no_fields" | "budget" | "slow") | null;
             /** Value */
             value: number | null;
             /** Weight */
@@ -1994,7 +2195,7 @@ export interface components {
              */
             description: string;
             /** Title */
-            title: string;
+            title: string & unknown;
         };
         /** TaskListQuery */
         TaskListQuery: {
@@ -2250,7 +2451,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -2382,7 +2583,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -2512,7 +2713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -2642,7 +2843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -2770,7 +2971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -2898,7 +3099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3028,7 +3229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3156,7 +3357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3288,7 +3489,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3418,7 +3619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,7 +3753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3685,7 +3886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3819,7 +4020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -3948,7 +4149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4045,6 +4246,14 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                /** @description Only this action, e.g. `member.role_changed`. */
+                action?: string | null;
+                /** @description Only events whose actor's label (an email, `API key ts_<prefix>`, `system`) contains this text, in any case. */
+                actor?: string | null;
+                /** @description Only events at or after this moment (with its offset). */
+                since?: string | null;
+                /** @description Only events before this moment (with its offset). */
+                until?: string | null;
             };
             header?: never;
             path: {
@@ -4081,7 +4290,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4211,7 +4420,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4345,7 +4554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4475,7 +4684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4608,7 +4817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4742,7 +4951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,7 +5080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5004,7 +5213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5133,7 +5342,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5268,7 +5477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5398,7 +5607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5528,7 +5737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5662,7 +5871,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5791,7 +6000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -5926,7 +6135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6056,7 +6265,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6189,7 +6398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6323,7 +6532,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6453,7 +6662,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6587,7 +6796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6718,7 +6927,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6853,7 +7062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -6985,7 +7194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7117,7 +7326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7249,7 +7458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7381,7 +7590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7515,7 +7724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7649,7 +7858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7783,7 +7992,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -7914,7 +8123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8044,7 +8253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8186,7 +8395,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8320,7 +8529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8454,7 +8663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8584,7 +8793,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8714,7 +8923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8845,7 +9054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -8976,7 +9185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -9111,7 +9320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -9241,7 +9450,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -9372,7 +9581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -9503,7 +9712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -9635,7 +9844,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Over the plan's quota */
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
             402: {
                 headers: {
                     [name: string]: unknown;

@@ -2,7 +2,8 @@
 
 `make run` calls it on every start. The first time (or after the database was reset) it creates
 the org with `createorg`'s services and a random password, and keeps the login in FILE (an
-ignored, project-local file) so later runs can print it again."""
+ignored, project-local file) so later runs can print it again. The demo org is granted the Pro
+plan (its API key works; Business's features show what an upgrade unlocks)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from django.db import transaction
 
 from taskscore.accounts.selectors import user_get_by_email
 from taskscore.accounts.services import user_create
+from taskscore.billing.services import billing_plan_grant
+from taskscore.orgs.models import Organization
 from taskscore.orgs.selectors import memberships_of_user
 from taskscore.orgs.services import api_key_create
 from taskscore.rbac.callers import OPERATOR
 from taskscore.scoring.services import org_open
 
 DEMO_EMAIL = "demo@taskscore.localhost"
+DEMO_PLAN = "pro"
 
 
 class Command(BaseCommand):
@@ -39,6 +43,9 @@ class Command(BaseCommand):
             state_path.parent.mkdir(parents=True, exist_ok=True)
             state_path.write_text(json.dumps(state))
             state_path.chmod(0o600)
+        org = Organization.objects.filter(slug=state["org"]).first()
+        if org is not None:
+            billing_plan_grant(org_id=org.pk, plan_code=DEMO_PLAN, caller=OPERATOR)
         self.stdout.write(f"Demo login: {state['email']} / {state['password']}")
         self.stdout.write(f"Demo API key (org {state['org']}): {state['api_key']}")
 

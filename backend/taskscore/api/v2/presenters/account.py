@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskscore.api.v2.presenters.access import invited_by_label
 from taskscore.orgs.models import Invitation, Membership, Organization
 from taskscore.orgs.selectors import Account
 
@@ -27,19 +28,11 @@ def me_out(account: Account) -> dict[str, Any]:
     }
 
 
-def _invited_by(invitation: Invitation) -> str:
-    if invitation.invited_by is not None:
-        return invitation.invited_by.email
-    if invitation.invited_by_api_key is not None:
-        return f'API key "{invitation.invited_by_api_key.name}"'
-    return "an operator"
-
-
 def _invitation_common(invitation: Invitation) -> dict[str, Any]:
     return {
         "org": {"slug": invitation.org.slug, "name": invitation.org.name},
         "role": {"key": invitation.role.key, "name": invitation.role.name},
-        "invited_by": _invited_by(invitation),
+        "invited_by": invited_by_label(invitation),
         "expires_at": invitation.expires_at,
     }
 

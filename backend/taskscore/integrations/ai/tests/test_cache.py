@@ -19,6 +19,7 @@ from taskscore.testing.fake_ai import FakeAIServer, expected_rating
 
 RUBRIC = Rubric(question="How valuable is the task?", high_anchor="Unblocks a launch.")
 TASK = "Add CSV export to the reports page"
+SCOPE = "org:1"
 
 
 def test_hit_after_miss_costs_one_call_and_nothing_the_second_time(
@@ -27,8 +28,8 @@ def test_hit_after_miss_costs_one_call_and_nothing_the_second_time(
     cache = AIResultCache(redis_client, key_prefix=key_prefix)
     provider = make_provider()
 
-    first = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
-    second = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    first = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
+    second = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     assert ai_server.stats().calls == 1
     assert first.cached is False
@@ -45,7 +46,7 @@ def test_hit_after_miss_costs_one_call_and_nothing_the_second_time(
         cost_usd=0.0,
         cached=True,
     )
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
     assert redis_client.exists(key) == 1
     assert 0 < redis_client.ttl(key) <= 7 * 24 * 3600
     assert redis_client.exists(f"{key}:lock") == 0
@@ -61,7 +62,7 @@ def test_twenty_concurrent_askers_share_one_provider_call(
 
     def ask(_: int) -> AIAssessment:
         start.wait()
-        return cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+        return cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(ask, range(20)))
@@ -73,13 +74,18 @@ def test_twenty_concurrent_askers_share_one_provider_call(
 
 def test_different_questions_are_different_keys(make_provider: MakeProvider) -> None:
     provider = make_provider()
-    base = cache_key(provider, rubric=RUBRIC, task_text=TASK)
+    base = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
     assert base.startswith("ai:{")
     assert base.endswith("}")
-    assert base == cache_key(provider, rubric=RUBRIC, task_text=TASK)
-    assert base != cache_key(provider, rubric=RUBRIC, task_text=TASK + " ")
-    assert base != cache_key(provider, rubric=Rubric(question=RUBRIC.question), task_text=TASK)
-    assert base != cache_key(make_provider(model="gpt-other"), rubric=RUBRIC, task_text=TASK)
+    assert base == cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
+    assert base != cache_key(provider, rubric=RUBRIC, task_text=TASK + " ", scope=SCOPE)
+    assert base != cache_key(
+        provider, rubric=Rubric(question=RUBRIC.question), task_text=TASK, scope=SCOPE
+    )
+    assert base != cache_key(
+        make_provider(model="gpt-other"), rubric=RUBRIC, task_text=TASK, scope=SCOPE
+    )
+    assert base != cache_key(provider, rubric=RUBRIC, task_text=TASK, scope="org:2")
 
 
 def test_a_provider_error_is_not_cached_and_the_next_call_retries(
@@ -88,13 +94,13 @@ def test_a_provider_error_is_not_cached_and_the_next_call_retries(
     ai_server.script(["500", "ok"])
     cache = AIResultCache(redis_client, key_prefix=key_prefix)
     provider = make_provider()
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
 
     with pytest.raises(RetryableAIError):
-        cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+        cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
     assert redis_client.exists(key, f"{key}:lock") == 0
 
-    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
     assert result.cached is False
     assert result.rating == expected_rating(user_prompt(TASK))
     assert ai_server.stats().calls == 2
@@ -105,12 +111,12 @@ def test_waiters_take_over_when_the_owner_dies(
 ) -> None:
     # given a lock held by an owner that died without storing a result (it expires in 200 ms)
     provider = make_provider()
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
     redis_client.set(f"{key}:lock", "dead-owner", px=200)
     cache = AIResultCache(redis_client, key_prefix=key_prefix)
 
     started = time.monotonic()
-    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     assert 0.15 < time.monotonic() - started < 1.0
     assert result.cached is False
@@ -123,12 +129,12 @@ def test_a_waiter_asks_the_provider_itself_after_the_wait_timeout(
 ) -> None:
     # given a stuck owner whose lock outlives the waiter's patience
     provider = make_provider()
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
     redis_client.set(f"{key}:lock", "stuck-owner", px=10_000)
     cache = AIResultCache(redis_client, key_prefix=key_prefix, wait_timeout_seconds=0.3)
 
     started = time.monotonic()
-    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     assert 0.25 < time.monotonic() - started < 1.0
     assert result.rating == expected_rating(user_prompt(TASK))
@@ -142,7 +148,7 @@ def test_an_owner_does_not_release_a_lock_it_no_longer_holds(
     # given an owner whose lock expires during a slow call and is taken by someone else
     ai_server.configure(latency=(0.3, 0.3))
     provider = make_provider()
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
     cache = AIResultCache(redis_client, key_prefix=key_prefix, lock_ttl_seconds=0.1)
 
     def steal_the_lock() -> None:
@@ -151,7 +157,7 @@ def test_an_owner_does_not_release_a_lock_it_no_longer_holds(
 
     thief = threading.Thread(target=steal_the_lock)
     thief.start()
-    cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
     thief.join()
 
     assert redis_client.get(f"{key}:lock") == b"next-owner"
@@ -166,8 +172,8 @@ def test_redis_unreachable_calls_the_provider_directly(
     cache = AIResultCache(closed)
     provider = make_provider()
 
-    first = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
-    second = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    first = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
+    second = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     assert first.rating == second.rating == expected_rating(user_prompt(TASK))
     assert (first.cached, second.cached) == (False, False)
@@ -179,12 +185,12 @@ def test_an_unreadable_entry_is_a_miss(
     ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
 ) -> None:
     provider = make_provider()
-    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, key_prefix=key_prefix)
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
     redis_client.set(key, "not json")
     cache = AIResultCache(redis_client, key_prefix=key_prefix)
 
-    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK)
+    result = cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
 
     assert result.cached is False
-    assert cache.assess(provider, rubric=RUBRIC, task_text=TASK).cached is True
+    assert cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE).cached is True
     assert ai_server.stats().calls == 1
