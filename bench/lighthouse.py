@@ -4,7 +4,7 @@ it (gunicorn, a Celery worker, the built Next.js app under `next start`) on free
 chromium) on each page with the session cookie. Prints one JSON line: the lowest performance,
 accessibility and best-practices scores (0–100) over the pages, and each page's own.
 
-    make lighthouse     # the tasks page and a task page, mobile emulation (Lighthouse's default)
+    make lighthouse     # tasks, a task, members and billing; mobile emulation (the default)
     LIGHTHOUSE_PRESET=desktop make lighthouse
 """
 
@@ -170,6 +170,8 @@ def main() -> None:
         pages = {
             "tasks": f"{web}/orgs/{slug}/tasks",
             "task": f"{web}/orgs/{slug}/tasks/{task_id}",
+            "members": f"{web}/orgs/{slug}/members",
+            "billing": f"{web}/orgs/{slug}/billing",
         }
         jar = {c["name"]: c["value"] for c in cookies}
         for url in pages.values():  # warm Next's server and Django's connections once

@@ -178,3 +178,51 @@ export function reviewableTask(overrides: Partial<Task> = {}): Task {
     ...overrides,
   });
 }
+
+/** The permission catalog, as `GET …/permissions` answers. */
+export const PERMISSION_CATALOG = [
+  { key: "task.read", description: "See tasks, their scores and the scoring models" },
+  { key: "task.create", description: "Submit tasks" },
+  { key: "task.rescore", description: "Re-score tasks with the active scoring version" },
+  { key: "score.review", description: "Override a task's score" },
+  { key: "scoring.manage", description: "Create, publish and activate scoring versions" },
+  { key: "members.read", description: "See the members, invitations and roles" },
+  { key: "members.manage", description: "Invite, remove and change the role of members; manage custom roles" },
+  { key: "apikeys.read", description: "See the org's API keys" },
+  { key: "apikeys.manage", description: "Create and revoke API keys" },
+  { key: "billing.read", description: "See the plan, usage and invoices" },
+  { key: "billing.manage", description: "Change the plan and payment details" },
+  { key: "audit.read", description: "Read the audit log" },
+  { key: "org.owner", description: "Act as an owner: grant the owner role, remove owners" },
+];
+
+const VIEWER_PERMISSIONS = ["billing.read", "members.read", "task.read"];
+const MEMBER_ROLE_PERMISSIONS = [...VIEWER_PERMISSIONS, "task.create"];
+export const ADMIN_ROLE_PERMISSIONS = [
+  ...MEMBER_ROLE_PERMISSIONS,
+  "apikeys.manage",
+  "apikeys.read",
+  "audit.read",
+  "members.manage",
+  "score.review",
+  "scoring.manage",
+  "task.rescore",
+];
+export const OWNER_ROLE_PERMISSIONS = PERMISSION_CATALOG.map((permission) => permission.key);
+
+/** The built-in roles and one custom role, as `GET …/roles` answers to a caller holding `callerPermissions`. */
+export function rolesFor(callerPermissions: readonly string[]) {
+  const roles = [
+    { key: "owner", name: "Owner", description: "", permissions: OWNER_ROLE_PERMISSIONS, is_builtin: true },
+    { key: "admin", name: "Admin", description: "", permissions: ADMIN_ROLE_PERMISSIONS, is_builtin: true },
+    { key: "member", name: "Member", description: "", permissions: MEMBER_ROLE_PERMISSIONS, is_builtin: true },
+    { key: "viewer", name: "Viewer", description: "", permissions: VIEWER_PERMISSIONS, is_builtin: true },
+    { key: "triage", name: "Triage", description: "Re-scores, never edits the model", permissions: ["task.read", "task.rescore"], is_builtin: false },
+  ];
+  return roles.map((role) => ({ ...role, can_grant: role.permissions.every((permission) => callerPermissions.includes(permission)) }));
+}
+
+/** A page of a cursor list. */
+export function pageOf<Item>(items: readonly Item[], nextCursor: string | null = null) {
+  return { items: [...items], next_cursor: nextCursor };
+}

@@ -80,6 +80,7 @@ describe("breakdownBars with skipped criteria and people's values", () => {
       budget: "Skipped: AI budget used up",
       ai_off: "Skipped: AI turned off",
       no_fields: "Skipped: no fields sent to the AI",
+      slow: "Skipped: the AI did not answer in time; try the preview again shortly",
     });
     expect(skipWords("rate_limited")).toBe("Skipped: rate limited");
   });
@@ -163,6 +164,7 @@ describe("AI usage and estimates in words", () => {
       message:
         "This needs up to 200 AI calls, and 10 of the Free plan's 1,000 AI calls a month are left. Try it on fewer tasks, wait for the next period, or move to a larger plan.",
       isRetryable: false,
+      action: { label: "See plans" },
     });
     const bare = new ApiProblem({ type: "/problems/ai-budget-exceeded", title: "AI budget exceeded", status: 402, detail: "Raise the plan." });
     expect(describeError(bare).message).toBe("Raise the plan.");

@@ -124,3 +124,24 @@ describe("Meter", () => {
     expect((meter.firstElementChild as HTMLElement).style.width).toBe("100%");
   });
 });
+
+describe("CopyButton", () => {
+  it("copies and says so, or says to copy by hand when the browser refuses", async () => {
+    const { CopyButton } = await import("@/components/ui");
+    const writeText = vi.fn<(text: string) => Promise<void>>(async () => undefined);
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText } });
+    const onFailure = vi.fn();
+    const { unmount } = render(<CopyButton text="ts_abc" label="Copy the key" onFailure={onFailure} />);
+    await userEvent.click(screen.getByRole("button", { name: "Copy the key" }));
+    expect(writeText).toHaveBeenCalledWith("ts_abc");
+    expect(screen.getByTestId("copy-status")).toHaveTextContent("Copied");
+    unmount();
+
+    writeText.mockRejectedValueOnce(new Error("denied"));
+    render(<CopyButton text="ts_abc" onFailure={onFailure} />);
+    await userEvent.click(screen.getByRole("button", { name: "Copy" }));
+    expect(screen.getByTestId("copy-status")).toHaveTextContent("Could not copy: select it and copy it yourself.");
+    expect(onFailure).toHaveBeenCalledTimes(1);
+    vi.unstubAllGlobals();
+  });
+});

@@ -16,7 +16,14 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
 
 from conftest import test_process_env
-from taskscore.testing.processes import BACKEND_DIR, Process, free_port, spawn, start_beat
+from taskscore.testing.processes import (
+    BACKEND_DIR,
+    Process,
+    free_port,
+    spawn,
+    start_beat,
+    start_stripe_standin,
+)
 
 # Playwright's sync API keeps an asyncio loop in this thread; Django then refuses ORM calls from
 # it as "async context". The tests are plain synchronous code, so the guard does not apply.
@@ -57,12 +64,42 @@ def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def api_extra_env(outbox_dir: Path) -> dict[str, str]:
-    """Mail goes to the outbox (as under `make run`), where the browser reads it."""
+def standin_port() -> int:
+    return free_port()
+
+
+STANDIN_WEBHOOK_SECRET = "whsec_e2e_standin"
+
+
+@pytest.fixture(scope="session")
+def api_extra_env(outbox_dir: Path, standin_port: int) -> dict[str, str]:
+    """Mail goes to the outbox and Stripe is the offline stand-in (as under `make run`): the API
+    talks to it on `standin_port` once a test starts it (`stripe_standin`)."""
     return {
         "TEST_EMAIL_BACKEND": "taskscore.integrations.mail.outbox.OutboxEmailBackend",
         "TEST_MAIL_OUTBOX_DIR": str(outbox_dir),
+        "STRIPE_API_BASE": f"http://127.0.0.1:{standin_port}",
+        "STRIPE_WEBHOOK_SECRET": STANDIN_WEBHOOK_SECRET,
     }
+
+
+@pytest.fixture(scope="session")
+def stripe_standin(
+    api_server: str, standin_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The offline Stripe stand-in (Checkout, the portal, hosted invoices) as `make run` starts
+    it, its signed webhooks registered to the API's endpoint; yields its base URL. Its state is
+    kept in memory only, so each run starts with no customers."""
+    standin = start_stripe_standin(
+        port=standin_port,
+        log_dir=tmp_path_factory.mktemp("stripe-standin"),
+        webhook_url=f"{api_server}/api/webhooks/stripe",
+        webhook_secret=STANDIN_WEBHOOK_SECRET,
+        extra_args=("--state-file", ""),
+        env=test_process_env(),
+    )
+    yield f"http://127.0.0.1:{standin_port}"
+    standin.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import { AllauthError } from "@/lib/api/allauth";
 import { ApiClientProvider } from "@/lib/api/context";
 import { ApiProblem } from "@/lib/api/problem";
 import { loginPath } from "@/lib/paths";
+import { queryKeys, type PermissionDenial } from "@/lib/queries/keys";
 
 const MAX_RETRIES = 2;
 
@@ -26,15 +27,38 @@ export function redirectToLoginOnUnauthenticated(error: unknown): void {
   window.location.assign(loginPath(window.location.pathname + window.location.search));
 }
 
+/**
+ * A 403 for a missing permission means the person's role is not what the page believed (it was
+ * changed, or a role they hold was): load their permissions again, so the page shows what the role
+ * allows now. The refusal itself is explained where it happened.
+ */
+export function reloadPermissionsOnDenial(error: unknown, queryClient: QueryClient): void {
+  if (error instanceof ApiProblem && error.status === 403 && error.code === "permission-denied") {
+    queryClient.setQueryData<PermissionDenial>(queryKeys.lastDenial, { permission: error.permission, at: Date.now() });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.me });
+  }
+}
+
 export function makeQueryClient(): QueryClient {
-  return new QueryClient({
-    queryCache: new QueryCache({ onError: redirectToLoginOnUnauthenticated }),
-    mutationCache: new MutationCache({ onError: redirectToLoginOnUnauthenticated }),
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({
+      onError: (error) => {
+        redirectToLoginOnUnauthenticated(error);
+        reloadPermissionsOnDenial(error, queryClient);
+      },
+    }),
+    mutationCache: new MutationCache({
+      onError: (error) => {
+        redirectToLoginOnUnauthenticated(error);
+        reloadPermissionsOnDenial(error, queryClient);
+      },
+    }),
     defaultOptions: {
       queries: { retry: shouldRetry, refetchOnWindowFocus: true, staleTime: 2_000 },
       mutations: { retry: false },
     },
   });
+  return queryClient;
 }
 
 export function Providers({ children }: { children: ReactNode }) {

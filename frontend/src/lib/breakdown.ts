@@ -27,6 +27,7 @@ export const SKIP_WORDS: Record<SkipReason, string> = {
   budget: "Skipped: AI budget used up",
   ai_off: "Skipped: AI turned off",
   no_fields: "Skipped: no fields sent to the AI",
+  slow: "Skipped: the AI did not answer in time; try the preview again shortly",
 };
 
 /** A skip reason in words; a reason this app does not know yet is said as it is. */

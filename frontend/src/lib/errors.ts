@@ -9,6 +9,13 @@ export interface ErrorDescription {
   isRetryable: boolean;
   /** Seconds to wait before retrying (a 429's Retry-After). */
   retryAfterSeconds?: number | undefined;
+  /** A 402's way out, on the billing page (`BillingActionLink` renders it). */
+  action?: BillingAction | undefined;
+}
+
+/** What a refusal offers on the billing page: its button's words. */
+export interface BillingAction {
+  label: string;
 }
 
 /** What each permission lets a person do, for "you need …" messages. */
@@ -31,6 +38,37 @@ export const PERMISSION_WORDS: Record<string, string> = {
 /** A plan's code as its name (`free` → `Free`). */
 export function planName(code: string): string {
   return code === "" ? code : `${code.charAt(0).toUpperCase()}${code.slice(1)}`;
+}
+
+/** The paid features a plan may include (the API's `feature` of a 402), as a person reads them. */
+export const FEATURE_WORDS: Record<string, { name: string; isPlural: boolean }> = {
+  api_keys: { name: "API keys", isPlural: true },
+  custom_roles: { name: "Custom roles", isPlural: true },
+  audit_log: { name: "The audit log", isPlural: false },
+};
+
+/** A 402 for a paid feature: what is refused, and the plan that includes it. */
+function planFeatureWords(error: ApiProblem): { title: string; message: string } {
+  if (!error.requiredPlan) return { title: "Not in your plan", message: error.detail ?? "Upgrade the plan to do this." };
+  const feature = error.feature ? FEATURE_WORDS[error.feature] : undefined;
+  const name = feature?.name ?? "This";
+  const isPlural = feature?.isPlural ?? false;
+  const required = planName(error.requiredPlan);
+  const current = error.plan ? ` This organization is on the ${planName(error.plan)} plan.` : "";
+  return {
+    title: `${name} ${isPlural ? "need" : "needs"} the ${required} plan`,
+    message: `${name} ${isPlural ? "come" : "comes"} with the ${required} plan.${current} Upgrade to use ${isPlural ? "them" : "it"}.`,
+  };
+}
+
+/**
+ * What a person can do on the billing page about a 402: upgrade (a paid feature, a quota) or pay
+ * (an overdue payment). Null for other errors and for the AI budget (it renews each month).
+ */
+export function billingActionOf(error: unknown): BillingAction | null {
+  if (!(error instanceof ApiProblem) || error.status !== 402 || error.code === "ai-budget-exceeded") return null;
+  if (error.code === "payment-overdue") return { label: "Update the payment method" };
+  return { label: error.requiredPlan ? `Upgrade to ${planName(error.requiredPlan)}` : "Upgrade" };
 }
 
 function count(value: number): string {
@@ -64,15 +102,30 @@ export function describeError(error: unknown): ErrorDescription {
     switch (error.status) {
       case 401:
         return { title: "You are logged out", message: "Log in again to continue.", isRetryable: false };
-      case 402:
+      case 402: {
+        // The AI budget renews each month, so its way out is to compare plans, not to pay.
+        const action = billingActionOf(error) ?? { label: "See plans" };
         if (error.code === "ai-budget-exceeded") {
-          return { title: "Not enough AI calls left this month", message: aiBudgetMessage(error), isRetryable: false };
+          return { title: "Not enough AI calls left this month", message: aiBudgetMessage(error), isRetryable: false, action };
+        }
+        if (error.requiredPlan !== undefined || error.feature !== undefined) {
+          return { ...planFeatureWords(error), isRetryable: false, action };
+        }
+        if (error.code === "payment-overdue") {
+          return {
+            title: "A payment is overdue",
+            message: detail ?? "New tasks are refused until the overdue invoice is paid: update the payment method.",
+            isRetryable: false,
+            action,
+          };
         }
         return {
           title: "Your plan's limit is reached",
-          message: detail ?? "Upgrade the plan to do this.",
+          message: detail ? `${detail} Upgrade for more, or wait for the next period.` : "Upgrade the plan to do this.",
           isRetryable: false,
+          action,
         };
+      }
       case 403: {
         const action = error.permission ? PERMISSION_WORDS[error.permission] : undefined;
         return {

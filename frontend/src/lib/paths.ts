@@ -31,7 +31,11 @@ export const paths = {
     (fromVersionId !== undefined && toVersionId !== undefined ? `?from=${fromVersionId}&to=${toVersionId}` : ""),
   ai: (org: string) => `/orgs/${encodeURIComponent(org)}/ai`,
   members: (org: string) => `/orgs/${encodeURIComponent(org)}/members`,
+  roles: (org: string) => `/orgs/${encodeURIComponent(org)}/members/roles`,
   apiKeys: (org: string) => `/orgs/${encodeURIComponent(org)}/api-keys`,
-  audit: (org: string) => `/orgs/${encodeURIComponent(org)}/audit`,
+  audit: (org: string, query?: URLSearchParams) => {
+    const search = query?.toString();
+    return `/orgs/${encodeURIComponent(org)}/audit${search ? `?${search}` : ""}`;
+  },
   billing: (org: string) => `/orgs/${encodeURIComponent(org)}/billing`,
 } as const;

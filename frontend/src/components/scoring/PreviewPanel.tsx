@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 
+import { billingActionFor } from "@/components/billing/BillingAction";
 import { Alert, Badge, Button, Card, Field, Input, Table, TBody, Td, Textarea, Th, THead } from "@/components/ui";
 import { estimateSentence, notCoveredWords } from "@/lib/ai";
 import { SCHEMA_LIMITS } from "@/lib/api/limits";
@@ -62,7 +63,11 @@ function SamplePreviewForm({ org, criteria, getCriteria }: { org: string; criter
       <Button variant="secondary" onClick={() => void run()} isLoading={preview.isPending}>
         Score the sample
       </Button>
-      {preview.isError ? <Alert tone="error">{describeError(preview.error).message}</Alert> : null}
+      {preview.isError ? (
+        <Alert tone="error" actions={billingActionFor(org, preview.error)}>
+          {describeError(preview.error).message}
+        </Alert>
+      ) : null}
       {result ? (
         <div className="rounded-lg border border-slate-200 p-4" data-testid="sample-preview">
           <p className="mb-3 text-sm text-slate-700">
@@ -279,7 +284,11 @@ function LatestTasksPreview({ org, criteria, getCriteria }: { org: string; crite
       {currentPlan ? (
         <PreviewEstimate plan={currentPlan} isStarting={start.isPending} onStart={() => begin(currentPlan)} onCancel={() => setPlan(null)} />
       ) : null}
-      {start.isError ? <Alert tone="error">{describeError(start.error).message}</Alert> : null}
+      {start.isError ? (
+        <Alert tone="error" actions={billingActionFor(org, start.error)}>
+          {describeError(start.error).message}
+        </Alert>
+      ) : null}
       {run.isError ? <Alert tone="error">{describeError(run.error).message}</Alert> : null}
       {run.data ? <PreviewRunResults run={run.data} /> : null}
     </div>

@@ -1,12 +1,15 @@
 "use client";
 
 import Link from "next/link";
+import { useQueryClient } from "@tanstack/react-query";
 import { usePathname } from "next/navigation";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 
 import { Logo } from "@/components/Logo";
-import { Alert, ButtonLink, cn, LoadingState } from "@/components/ui";
-import { describeError } from "@/lib/errors";
+import { Alert, Button, ButtonLink, cn, LoadingState } from "@/components/ui";
+import type { Org } from "@/lib/api/types";
+import { describeError, PERMISSION_WORDS } from "@/lib/errors";
+import { queryKeys, type PermissionDenial } from "@/lib/queries/keys";
 import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
 
@@ -31,6 +34,61 @@ function NavLink({ href, current, children }: { href: string; current: boolean; 
   );
 }
 
+/** What a membership allows, to notice when it changes while a page is open. */
+function grantOf(membership: Org | undefined): string | null {
+  return membership ? `${membership.slug}\n${membership.role}\n${membership.permissions.join(",")}` : null;
+}
+
+/**
+ * Says so when the person's role in the org changes while they are on a page (someone changed it,
+ * or changed the custom role they hold): the controls it no longer allows have just disappeared.
+ */
+function useRoleChangeNotice(membership: Org | undefined, loadedAt: number) {
+  const queryClient = useQueryClient();
+  const grant = grantOf(membership);
+  const [known, setKnown] = useState(grant);
+  const [notice, setNotice] = useState<RoleChange | null>(null);
+  if (grant !== known) {
+    // Adjusting state while rendering (React's documented pattern): the grant changed.
+    const isSameOrg = known !== null && membership !== undefined && known.split("\n")[0] === membership.slug;
+    const denial = queryClient.getQueryData<PermissionDenial>(queryKeys.lastDenial);
+    setNotice(
+      isSameOrg
+        ? {
+            orgName: membership.name,
+            role: membership.role,
+            // The refusal that made the page look again: one just before these permissions loaded.
+            refused: denial && denial.at <= loadedAt && loadedAt - denial.at < RECENT_DENIAL_MS ? (denial.permission ?? "") : null,
+          }
+        : null,
+    );
+    setKnown(grant);
+  }
+  return { notice, dismiss: () => setNotice(null) };
+}
+
+const RECENT_DENIAL_MS = 60_000;
+
+interface RoleChange {
+  orgName: string;
+  role: string;
+  /** The permission a request was just refused for ("" when not named); null without a refusal. */
+  refused: string | null;
+}
+
+function RoleChangeWords({ change }: { change: RoleChange }) {
+  const role = `${change.role.charAt(0).toUpperCase()}${change.role.slice(1)}`;
+  const action = change.refused ? PERMISSION_WORDS[change.refused] : undefined;
+  return (
+    <span data-testid="role-change-notice">
+      {change.refused !== null
+        ? `What you just tried was refused: ${action ? `your role no longer lets you ${action}` : "your role no longer allows it"}. `
+        : null}
+      Your role in {change.orgName} is now {role}, and this page now shows only what it allows.
+    </span>
+  );
+}
+
 /**
  * The frame of every logged-in page: header (logo, org switcher, person), navigation of the
  * current org, a notice while the email is unverified, and the page. `org` is the slug in the URL.
@@ -44,6 +102,7 @@ export function AppShell({ org, children }: { org?: string; children: ReactNode 
   useEffect(() => {
     if (membership) rememberOrg(membership.slug);
   }, [membership]);
+  const roleChange = useRoleChangeNotice(membership, meQuery.dataUpdatedAt);
 
   const navOrg = membership ?? (org ? undefined : me?.orgs[0]);
   const nav = navOrg
@@ -134,6 +193,20 @@ export function AppShell({ org, children }: { org?: string; children: ReactNode 
         </div>
       ) : null}
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-8 focus:outline-none">
+        {roleChange.notice ? (
+          <Alert
+            tone="info"
+            title="Your role changed"
+            className="mb-6"
+            actions={
+              <Button variant="secondary" size="sm" onClick={roleChange.dismiss}>
+                Dismiss
+              </Button>
+            }
+          >
+            <RoleChangeWords change={roleChange.notice} />
+          </Alert>
+        ) : null}
         {body}
       </main>
     </div>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, type ChangeEvent } from "react";
 
+import { billingActionFor } from "@/components/billing/BillingAction";
 import { Alert, Badge, Button, Card, PageHeader, Table, TBody, Td, Th, THead, useToast } from "@/components/ui";
 import { ApiProblem } from "@/lib/api/problem";
 import { batchErrorsByLine, exampleCsv, MAX_IMPORT_ROWS, parseTaskCsv, type ParsedImport } from "@/lib/csv-import";
@@ -39,7 +40,7 @@ export function ImportTasks({ org }: { org: string }) {
   const [fileName, setFileName] = useState<string | null>(null);
   const [parsed, setParsed] = useState<ParsedImport | null>(null);
   const [serverErrors, setServerErrors] = useState<{ byLine: Map<number, string[]>; other: string[] } | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<{ message: string; error?: unknown } | null>(null);
 
   async function onFile(event: ChangeEvent<HTMLInputElement>) {
     const file = event.target.files?.[0];
@@ -49,7 +50,7 @@ export function ImportTasks({ org }: { org: string }) {
     setFileName(file?.name ?? null);
     if (!file) return;
     if (file.size > MAX_FILE_BYTES) {
-      setFailure(`The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a file of ${MAX_IMPORT_ROWS} tasks is far smaller.`);
+      setFailure({ message: `The file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB; a file of ${MAX_IMPORT_ROWS} tasks is far smaller.` });
       return;
     }
     setParsed(parseTaskCsv(await file.text()));
@@ -73,7 +74,7 @@ export function ImportTasks({ org }: { org: string }) {
       if (error instanceof ApiProblem && error.status === 422 && error.errors.length > 0) {
         setServerErrors(batchErrorsByLine(error.errors));
       } else {
-        setFailure(describeError(error).message);
+        setFailure({ message: describeError(error).message, error });
       }
     }
   }
@@ -118,7 +119,11 @@ export function ImportTasks({ org }: { org: string }) {
         </div>
       </Card>
 
-      {failure ? <Alert tone="error" title="Nothing was imported">{failure}</Alert> : null}
+      {failure ? (
+        <Alert tone="error" title="Nothing was imported" actions={billingActionFor(org, failure.error)}>
+          {failure.message}
+        </Alert>
+      ) : null}
 
       {parsed ? (
         <section aria-labelledby="import-preview-heading" className="space-y-3">

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 
+import { billingActionFor } from "@/components/billing/BillingAction";
 import { Alert, Button, ConfirmDialog, DateTime, useToast } from "@/components/ui";
 import { estimateSentence, notCoveredWords } from "@/lib/ai";
 import { describeError } from "@/lib/errors";
@@ -72,7 +73,16 @@ export function RescoreAllButton({ org }: { org: string }) {
         confirmLabel={data && !isNothingToDo ? `Re-score ${data.tasks} ${data.tasks === 1 ? "task" : "tasks"}` : "Re-score all"}
         isConfirmDisabled={data === undefined || isNothingToDo || isBlocked}
         isLoading={rescoreAll.isPending}
-        error={rescoreAll.isError ? <p className="text-sm text-rose-700" role="alert">{describeError(rescoreAll.error).message}</p> : null}
+        error={
+          rescoreAll.isError ? (
+            <div className="space-y-2">
+              <p className="text-sm text-rose-700" role="alert">
+                {describeError(rescoreAll.error).message}
+              </p>
+              {billingActionFor(org, rescoreAll.error)}
+            </div>
+          ) : null
+        }
         onClose={() => {
           setIsOpen(false);
           rescoreAll.reset();

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { useForm, type Path } from "react-hook-form";
 
 import { FormError } from "@/components/auth/FormError";
+import { billingActionFor } from "@/components/billing/BillingAction";
 import { Alert, Badge, Button, Card, Field, Input, Skeleton, Textarea, useToast } from "@/components/ui";
 import { SCHEMA_LIMITS } from "@/lib/api/limits";
 import type { ScoringVersion } from "@/lib/api/types";
@@ -30,7 +31,7 @@ function Form({ org, version }: { org: string; version: ScoringVersion }) {
   const singleFlight = useSingleFlight();
   const criteria = attributeCriteria(version.criteria);
   const aiCriteria = version.criteria.filter((criterion) => criterion.kind === "ai");
-  const [formError, setFormError] = useState<{ summary: string; details: string[] } | null>(null);
+  const [formError, setFormError] = useState<{ summary: string; details: string[]; error: unknown } | null>(null);
   const {
     register,
     handleSubmit,
@@ -58,7 +59,7 @@ function Form({ org, version }: { org: string; version: ScoringVersion }) {
         ...criteria.map((criterion): Path<TaskFormValues> => `attributes.${criterion.attribute}`),
       ];
       const { summary, unplaced } = applyServerErrors(error, setError, fields);
-      setFormError({ summary, details: unplaced });
+      setFormError({ summary, details: unplaced, error });
     }
   }
 
@@ -67,7 +68,9 @@ function Form({ org, version }: { org: string; version: ScoringVersion }) {
       <h2 id="new-task-heading" className="text-lg font-semibold text-slate-900">
         New task
       </h2>
-      {formError ? <FormError summary={formError.summary} details={formError.details} /> : null}
+      {formError ? (
+        <FormError summary={formError.summary} details={formError.details} actions={billingActionFor(org, formError.error)} />
+      ) : null}
       <Field label="Title" error={errors.title?.message}>
         {(control) => (
           <Input

@@ -15,7 +15,7 @@ export function Table({
   minWidth?: string;
 }) {
   return (
-    <div className={cn("overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm", className)}>
+    <div className={cn("relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm", className)}>
       <table className="w-full text-left text-sm" style={{ minWidth }}>
         <caption className="sr-only">{caption}</caption>
         {children}

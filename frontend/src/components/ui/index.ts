@@ -3,6 +3,7 @@ export { Badge, type BadgeTone } from "./Badge";
 export { Button, ButtonLink, buttonClassName } from "./Button";
 export { Card, PageHeader } from "./Card";
 export { cn } from "./cn";
+export { CopyButton } from "./CopyButton";
 export { ConfirmDialog, Dialog } from "./Dialog";
 export { EmptyState } from "./EmptyState";
 export { Field, FieldError, type FieldControlProps } from "./Field";

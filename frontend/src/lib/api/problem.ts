@@ -17,6 +17,9 @@ const problemSchema = z.object({
   used: z.nullish(z.number()),
   limit: z.nullish(z.number()),
   needed: z.nullish(z.number()),
+  /** A 402 for a paid feature: which feature, and the plan that includes it. */
+  feature: z.nullish(z.string()),
+  required_plan: z.nullish(z.string()),
 });
 
 export type FieldError = z.infer<typeof fieldErrorSchema>;
@@ -33,6 +36,8 @@ interface ProblemInit {
   used?: number | undefined;
   limit?: number | undefined;
   needed?: number | undefined;
+  feature?: string | undefined;
+  requiredPlan?: string | undefined;
 }
 
 /** An API error answer, parsed from `application/problem+json` (or made up from the status). */
@@ -51,6 +56,10 @@ export class ApiProblem extends Error {
   readonly limit: number | undefined;
   /** An AI-budget refusal's calls needed by the request. */
   readonly needed: number | undefined;
+  /** A paid feature the org's plan lacks (`api_keys`, `custom_roles`, `audit_log`). */
+  readonly feature: string | undefined;
+  /** The plan that includes `feature` (`pro`, `business`). */
+  readonly requiredPlan: string | undefined;
 
   constructor(problem: ProblemInit) {
     super(problem.detail ?? problem.title);
@@ -65,6 +74,8 @@ export class ApiProblem extends Error {
     this.used = problem.used;
     this.limit = problem.limit;
     this.needed = problem.needed;
+    this.feature = problem.feature;
+    this.requiredPlan = problem.requiredPlan;
   }
 
   /** The last part of the problem `type` (`/problems/not-found` → `not-found`). */
@@ -118,6 +129,8 @@ export function toApiProblem(
       used: data.used ?? undefined,
       limit: data.limit ?? undefined,
       needed: data.needed ?? undefined,
+      feature: data.feature ?? undefined,
+      requiredPlan: data.required_plan ?? undefined,
     });
   }
   return new ApiProblem({

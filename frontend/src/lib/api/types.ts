@@ -64,3 +64,22 @@ export type AIEstimate = Ok<paths["/api/v2/orgs/{org}/tasks/rescore/estimate"]["
 
 export type InvitationLookup = Ok<paths["/api/v2/invitations/{token}"]["get"]>;
 export type MyInvitation = Ok<paths["/api/v2/me/invitations"]["get"]>[number];
+
+export type MemberPage = Ok<paths["/api/v2/orgs/{org}/members"]["get"]>;
+export type Member = MemberPage["items"][number];
+export type InvitationPage = Ok<paths["/api/v2/orgs/{org}/invitations"]["get"]>;
+export type Invitation = InvitationPage["items"][number];
+export type InvitationInput = RequestBody<paths["/api/v2/orgs/{org}/invitations"]["post"]>;
+export type CreatedInvitation = Ok<paths["/api/v2/orgs/{org}/invitations"]["post"]>;
+export type Role = Ok<paths["/api/v2/orgs/{org}/roles"]["get"]>[number];
+export type RoleInput = RequestBody<paths["/api/v2/orgs/{org}/roles"]["post"]>;
+export type RolePatch = RequestBody<paths["/api/v2/orgs/{org}/roles/{key}"]["patch"]>;
+export type Permission = Ok<paths["/api/v2/orgs/{org}/permissions"]["get"]>[number];
+export type ApiKeyPage = Ok<paths["/api/v2/orgs/{org}/api-keys"]["get"]>;
+export type ApiKey = ApiKeyPage["items"][number];
+export type ApiKeyInput = RequestBody<paths["/api/v2/orgs/{org}/api-keys"]["post"]>;
+export type CreatedApiKey = Ok<paths["/api/v2/orgs/{org}/api-keys"]["post"]>;
+export type AuditPage = Ok<paths["/api/v2/orgs/{org}/audit-events"]["get"]>;
+export type AuditEvent = AuditPage["items"][number];
+export type AuditActorKind = AuditEvent["actor_kind"];
+export type AuditListParams = Query<paths["/api/v2/orgs/{org}/audit-events"]["get"]>;

@@ -3,6 +3,8 @@ import type { TaskListParams } from "@/lib/api/types";
 /** Every query key of the app, so invalidations name exactly what they mean. */
 export const queryKeys = {
   me: ["me"] as const,
+  /** The newest refusal for a missing permission (set by the query client, not fetched). */
+  lastDenial: ["session", "last-denial"] as const,
   myInvitations: ["me", "invitations"] as const,
   invitation: (token: string) => ["invitations", token] as const,
   emails: ["account", "emails"] as const,
@@ -24,7 +26,29 @@ export const queryKeys = {
   calibrations: (org: string) => ["orgs", org, "scoring", "calibration"] as const,
   calibration: (org: string, modelId: number, number: number) => ["orgs", org, "scoring", "calibration", modelId, number] as const,
   ai: (org: string) => ["orgs", org, "ai"] as const,
+  members: (org: string) => ["orgs", org, "members"] as const,
+  invitations: (org: string) => ["orgs", org, "invitations"] as const,
+  roles: (org: string) => ["orgs", org, "roles"] as const,
+  permissions: (org: string) => ["orgs", org, "permissions"] as const,
+  apiKeys: (org: string) => ["orgs", org, "api-keys"] as const,
+  audit: (org: string) => ["orgs", org, "audit"] as const,
+  auditList: (org: string, filters: AuditFilters) => ["orgs", org, "audit", filters] as const,
+  billing: (org: string) => ["orgs", org, "billing"] as const,
 };
+
+/** The audit log's view as the URL says it: an action, part of the actor, and whole days (`YYYY-MM-DD`, inclusive). */
+export interface AuditFilters {
+  action?: string;
+  actor?: string;
+  from?: string;
+  to?: string;
+}
 
 /** The list's view: sort, status and review filters and title search (all optional in the URL). */
 export type TaskFilters = Pick<TaskListParams, "sort" | "status" | "q" | "overridden">;
+
+/** A refusal for a missing permission, remembered to explain the role change that follows it. */
+export interface PermissionDenial {
+  permission: string | undefined;
+  at: number;
+}

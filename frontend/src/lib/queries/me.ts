@@ -28,3 +28,17 @@ export function useOptionalMe() {
   const { api } = useApiClient();
   return useQuery(optionalMeQuery(api));
 }
+
+/**
+ * The person's membership in `org` and what it allows, for pages that show or hide controls by
+ * permission. `isPending` while the person is loading (then nothing is allowed yet).
+ */
+export function useOrgAccess(org: string) {
+  const meQuery = useMe();
+  const membership = orgOf(meQuery.data, org);
+  return {
+    membership,
+    isPending: meQuery.isPending,
+    can: (permission: string) => can(membership, permission),
+  };
+}

@@ -8,8 +8,9 @@ import type { Client } from "openapi-fetch";
 import { unwrap } from "@/lib/api/client";
 import type { paths } from "@/lib/api/schema";
 import type { Me, Task, TaskPage } from "@/lib/api/types";
+import { auditQueryOf } from "@/lib/audit";
 
-import { queryKeys, type TaskFilters } from "./keys";
+import { queryKeys, type AuditFilters, type TaskFilters } from "./keys";
 
 export const TASK_PAGE_SIZE = 50;
 
@@ -133,5 +134,90 @@ export function modelQuery(api: Client<paths>, org: string, modelId: number) {
     queryKey: queryKeys.model(org, modelId),
     queryFn: async () =>
       unwrap(await api.GET("/api/v2/orgs/{org}/scoring/models/{model_id}", { params: { path: { org, model_id: modelId } } })),
+  });
+}
+
+export const ACCESS_PAGE_SIZE = 50;
+
+/** The items of every page loaded so far of a cursor list. */
+export function itemsOf<Item>(data: { pages: readonly { items: readonly Item[] }[] } | undefined): Item[] {
+  return data?.pages.flatMap((page) => page.items) ?? [];
+}
+
+export function memberListQuery(api: Client<paths>, org: string) {
+  return infiniteQueryOptions({
+    queryKey: queryKeys.members(org),
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/members", {
+          params: { path: { org }, query: { limit: ACCESS_PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+  });
+}
+
+export function invitationListQuery(api: Client<paths>, org: string) {
+  return infiniteQueryOptions({
+    queryKey: queryKeys.invitations(org),
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/invitations", {
+          params: { path: { org }, query: { limit: ACCESS_PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+  });
+}
+
+/** The built-in and custom roles, each saying whether the caller may grant it. */
+export function rolesQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.roles(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/roles", { params: { path: { org } } })),
+    staleTime: 30_000,
+  });
+}
+
+/** What a custom role can hold; it changes only with a deploy. */
+export function permissionsQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.permissions(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/permissions", { params: { path: { org } } })),
+    staleTime: Infinity,
+  });
+}
+
+export function apiKeyListQuery(api: Client<paths>, org: string) {
+  return infiniteQueryOptions({
+    queryKey: queryKeys.apiKeys(org),
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/api-keys", {
+          params: { path: { org }, query: { limit: ACCESS_PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+  });
+}
+
+/** The audit log, newest first, filtered as the URL says (days in the reader's time zone). */
+export function auditListQuery(api: Client<paths>, org: string, filters: AuditFilters) {
+  return infiniteQueryOptions({
+    queryKey: queryKeys.auditList(org, filters),
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v2/orgs/{org}/audit-events", {
+          params: {
+            path: { org },
+            query: { limit: ACCESS_PAGE_SIZE, ...auditQueryOf(filters), ...(pageParam ? { cursor: pageParam } : {}) },
+          },
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
   });
 }
