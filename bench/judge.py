@@ -3,8 +3,9 @@ to a bare MiniLM encode of the same text in the same run.
 
 Each of BENCH_TASKS distinct labelled tasks is rated on the three built-in rubrics: the first
 rubric pays for encoding the task (`first_ms`), the others reuse its embedding (`next_ms`).
-`bare_encode_ms` is `minilm.Encoder.encode` of the same texts with a fresh encoder cache, so
-`ratio_first_to_encode` is what the judge adds to the unavoidable encode. The issue's budget is
+`bare_encode_ms` is `minilm.Encoder.encode` of the same texts, read up to the same
+`train.MAX_TOKENS` as the judge reads, with a fresh encoder cache, so `ratio_first_to_encode` is
+what the judge adds to the unavoidable encode. The issue's budget is
 ≤ 50 ms per assessment on this machine class; `within_budget_share` is the share of first
 assessments under it.
 
@@ -21,7 +22,7 @@ from common import emit
 
 from taskscore.integrations.ai import minilm
 from taskscore.integrations.ai.base import AIConfig
-from taskscore.integrations.ai.judge import calibrate, dataset
+from taskscore.integrations.ai.judge import calibrate, dataset, train
 from taskscore.integrations.ai.judge.provider import JudgeProvider
 
 TASKS = int(os.environ.get("BENCH_TASKS", "200"))
@@ -47,7 +48,7 @@ def main() -> None:
         # A suffix no other run has seen, so neither the judge nor the encode hits a cache.
         text = f"{task.text}\n\n(run {index})"
         started = time.perf_counter()
-        encoder.encode(text + " ")
+        encoder.encode(text + " ", max_tokens=train.MAX_TOKENS)
         bare.append((time.perf_counter() - started) * 1000)
         for position, rubric in enumerate(rubrics):
             started = time.perf_counter()

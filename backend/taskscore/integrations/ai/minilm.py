@@ -222,9 +222,12 @@ class Encoder:
         encoding = self._tokenizer.encode(text)
         return list(encoding.ids), bool(encoding.overflowing)
 
-    def encode(self, text: str) -> Embedding:
-        """The unit-length mean-pooled embedding of `text`."""
+    def encode(self, text: str, *, max_tokens: int | None = None) -> Embedding:
+        """The unit-length mean-pooled embedding of `text`, read up to `max_tokens` tokens
+        ([CLS] and [SEP] included; default and at most the model's own limit)."""
         ids, is_truncated = self.token_ids(text)
+        if max_tokens is not None and len(ids) > max_tokens >= 2:
+            ids, is_truncated = [*ids[: max_tokens - 1], ids[-1]], True
         with self._forward_lock:
             vector = self._forward(np.asarray(ids, dtype=np.int64))
         return Embedding(vector=vector, token_count=len(ids), is_truncated=is_truncated)

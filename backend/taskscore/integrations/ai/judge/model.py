@@ -82,14 +82,14 @@ class _EmbeddingCache:
         self._items: OrderedDict[tuple[Path, str], minilm.Embedding] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, encoder: minilm.Encoder, text: str) -> minilm.Embedding:
+    def get(self, encoder: minilm.Encoder, text: str, max_tokens: int | None) -> minilm.Embedding:
         key = (encoder.model_dir, text)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        embedding = encoder.encode(text)
+        embedding = encoder.encode(text, max_tokens=max_tokens)
         with self._lock:
             self._items[key] = embedding
             while len(self._items) > self._size:
@@ -113,6 +113,8 @@ class Judge:
             for key, head in weights["heads"].items()
         }
         self.feature_means = np.asarray(weights["feature_means"], dtype=np.float64)
+        # The task's first tokens the embedding reads (what training read too).
+        self.max_tokens: int | None = weights.get("max_tokens")
         self.calibration = calibration or {}
         self._embeddings = _EmbeddingCache(EMBEDDING_CACHE_SIZE)
 
@@ -125,7 +127,7 @@ class Judge:
         return GENERAL_HEAD
 
     def embed(self, encoder: minilm.Encoder, text: str) -> minilm.Embedding:
-        return self._embeddings.get(encoder, text)
+        return self._embeddings.get(encoder, text, self.max_tokens)
 
     def rate(
         self,

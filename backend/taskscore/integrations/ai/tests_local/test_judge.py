@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from taskscore.integrations.ai import minilm
 from taskscore.integrations.ai.base import AIConfig, Rubric
 from taskscore.integrations.ai.judge import calibrate, dataset, train
 from taskscore.integrations.ai.judge.metrics import agreement
@@ -218,3 +219,19 @@ def test_weight_comparison_tells_noise_from_a_change() -> None:
         f"{shipped['heads']['clarity']['coef'][0]!r}"
     ]
     assert train.differences(renamed, shipped) == ["version: 'judge-v0' != 'judge-v1'"]
+
+
+def test_the_judge_reads_a_long_task_up_to_its_token_limit_as_in_training() -> None:
+    """The embedding reads the first train.MAX_TOKENS tokens (the ratings' speed on long tasks);
+    the weights say so, and a text cut there gives the same embedding as the longer one."""
+    encoder = minilm.encoder_for()
+    words = " ".join(f"word{n}" for n in range(400))
+
+    long = encoder.encode(words, max_tokens=train.MAX_TOKENS)
+    longer = encoder.encode(words + " and then some more words", max_tokens=train.MAX_TOKENS)
+    whole = encoder.encode(words)
+
+    assert json.loads(WEIGHTS_PATH.read_text())["max_tokens"] == train.MAX_TOKENS
+    assert (long.token_count, long.is_truncated) == (train.MAX_TOKENS, True)
+    assert long.vector.tolist() == longer.vector.tolist()
+    assert whole.token_count == encoder.max_tokens > train.MAX_TOKENS
