@@ -114,7 +114,11 @@ class FakeStripeServer:
                 self._answer(200, body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll, so that leaving the `with` block (shutdown) takes milliseconds, not the
+        # default half second: tests start one of these per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
