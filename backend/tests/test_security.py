@@ -26,10 +26,11 @@ from conftest import Actor
 from taskscore.accounts.models import User
 from taskscore.api.common.json_guard import MAX_DEPTH
 from taskscore.api.v1.schemas import OFFSET_MAX
+from taskscore.audit.models import AuditEvent
 from taskscore.billing.selectors import ai_allowance
 from taskscore.integrations.ai.cache import cache_key
 from taskscore.orgs.keys import key_generate, key_parse
-from taskscore.orgs.models import Organization
+from taskscore.orgs.models import Membership, Organization
 from taskscore.orgs.principals import principal_for_token
 from taskscore.orgs.selectors import ai_rules_of
 from taskscore.orgs.services import CreatedKey
@@ -417,3 +418,42 @@ def test_an_audit_filter_takes_only_a_real_moment_with_its_offset(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "until"
+
+
+def test_a_demoted_or_removed_member_s_keys_never_do_more_than_they_may(
+    alice: Actor, admin: Actor
+) -> None:
+    """Finding 6: removing or demoting a member left the API keys they had created working, with
+    roles they no longer held. The rule: a key never does more than its creator may. Demoted,
+    their keys whose role goes beyond their new role are revoked (the others keep working);
+    removed, all of them; in the same transaction, audited with the reason."""
+    org_plan_grant(alice.org, "pro")
+    tokens = {}
+    for role in ("admin", "viewer"):
+        created = admin.client.post(
+            "/api/v2/orgs/acme/api-keys", {"name": f"{role} key", "role": role},
+            content_type="application/json",
+        )  # fmt: skip
+        assert created.status_code == 201, created.content
+        tokens[role] = created.json()["token"]
+    member_id = Membership.objects.get(org=alice.org, user__email=admin.email).pk
+
+    def works(role: str) -> bool:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens[role]}")
+        return client.get("/api/v2/orgs/acme/tasks").status_code == 200
+
+    demoted = alice.client.patch(
+        f"/api/v2/orgs/acme/members/{member_id}", {"role": "member"},
+        content_type="application/json",
+    )  # fmt: skip
+    after_demotion = (works("admin"), works("viewer"))
+    removed = alice.client.delete(f"/api/v2/orgs/acme/members/{member_id}")
+
+    assert (demoted.status_code, removed.status_code) == (200, 204)
+    assert after_demotion == (False, True)
+    assert (works("admin"), works("viewer")) == (False, False)
+    reasons = [
+        ((event.before or {}).get("role"), (event.after or {}).get("reason"))
+        for event in AuditEvent.objects.filter(action="api_key.revoked").order_by("pk")
+    ]
+    assert reasons == [("admin", "creator_demoted"), ("viewer", "creator_removed")]

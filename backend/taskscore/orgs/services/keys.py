@@ -85,6 +85,37 @@ def api_key_revoke(*, org_id: int, key_id: int, caller: Caller) -> ApiKey:
     return api_key
 
 
+def api_keys_of_creator_cap(
+    *, org_id: int, user_id: int, held: frozenset[str], reason: str, caller: Caller
+) -> list[ApiKey]:
+    """Revoke the active keys `user_id` created in the org whose role holds any permission
+    outside `held` (what the person may still do there: nothing once removed). Call inside the
+    transaction that demotes or removes them; each revocation is audited with `reason`.
+
+    The rule (security review, finding 6): a key never does more than its creator may. Keys
+    within the creator's new role keep working; revoking rather than lowering their role keeps
+    a key's role what its creator chose, and its users see a clear 401."""
+    keys = list(
+        ApiKey.objects.select_for_update()
+        .select_related("role")
+        .filter(org_id=org_id, created_by_id=user_id, revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    beyond = [key for key in keys if not set(key.role.permissions) <= held]
+    if not beyond:
+        return []
+    cache.changing([cache.key_principal(key.prefix) for key in beyond])
+    now = timezone.now()
+    ApiKey.objects.filter(pk__in=[key.pk for key in beyond]).update(revoked_at=now, updated_at=now)
+    for key in beyond:
+        audit_record(
+            org_id=org_id, actor=caller.actor, action="api_key.revoked", target_type="api_key",
+            target_id=key.pk, before={"prefix": key.prefix, "role": key.role.key},
+            after={"reason": reason},
+        )  # fmt: skip
+    return beyond
+
+
 _touched: dict[int, float] = {}
 _touched_lock = threading.Lock()
 

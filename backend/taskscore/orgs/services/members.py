@@ -10,6 +10,7 @@ from taskscore.core.errors import (
     NotFound,
 )
 from taskscore.orgs.models import Membership
+from taskscore.orgs.services.keys import api_keys_of_creator_cap
 from taskscore.rbac import cache
 from taskscore.rbac.callers import Caller
 from taskscore.rbac.models import Role
@@ -63,6 +64,10 @@ def member_role_change(
         org_id=org_id, actor=caller.actor, action="member.role_changed", target_type="membership",
         target_id=membership.pk, before=before, after={"email": before["email"], "role": role.key},
     )  # fmt: skip
+    api_keys_of_creator_cap(
+        org_id=org_id, user_id=membership.user_id, held=frozenset(role.permissions),
+        reason="creator_demoted", caller=caller,
+    )  # fmt: skip
     return membership
 
 
@@ -78,4 +83,8 @@ def member_remove(*, org_id: int, membership_id: int, caller: Caller) -> None:
     audit_record(
         org_id=org_id, actor=caller.actor, action="member.removed", target_type="membership",
         target_id=membership_id, before=before,
+    )  # fmt: skip
+    api_keys_of_creator_cap(
+        org_id=org_id, user_id=membership.user_id, held=frozenset(), reason="creator_removed",
+        caller=caller,
     )  # fmt: skip
