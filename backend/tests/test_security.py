@@ -30,7 +30,7 @@ from taskscore.audit.models import AuditEvent
 from taskscore.billing.selectors import ai_allowance
 from taskscore.integrations.ai.cache import cache_key
 from taskscore.orgs.keys import key_generate, key_parse
-from taskscore.orgs.models import Membership, Organization
+from taskscore.orgs.models import Invitation, Membership, Organization
 from taskscore.orgs.principals import principal_for_token
 from taskscore.orgs.selectors import ai_rules_of
 from taskscore.orgs.services import CreatedKey
@@ -44,7 +44,7 @@ from taskscore.tasks.models import Task
 from taskscore.tasks.services import task_score_run
 from taskscore.testing.factories import TaskFactory, org_plan_grant
 from taskscore.testing.fake_ai import FakeAIServer
-from taskscore.testing.processes import BACKEND_DIR
+from taskscore.testing.processes import BACKEND_DIR, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -457,3 +457,66 @@ def test_a_demoted_or_removed_member_s_keys_never_do_more_than_they_may(
         for event in AuditEvent.objects.filter(action="api_key.revoked").order_by("pk")
     ]
     assert reasons == [("admin", "creator_demoted"), ("viewer", "creator_removed")]
+
+
+@pytest.mark.parametrize(
+    "name", ["Acme\nBcc: victim@example.test", "Ac\rme", "A\u2028B", "A\x07"]
+)
+def test_a_name_that_is_not_one_line_of_text_is_refused(alice: Actor, name: str) -> None:
+    """Finding 9: org and role names travel into invitation mails (subject and body); a newline
+    in an org's name raised after the invitation was committed (a 500). Names are one line."""
+    org_plan_grant(alice.org, "business")  # custom roles
+    org = alice.client.post("/api/v2/orgs", {"name": name}, content_type="application/json")
+    role = alice.client.post(
+        "/api/v2/orgs/acme/roles",
+        {"key": "triage", "name": name, "permissions": ["task.read"]},
+        content_type="application/json",
+    )
+
+    assert (org.status_code, org.json()["errors"][0]["field"]) == (422, "name")
+    assert (role.status_code, role.json()["errors"][0]["field"]) == (422, "name")
+    assert not Organization.objects.exclude(slug="acme").exists()
+
+
+def test_invitations_are_limited_per_org_per_hour(alice: Actor) -> None:
+    """Finding 9: invitation mail carries text the inviter chooses to any address; an org sends
+    at most INVITATIONS_PER_ORG_PER_HOUR of them an hour (429 with Retry-After, nothing saved)."""
+    with override_settings(INVITATIONS_PER_ORG_PER_HOUR=2):
+        answers = [
+            alice.client.post(
+                "/api/v2/orgs/acme/invitations", {"email": f"p{n}@example.test", "role": "member"},
+                content_type="application/json",
+            )
+            for n in range(3)
+        ]  # fmt: skip
+
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert 1 <= int(answers[2]["Retry-After"]) <= 3601
+    assert not Invitation.objects.filter(email="p2@example.test").exists()
+
+
+def test_a_mail_that_cannot_be_sent_loses_no_invitation(
+    alice: Actor,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Finding 9: no mail failure loses a write (or turns a saved invitation into a 500): with
+    the mail server refusing connections, the invitation stands and its link is in the answer."""
+    with (
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=free_port(),
+            EMAIL_TIMEOUT=2,
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = alice.client.post(
+            "/api/v2/orgs/acme/invitations", {"email": "new@example.test", "role": "member"},
+            content_type="application/json",
+        )  # fmt: skip
+
+    assert response.status_code == 201
+    assert "/invitations/" in response.json()["accept_url"]
+    assert Invitation.objects.filter(email="new@example.test", revoked_at__isnull=True).exists()
+    assert "its mail could not be sent" in caplog.text

@@ -77,6 +77,8 @@ RATE_LIMIT_ACCOUNT_PER_MINUTE = env_int("RATE_LIMIT_ACCOUNT_PER_MINUTE", 120)
 # requests to public operations.
 RATE_LIMIT_FAILED_AUTH_PER_MINUTE = env_int("RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 30)
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 300)
+# Invitation mails an org may send in an hour (they carry text the inviter chooses to any address).
+INVITATIONS_PER_ORG_PER_HOUR = env_int("INVITATIONS_PER_ORG_PER_HOUR", 50)
 # How many proxies in front of Django each append the address they saw to X-Forwarded-For (0:
 # clients connect directly; REMOTE_ADDR is the client). allauth's own limits use the same count.
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)

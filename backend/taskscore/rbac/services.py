@@ -10,6 +10,7 @@ from django.db.models import ProtectedError
 
 from taskscore.audit.services import audit_record
 from taskscore.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from taskscore.core.text import name_check
 from taskscore.rbac import cache
 from taskscore.rbac.callers import Caller
 from taskscore.rbac.catalog import BUILTIN_ROLES, PERMISSIONS, Perm, unknown_permissions
@@ -81,6 +82,7 @@ def role_create(
                 )
             ],
         )
+    name = name_check(name, field="name")
     clean = _validate(permissions, caller)
     try:
         with transaction.atomic():
@@ -115,7 +117,7 @@ def role_update(
     if permissions is not None:
         role.permissions = _validate(permissions, caller)
     if name is not None:
-        role.name = name
+        role.name = name_check(name, field="name")
     if description is not None:
         role.description = description
     cache.changing(role_principals(role=role))

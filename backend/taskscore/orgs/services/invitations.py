@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,9 +17,11 @@ from taskscore.accounts.models import User
 from taskscore.audit.services import Actor, audit_record
 from taskscore.core.errors import (
     Conflict,
+    DomainError,
     FieldError,
     NotFound,
     PermissionDenied,
+    ProblemType,
     ValidationFailed,
 )
 from taskscore.orgs.keys import secret_hash
@@ -43,6 +46,20 @@ class CreatedInvitation:
 # ---------------------------------------------------------------------------------- invitations
 
 
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class InvitationsLimited(DomainError):
+    """The org has sent INVITATIONS_PER_ORG_PER_HOUR invitations in the last hour (429)."""
+
+    retry_after: int = 3600
+    problem: ProblemType = ProblemType.RATE_LIMITED
+
+    def problem_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 @transaction.atomic
 def invitation_create(
     *, org: Organization, email: str, role_key: str, caller: Caller
@@ -58,6 +75,17 @@ def invitation_create(
     if Membership.objects.filter(org=org, user__email__iexact=email).exists():
         raise Conflict(detail=f"{email} is a member already.")
     now = timezone.now()
+    hour = list(
+        Invitation.objects.filter(org=org, created_at__gte=now - timedelta(hours=1))
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[: settings.INVITATIONS_PER_ORG_PER_HOUR]
+    )
+    if len(hour) >= settings.INVITATIONS_PER_ORG_PER_HOUR:
+        raise InvitationsLimited(
+            detail=f"This organization has sent {len(hour)} invitations in the last hour, the "
+            "most it may; try again later.",
+            retry_after=max(1, int((hour[0] + timedelta(hours=1) - now).total_seconds()) + 1),
+        )
     # A new invitation replaces a pending one for the same address.
     Invitation.objects.filter(
         org=org, email=email, accepted_at__isnull=True, revoked_at__isnull=True,
@@ -78,15 +106,24 @@ def invitation_create(
         org_id=org.pk, actor=caller.actor, action="invitation.created", target_type="invitation",
         target_id=invitation.pk, after={"email": email, "role": role.key},
     )  # fmt: skip
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You are invited to {org.name} on Taskscore",
-            message=f"{caller.actor.label} invited you to join {org.name} as {role.name}.\n\n"
-            f"Accept within {INVITATION_DAYS} days: {accept_url}\n",
-            from_email=None,
-            recipient_list=[email],
-        )
-    )
+
+    def send() -> None:
+        # After the commit, and never failing it: the invitation stands (its link is in the
+        # answer, to share by hand) whether or not the mail goes out.
+        try:
+            send_mail(
+                subject=f"You are invited to {org.name} on Taskscore",
+                message=f"{caller.actor.label} invited you to join {org.name} as {role.name}.\n\n"
+                f"Accept within {INVITATION_DAYS} days: {accept_url}\n",
+                from_email=None,
+                recipient_list=[email],
+            )
+        except Exception:
+            logger.exception(
+                "the invitation %s was saved but its mail could not be sent", invitation.pk
+            )
+
+    transaction.on_commit(send)
     return CreatedInvitation(invitation=invitation, accept_url=accept_url)
 
 

@@ -14,6 +14,7 @@ from taskscore.core.errors import (
     FieldError,
     ValidationFailed,
 )
+from taskscore.core.text import name_check
 from taskscore.orgs.models import Membership, Organization
 from taskscore.rbac import cache
 from taskscore.rbac.services import role_builtin
@@ -36,7 +37,7 @@ def email_verified_require(user: User) -> None:
 @transaction.atomic
 def org_create(*, name: str, owner: User) -> Organization:
     """Create an org with `owner` as its first owner; the owner's email must be verified."""
-    name = name.strip()
+    name = name_check(name, field="name")
     if not name:
         raise ValidationFailed(
             detail="An organization needs a name.", errors=[FieldError("name", "Enter a name.")]
