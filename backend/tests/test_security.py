@@ -459,9 +459,7 @@ def test_a_demoted_or_removed_member_s_keys_never_do_more_than_they_may(
     assert reasons == [("admin", "creator_demoted"), ("viewer", "creator_removed")]
 
 
-@pytest.mark.parametrize(
-    "name", ["Acme\nBcc: victim@example.test", "Ac\rme", "A\u2028B", "A\x07"]
-)
+@pytest.mark.parametrize("name", ["Acme\nBcc: victim@example.test", "Ac\rme", "A\u2028B", "A\x07"])
 def test_a_name_that_is_not_one_line_of_text_is_refused(alice: Actor, name: str) -> None:
     """Finding 9: org and role names travel into invitation mails (subject and body); a newline
     in an org's name raised after the invitation was committed (a 500). Names are one line."""
