@@ -15,15 +15,14 @@ from taskscore.testing.stripe_standin.layout import PriceView
 from taskscore.testing.stripe_standin.objects import PortalSession, StandinSubscription
 from taskscore.testing.stripe_standin.render import PortalView, SubscriptionView, portal_html
 from taskscore.testing.stripe_standin.site import (
-    CARD_FIELDS,
     NOTICES,
-    card_from_form,
     card_label,
     delivery_note,
     delivery_text,
     html,
     invoice_view,
     not_found,
+    pay_card,
     price_view,
 )
 from taskscore.testing.stripe_standin.state import Standin
@@ -142,15 +141,13 @@ async def portal_post(request: web.Request) -> web.Response:
             if invoice is None:
                 view = _portal_view(standin, session, error="There is no open invoice.")
                 return html(portal_html(view), outcome="refused")
-            card = None
-            if form.get("with") == "new_card":
-                card, problems, decline = card_from_form(form)
-                if problems or decline:
-                    values = {key: str(form.get(key, "")) for key in CARD_FIELDS}
-                    view = _portal_view(
-                        standin, session, error=decline, values=values, problems=problems
-                    )
-                    return html(portal_html(view), outcome="declined" if decline else "invalid")
+            card, refused = pay_card(form)
+            if refused is not None:
+                view = _portal_view(
+                    standin, session, error=refused.decline, values=refused.values,
+                    problems=refused.problems,
+                )  # fmt: skip
+                return html(portal_html(view), outcome=refused.outcome)
             done = "paid" if ledger.invoice_pay(invoice, card=card) else "pay_failed"
         else:
             return not_found("portal action")

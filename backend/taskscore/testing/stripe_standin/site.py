@@ -9,6 +9,7 @@ Control routes for tests: `GET /_standin/deliveries`, `GET /_standin/meter_event
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -254,6 +255,31 @@ def card_from_form(form: Any) -> tuple[CardEntry | None, list[FieldProblem], str
     return card, [], checkout_decline(card)
 
 
+@dataclass(frozen=True)
+class CardRefusal:
+    """A pay form's new card that cannot pay: the fields to show again and why."""
+
+    values: dict[str, str]
+    problems: list[FieldProblem]
+    decline: str
+
+    @property
+    def outcome(self) -> str:
+        return "declined" if self.decline else "invalid"
+
+
+def pay_card(form: Any) -> tuple[CardEntry | None, CardRefusal | None]:
+    """The card a pay form chose (the portal's, the hosted invoice's): None for the card on
+    file, or the new card; a refusal when the new card is invalid or declined."""
+    if form.get("with") != "new_card":
+        return None, None
+    card, problems, decline = card_from_form(form)
+    if problems or decline:
+        values = {key: str(form.get(key, "")) for key in CARD_FIELDS}
+        return None, CardRefusal(values=values, problems=problems, decline=decline)
+    return card, None
+
+
 # ---------------------------------------------------------------------------- invoices
 
 
@@ -288,15 +314,13 @@ async def invoice_post(request: web.Request) -> web.Response:
         if invoice.status != "open":
             view = _invoice_page(standin, invoice, error="This invoice is not open.")
             return html(invoice_html(view), outcome="refused")
-        card = None
-        if form.get("with") == "new_card":
-            card, problems, decline = card_from_form(form)
-            if problems or decline:
-                values = {key: str(form.get(key, "")) for key in CARD_FIELDS}
-                view = _invoice_page(
-                    standin, invoice, error=decline, values=values, problems=problems
-                )
-                return html(invoice_html(view), outcome="declined" if decline else "invalid")
+        card, refused = pay_card(form)
+        if refused is not None:
+            view = _invoice_page(
+                standin, invoice, error=refused.decline, values=refused.values,
+                problems=refused.problems,
+            )  # fmt: skip
+            return html(invoice_html(view), outcome=refused.outcome)
         done = "paid" if standin.ledger.invoice_pay(invoice, card=card) else "pay_failed"
         deliveries = standin.flush()
     await standin.settle(deliveries)
