@@ -1,5 +1,7 @@
 "use client";
 
+import type { ReactNode } from "react";
+
 import { ButtonLink, PageHeader } from "@/components/ui";
 import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
@@ -8,7 +10,12 @@ import { RescoreAllButton } from "./RescoreAllButton";
 import { TaskForm } from "./TaskForm";
 import { TaskList } from "./TaskList";
 
-export function TasksScreen({ org }: { org: string }) {
+/**
+ * The tasks page's header. It needs only the person (loaded with the shell), so the server sends
+ * it in the first flush; `children` (the form and the list, which wait for their data) stream in
+ * after it.
+ */
+export function TasksScreen({ org, children }: { org: string; children: ReactNode }) {
   const membership = orgOf(useMe().data, org);
   const canCreate = can(membership, "task.create");
   const canRescore = can(membership, "task.rescore");
@@ -34,16 +41,24 @@ export function TasksScreen({ org }: { org: string }) {
           </>
         }
       />
-      <div className={canCreate ? "grid gap-8 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]" : undefined}>
-        {canCreate ? (
-          <div id="new-task" className="order-2 scroll-mt-4 lg:sticky lg:top-6 lg:order-1 lg:self-start">
-            <TaskForm org={org} />
-          </div>
-        ) : null}
-        <div className="order-1 lg:order-2">
-          <TaskList org={org} />
-        </div>
-      </div>
+      {children}
     </>
+  );
+}
+
+/** The submit form (for those who may submit) beside the ranked list. */
+export function TasksBody({ org }: { org: string }) {
+  const canCreate = can(orgOf(useMe().data, org), "task.create");
+  return (
+    <div className={canCreate ? "grid gap-8 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]" : undefined}>
+      {canCreate ? (
+        <div id="new-task" className="order-2 scroll-mt-4 lg:sticky lg:top-6 lg:order-1 lg:self-start">
+          <TaskForm org={org} />
+        </div>
+      ) : null}
+      <div className="order-1 lg:order-2">
+        <TaskList org={org} />
+      </div>
+    </div>
   );
 }
