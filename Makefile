@@ -18,8 +18,10 @@ export NEXT_TELEMETRY_DISABLED := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 # The serving processes and manage.py default to production settings; a developer's machine
-# chooses the local ones for what `make` starts (not exported: pytest chooses its own).
-LOCAL_SETTINGS := DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local}
+# chooses the local ones for what `make` starts (not exported: pytest chooses its own), and
+# readable log lines instead of production's JSON (honcho interleaves five processes' output).
+LOCAL_SETTINGS := DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} \
+	LOG_FORMAT=$${LOG_FORMAT:-text}
 
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
@@ -105,6 +107,8 @@ lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenA
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --check ../docs/api.md
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.production MAIL_OUTBOX_DIR= \
 	  DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  STRIPE_SECRET_KEY=check-deploy-only-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  STRIPE_WEBHOOK_SECRET=check-deploy-only-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  ../$(PY) manage.py check --deploy --fail-level WARNING
 	cd frontend && npm run --silent typecheck
 	cd frontend && npm run --silent lint
@@ -135,6 +139,10 @@ test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app
 bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a 0.2–2.0 s fake AI (JSON last line)
 	$(PY) bench/scoring.py
 
+.PHONY: bench-api
+bench-api: $(PY_STAMP) services ## API req/s and p50/p99 under open-model load vs a bare endpoint; polling clients; AI hang isolation (JSON last line)
+	$(PY) bench/api.py
+
 .PHONY: bench-rbac
 bench-rbac: $(PY_STAMP) services ## Cached permission check vs a raw Redis GET; stale grants across processes (JSON last line)
 	$(PY) bench/rbac.py
@@ -142,6 +150,10 @@ bench-rbac: $(PY_STAMP) services ## Cached permission check vs a raw Redis GET; 
 .PHONY: bench-judge
 bench-judge: $(PY_STAMP) ## The offline judge's time per assessment vs a bare MiniLM encode (JSON last line)
 	$(PY) bench/judge.py
+
+.PHONY: bench-scale
+bench-scale: $(PY_STAMP) services ## API reads with 1,000,000 tasks in an org vs 10,000 (its own database; JSON last line)
+	$(PY) bench/scale.py
 
 .PHONY: chaos
 chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis restarts and the AI fails (JSON last line)

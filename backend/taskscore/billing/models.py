@@ -194,6 +194,24 @@ class UsageRecord(models.Model):
         return f"{self.org_id}:{self.task_id}"
 
 
+class UsageCount(models.Model):
+    """How many UsageRecords an org has in one period: the quota check and the billing page read
+    this row instead of counting the records. Kept by Postgres itself (statement triggers on
+    billing_usagerecord, migration 0006), in the transaction that writes the records."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateTimeField()
+    tasks = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "period_start"], name="usage_count_org_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}@{self.period_start:%Y-%m}: {self.tasks}"
+
+
 class AIUsage(models.Model):
     """The AI calls (and their cost) an org made in one usage period. Calls are reserved before
     they are made, under the row's own conditional UPDATE, so concurrent jobs cannot together

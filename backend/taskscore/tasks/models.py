@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Upper
 
 from taskscore.core.models import TimestampedModel
 from taskscore.orgs.models import ApiKey, Organization
@@ -66,7 +68,28 @@ class Task(TimestampedModel):
                 name="task_pending",
                 condition=models.Q(status__in=["queued", "scoring"]),
             ),
+            # The list filtered by status, newest first (a rare status would otherwise scan the
+            # org's whole list for one page).
+            models.Index(fields=["org", "status", "-created_at", "-id"], name="task_org_status"),
+            # The title search (`title__icontains`, which Django writes UPPER(title) LIKE
+            # UPPER('%q%')): trigrams of the upper-cased title (pg_trgm), for any q of 3+ chars.
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="task_title_trgm"),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.status})"
+
+
+class TaskCount(models.Model):
+    """How many tasks an org has: v1's `count` without counting them. Kept by Postgres itself
+    (statement triggers on tasks_task, migration 0005), in the transaction that inserts or
+    deletes the tasks, so no write path (a service, a bulk insert, a restore, a cascade) can
+    leave it wrong."""
+
+    org = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    tasks = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.tasks}"

@@ -14,7 +14,7 @@ from taskscore.scoring.engine import Criterion, ai_criteria_count
 from taskscore.scoring.models import ScoreOverride, TaskScore
 from taskscore.scoring.recompute import EffectiveScore, score_effective
 from taskscore.scoring.selectors import version_active_require
-from taskscore.tasks.models import Task, TaskStatus
+from taskscore.tasks.models import Task, TaskCount, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -129,9 +129,22 @@ def task_list(
     return TaskPage(items=items, next_cursor=next_cursor)
 
 
+def task_count(*, org_id: int) -> int:
+    """How many tasks the org has, from the count Postgres keeps with them (`TaskCount`)."""
+    counted = TaskCount.objects.filter(org_id=org_id).values_list("tasks", flat=True).first()
+    return counted or 0
+
+
 def task_list_offset(*, org_id: int, limit: int, offset: int) -> tuple[list[Task], int]:
-    qs = Task.objects.filter(org_id=org_id).order_by("-created_at", "-id")
-    return list(_with_scores(qs)[offset : offset + limit]), qs.count()
+    """v1's page: `limit` tasks newest first after skipping `offset`, and the org's task count.
+
+    The skipped rows are walked in the index alone (the ids of the page are found first, an
+    index-only scan of task_org_created), then only the page's rows are read: a deep offset
+    still costs in proportion to the offset, but not a table read per skipped row."""
+    newest_first = Task.objects.filter(org_id=org_id).order_by("-created_at", "-id")
+    page_ids = newest_first.values("pk")[offset : offset + limit]
+    items = list(_with_scores(newest_first.filter(pk__in=page_ids)))
+    return items, task_count(org_id=org_id)
 
 
 def task_list_by_ids(*, org_id: int, ids: list[uuid.UUID]) -> list[Task]:
@@ -159,7 +172,8 @@ class AIEstimate:
 def rescore_all_estimate(*, org_id: int) -> AIEstimate:
     """What re-scoring every finished task with the active version would cost in AI calls."""
     version = version_active_require(org_id=org_id)
-    tasks = min(RESCORE_ALL_MAX, tasks_rescorable(org_id=org_id, version_id=version.pk).count())
+    # Counts at most RESCORE_ALL_MAX rows, not every finished task of a large org.
+    tasks = tasks_rescorable(org_id=org_id, version_id=version.pk)[:RESCORE_ALL_MAX].count()
     return AIEstimate(
         tasks=tasks, ai_calls=tasks * ai_criteria_count(criteria_parse(version.criteria))
     )
@@ -167,5 +181,5 @@ def rescore_all_estimate(*, org_id: int) -> AIEstimate:
 
 def preview_estimate(*, org_id: int, criteria: list[Criterion], limit: int) -> AIEstimate:
     """What a preview run of `criteria` over the org's `limit` newest tasks would cost."""
-    tasks = min(limit, Task.objects.filter(org_id=org_id).count())
+    tasks = Task.objects.filter(org_id=org_id)[:limit].count()  # counts at most `limit` rows
     return AIEstimate(tasks=tasks, ai_calls=tasks * ai_criteria_count(criteria))
