@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DataRightsConfig(AppConfig):
+    name = "taskscore.datarights"
+    label = "datarights"
