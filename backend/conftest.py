@@ -1,9 +1,13 @@
 """Fixtures shared by every test: the cast (alice, bob, carol, mallory), API clients, and real
-processes (a Celery worker, the gunicorn-served API) running against the test database."""
+processes (a Celery worker, the gunicorn-served API) running against the test database; and the
+scan of the run's logs for secrets when the session ends (taskscore.testing.log_scan)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +28,7 @@ from taskscore.testing.factories import (
 )
 from taskscore.testing.fake_ai import FakeAIServer
 from taskscore.testing.fake_stripe import FakeStripeServer
+from taskscore.testing.log_scan import RUN_DIR_ENV, run_dir, scan_run, secret_register
 from taskscore.testing.processes import (
     BACKEND_DIR,
     Process,
@@ -33,6 +38,85 @@ from taskscore.testing.processes import (
 )
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+# ---------------------------------------------------------------------------------- the log scan
+# The run's directory (created by the first process, xdist's controller included, and inherited by
+# its workers and every process they start) collects every log of the run and the secrets it used;
+# when the session ends, a secret found in any log fails the run, naming the file and the line.
+
+
+class _RunLogHandler(logging.FileHandler):
+    """The test process's own log records, as the production handler writes them."""
+
+
+def _is_xdist_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_xdist_worker():
+        os.environ[RUN_DIR_ENV] = tempfile.mkdtemp(prefix="taskscore-test-run-")
+    directory = run_dir()
+    assert directory is not None
+    root = logging.getLogger()
+    console = next((h for h in root.handlers if h.get_name() == "console"), None)
+    assert console is not None, "settings.LOGGING's console handler is not installed"
+    handler = _RunLogHandler(
+        directory / f"pytest-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log", delay=True
+    )
+    handler.setFormatter(console.formatter)
+    for log_filter in console.filters:
+        handler.addFilter(log_filter)
+    root.addHandler(handler)
+    secret_register("password", PASSWORD)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log of it holds a secret (after every worker finished)."""
+    directory = run_dir()
+    if directory is None:
+        return
+    if not any(isinstance(h, _RunLogHandler) for h in logging.getLogger().handlers):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        _report(
+            session,
+            "the test process's log handler was removed during the run (logging reconfigured?): "
+            f"its later lines went unchecked. Logs: {directory}",
+        )
+        return
+    if _is_xdist_worker():
+        return
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _RunLogHandler):
+            handler.flush()
+    findings = scan_run(directory)
+    if not findings:
+        if os.environ.get("TEST_KEEP_LOGS"):
+            _report(
+                session, f"no secret in this run's logs (kept in {directory})", is_failure=False
+            )
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    lines = "\n".join(f"  {finding}" for finding in findings[:50])
+    more = f"\n  … and {len(findings) - 50} more" if len(findings) > 50 else ""
+    _report(
+        session,
+        f"{len(findings)} secret(s) in this run's logs (kept in {directory}):\n{lines}{more}",
+    )
+
+
+def _report(session: pytest.Session, text: str, *, is_failure: bool = True) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_sep("=", "secrets in the logs scan", red=is_failure, green=not is_failure)
+        reporter.write_line(f"SECRETS SCAN: {text}")
+    else:
+        print(f"SECRETS SCAN: {text}")
 
 
 @dataclass
@@ -86,13 +170,17 @@ def mallory(other_org: Organization) -> Actor:
 @pytest.fixture
 def owner_key(org: Organization) -> CreatedKey:
     org_plan_grant(org, "pro")  # API keys need Pro or higher
-    return api_key_create(org=org, name="ci", role_key="owner", caller=OPERATOR)
+    created = api_key_create(org=org, name="ci", role_key="owner", caller=OPERATOR)
+    secret_register("API key token", created.token)
+    return created
 
 
 @pytest.fixture
 def other_org_key(other_org: Organization) -> CreatedKey:
     org_plan_grant(other_org, "pro")
-    return api_key_create(org=other_org, name="ci", role_key="owner", caller=OPERATOR)
+    created = api_key_create(org=other_org, name="ci", role_key="owner", caller=OPERATOR)
+    secret_register("API key token", created.token)
+    return created
 
 
 def test_process_env() -> dict[str, str]:
@@ -180,14 +268,20 @@ def api_extra_env() -> dict[str, str]:
     return {}
 
 
+@dataclass(frozen=True)
+class ApiService:
+    url: str
+    process: Process  # its log: process.log()
+
+
 @pytest.fixture(scope="session")
-def api_server(
+def api_service(
     django_db_setup: None,
     api_web_origin: str,
     api_extra_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """The API served by gunicorn (as in production) on a free port; yields its base URL."""
+) -> Iterator[ApiService]:
+    """The API served by gunicorn (as in production) on a free port."""
     port = free_port()
     env = test_process_env() | {
         "WEB_ORIGIN": api_web_origin,
@@ -195,5 +289,11 @@ def api_server(
         **api_extra_env,
     }
     server = start_gunicorn(env, port=port, log_dir=tmp_path_factory.mktemp("gunicorn"))
-    yield f"http://127.0.0.1:{port}"
+    yield ApiService(url=f"http://127.0.0.1:{port}", process=server)
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_server(api_service: ApiService) -> str:
+    """The base URL of the API served by gunicorn (`api_service`)."""
+    return api_service.url

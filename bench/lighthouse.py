@@ -1,8 +1,9 @@
 """Lighthouse on the web app as a logged-in person meets it: the stack started as `make run` starts
-it (gunicorn, a Celery worker, the built Next.js app under `next start`) on free ports against a
-`taskscore_bench` database, an org with scored tasks, then Lighthouse (npm `lighthouse`, Debian's
-chromium) on each page with the session cookie. Prints one JSON line: the lowest performance,
-accessibility and best-practices scores (0–100) over the pages, and each page's own.
+it (gunicorn, a Celery worker, the built Next.js app under `frontend/server.mjs`) on free ports
+against a `taskscore_bench` database, an org with scored tasks, then Lighthouse (npm
+`lighthouse`, Debian's chromium) on each page with the session cookie. Prints one JSON line: the
+lowest performance, accessibility and best-practices scores (0–100) over the pages, and each
+page's own.
 
     make lighthouse     # tasks, a task, members and billing; mobile emulation (the default)
     LIGHTHOUSE_PRESET=desktop make lighthouse
@@ -26,9 +27,9 @@ from common import ROOT, bench_env, django_setup, emit, wait_until
 
 from taskscore.testing.processes import (
     free_port,
-    spawn,
     start_fake_ai,
     start_gunicorn,
+    start_web_app,
     start_worker,
 )
 
@@ -137,25 +138,11 @@ def main() -> None:
     try:
         processes.append(start_gunicorn(env, port=api_port, log_dir=scratch))
         processes.append(start_worker(env, log_dir=scratch))
-        next_env = dict(
-            env, DJANGO_ORIGIN=f"http://127.0.0.1:{api_port}", NEXT_TELEMETRY_DISABLED="1"
+        processes.append(
+            start_web_app(
+                env, port=web_port, django_origin=f"http://127.0.0.1:{api_port}", log_dir=scratch
+            )
         )
-        web_server = spawn(
-            "next",
-            [
-                str(FRONTEND / "node_modules/.bin/next"),
-                "start",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                str(web_port),
-            ],
-            env=next_env,
-            log_dir=scratch,
-            cwd=FRONTEND,
-        )
-        processes.append(web_server)
-        web_server.wait_for_port(web_port, timeout=60)
 
         email, slug, task_id = seed()
         from taskscore.tasks.models import Task

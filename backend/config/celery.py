@@ -1,12 +1,27 @@
 """The Celery application. Jobs live in each domain app's `jobs.py`. Production settings unless
 DJANGO_SETTINGS_MODULE says otherwise (`make run` and the tests choose theirs explicitly)."""
 
+import logging.config
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
+
+from taskscore.core import request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("taskscore")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
+# A job enqueued during a request logs with that request's id (X-Request-ID).
+request_context.celery_connect()
+
+
+@signals.setup_logging.connect(weak=False)
+def _logging_as_configured(**_: Any) -> None:
+    """Workers and beat log as every other process (settings.LOGGING: LOG_FORMAT, LOG_LEVEL;
+    `celery -l` is not used), instead of Celery's own format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

@@ -28,6 +28,26 @@ def env_str(name: str, default: str | None = None) -> str:
     return default
 
 
+def env_secrets(*names: str, published: frozenset[str] = frozenset()) -> list[str]:
+    """The values of secrets that have no default (each from `<NAME>` or `<NAME>_FILE`), in order.
+
+    One ImproperlyConfigured names every one that is unset, empty, or one of the `published`
+    values (the development ones anybody can read in this repository), so an operator fixes them
+    all in one go."""
+    values = [env_str(name, "") for name in names]
+    missing = [
+        name
+        for name, value in zip(names, values, strict=True)
+        if not value.strip() or value in published
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            f"These secrets have no default: set {', '.join(missing)} in the environment (or "
+            "<NAME>_FILE to read one from a file); published development values are refused."
+        )
+    return values
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:

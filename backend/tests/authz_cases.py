@@ -26,6 +26,7 @@ from taskscore.accounts.models import User
 from taskscore.api.common.auth import AUTHENTICATED, PUBLIC
 from taskscore.audit.models import AuditEvent
 from taskscore.audit.services import Actor as AuditActor
+from taskscore.datarights.services import org_export_create, org_export_execute
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
 from taskscore.orgs.services import api_key_create, invitation_create
 from taskscore.rbac.callers import OPERATOR, FixedCaller
@@ -116,6 +117,7 @@ class World:
     scored_task_id: str  # scored, with an active override of its whole score
     score_id: int
     override_id: str
+    export_id: str  # an export of acme, done
 
 
 def build_world() -> World:
@@ -169,6 +171,8 @@ def build_world() -> World:
         org_id=org.pk, task_id=scored.pk, actor=SETUP_CALLER.actor, criterion=None, value=50,
         reason="Set up for the matrix.",
     )  # fmt: skip
+    export = org_export_create(org_id=org.pk, caller=SETUP_CALLER)
+    assert org_export_execute(export_id=export.pk)
     return World(
         org=org,
         other_org=other_org,
@@ -188,6 +192,7 @@ def build_world() -> World:
         scored_task_id=str(scored.pk),
         score_id=TaskScore.objects.get(task=scored).pk,
         override_id=str(override.pk),
+        export_id=str(export.pk),
     )
 
 
@@ -327,6 +332,11 @@ class Case:
     # v1 only: a key of another org acts in its own org; an operation naming no object then
     # succeeds there (what it returns is checked in test_authz_matrix).
     other_org_status: int = 404
+    # Only a person may do it: an API key holding the permission is refused (403) too.
+    session_only: bool = False
+    # A GET that records itself in the org's audit log (downloading an export): that is all it
+    # writes.
+    read_audited: bool = False
 
     def __str__(self) -> str:
         return f"{self.api} {self.method} {self.path}"
@@ -605,6 +615,46 @@ CASES = [
         200,
         body=_fixed({"enabled": False}),
     ),
+    # v2 security settings (requiring two-factor authentication: tests/test_mfa.py)
+    Case("v2", "GET", "/orgs/{org}/security", "members.read", 200),
+    Case(
+        "v2",
+        "PATCH",
+        "/orgs/{org}/security",
+        "org.owner",
+        200,
+        body=_fixed({"mfa_required_for_admins": False}),
+        session_only=True,
+    ),
+    # v2 data rights (an owner's exports and the org's deletion: tests/test_data_rights.py)
+    Case("v2", "GET", "/orgs/{org}/exports", "org.owner", 200),
+    Case("v2", "POST", "/orgs/{org}/exports", "org.owner", 202),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/exports/{export_id}",
+        "org.owner",
+        200,
+        params=lambda w, p: {"export_id": w.export_id},
+    ),
+    Case(
+        "v2",
+        "GET",
+        "/orgs/{org}/exports/{export_id}/download",
+        "org.owner",
+        200,
+        params=lambda w, p: {"export_id": w.export_id},
+        read_audited=True,
+    ),
+    Case(
+        "v2",
+        "POST",
+        "/orgs/{org}/deletion",
+        "org.owner",
+        202,
+        body=_fixed({"confirm": "acme"}),
+        session_only=True,
+    ),
 ]
 
 
@@ -623,6 +673,8 @@ def expected_status(case: Case, principal: Principal) -> int:
             return case.other_org_status
     elif principal.org != "acme":
         return 404
+    if case.session_only and principal.kind == "key":
+        return 403
     return case.success if case.permission in principal.permissions else 403
 
 

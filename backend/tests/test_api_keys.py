@@ -51,7 +51,8 @@ def test_a_created_key_shows_its_token_once_and_works_at_once(alice: Actor) -> N
     assert key.created_by.email == alice.email
     [event] = audit_events("api_key.created")
     assert (event.actor_label, event.after) == (
-        alice.email, {"name": "deploy", "prefix": created["prefix"], "role": "member"}
+        alice.email,
+        {"name": "deploy", "prefix": created["prefix"], "role": "member", "expires_at": None},
     )  # fmt: skip
 
 

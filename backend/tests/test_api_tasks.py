@@ -167,8 +167,15 @@ def test_me_lists_the_users_orgs(alice: Actor) -> None:
     body = alice.client.get("/api/v2/me").json()
     assert body["email"] == alice.email
     assert body["email_verified"] is True
+    assert body["mfa_enabled"] is False
     assert body["orgs"] == [
-        {"slug": "acme", "name": "Acme", "role": "owner", "permissions": sorted(OWNER)}
+        {
+            "slug": "acme",
+            "name": "Acme",
+            "role": "owner",
+            "permissions": sorted(OWNER),
+            "mfa_required": False,
+        }
     ]
 
 

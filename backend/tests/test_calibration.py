@@ -122,7 +122,7 @@ def test_a_reimport_replaces_a_tasks_earlier_label(alice: Actor) -> None:
 
 
 def test_a_csv_with_bad_rows_names_them_and_imports_nothing(alice: Actor, mallory: Actor) -> None:
-    # Given a CSV whose rows 2–6 are wrong in different ways (row 5: another org's task)
+    # Given a CSV whose rows 2–5 are wrong in different ways (row 5: another org's task)
     _, tasks = _scored_tasks(alice, 2)
     foreign = TaskFactory.create(org=mallory.org)
     rows = [
@@ -131,19 +131,43 @@ def test_a_csv_with_bad_rows_names_them_and_imports_nothing(alice: Actor, mallor
         (tasks[1].pk, "speed", 5),
         (tasks[1].pk, "clarity", 11),
         (foreign.pk, "clarity", 4),
-        (tasks[0].pk, "clarity", 6),
     ]
 
     response = _post(alice.client, "/api/v2/orgs/acme/scoring/labels", {"csv": _csv(rows)})
 
     assert response.status_code == 422
-    fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {
-        "rows.2.task_id", "rows.3.criterion", "rows.4.rating", "rows.5.task_id", "rows.6.task_id",
-    }  # fmt: skip
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["rows.2.task_id", "rows.3.criterion", "rows.4.rating", "rows.5.task_id"]
     assert "nothing was imported" in response.json()["detail"]
     assert not HumanRating.objects.exists()
     assert not AuditEvent.objects.filter(action="calibration.labels_imported").exists()
+
+
+def test_a_well_formed_csv_naming_what_the_org_lacks_is_a_404(alice: Actor, mallory: Actor) -> None:
+    """The contract (finding 12): a file the document calls valid is never a 422; one naming
+    another org's task or a criterion that is not an AI criterion here is a 404 naming them."""
+    _, tasks = _scored_tasks(alice, 1)
+    foreign = TaskFactory.create(org=mallory.org)
+    rows = [(tasks[0].pk, "clarity", 5), (foreign.pk, "clarity", 4), (tasks[0].pk, "speed", 5)]
+
+    response = _post(alice.client, "/api/v2/orgs/acme/scoring/labels", {"csv": _csv(rows)})
+
+    assert response.status_code == 404
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "rows.2.task_id",
+        "rows.3.criterion",
+    ]
+    assert not HumanRating.objects.exists()
+
+
+def test_a_later_row_on_the_same_task_and_criterion_wins(alice: Actor) -> None:
+    _, tasks = _scored_tasks(alice, 1)
+    rows = [(tasks[0].pk, "clarity", 3), (tasks[0].pk, "clarity", 6)]
+
+    response = _post(alice.client, "/api/v2/orgs/acme/scoring/labels", {"csv": _csv(rows)})
+
+    assert (response.status_code, response.json()["imported"]) == (201, 1)
+    assert list(HumanRating.objects.values_list("rating", flat=True)) == [6.0]
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,14 @@ def test_the_outbox_is_not_part_of_the_v2_contract() -> None:
 # ---------------------------------------------------------------------------------- settings
 
 
+# Production refuses to start without its secrets (tests/test_security.py, finding 2).
+PRODUCTION_SECRETS = {
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "STRIPE_SECRET_KEY": "sk_test_outbox_tests",
+    "STRIPE_WEBHOOK_SECRET": "whsec_outbox_tests",
+}
+
+
 def _settings_of(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Import a settings module in a fresh interpreter with exactly this environment."""
     code = f"import json, {module} as s; print(json.dumps([s.MAIL_OUTBOX_DIR, s.EMAIL_BACKEND]))"
@@ -135,7 +143,7 @@ def test_local_runs_honour_a_set_email_backend_or_an_empty_outbox() -> None:
     "env", [{"MAIL_OUTBOX_DIR": "/srv/taskscore/outbox"}, {"EMAIL_BACKEND": BACKEND}], ids=str
 )
 def test_production_refuses_the_outbox(env: dict[str, str]) -> None:
-    result = _settings_of("config.settings.production", DJANGO_SECRET_KEY="x" * 50, **env)
+    result = _settings_of("config.settings.production", **PRODUCTION_SECRETS, **env)
     assert result.returncode == 1
     assert "ImproperlyConfigured: MAIL_OUTBOX_DIR and the outbox mail backend are for local " in (
         result.stderr
@@ -143,6 +151,6 @@ def test_production_refuses_the_outbox(env: dict[str, str]) -> None:
 
 
 def test_production_starts_without_the_outbox() -> None:
-    result = _settings_of("config.settings.production", DJANGO_SECRET_KEY="x" * 50)
+    result = _settings_of("config.settings.production", **PRODUCTION_SECRETS)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["", "django.core.mail.backends.console.EmailBackend"]

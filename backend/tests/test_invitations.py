@@ -50,7 +50,7 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["content-type"] == "application/problem+json"
     body: dict[str, Any] = _body(response)
-    return {k: v for k, v in body.items() if k != "instance"}
+    return {k: v for k, v in body.items() if k not in ("instance", "request_id")}
 
 
 def _login(email: str, *, verified: bool = True) -> Client:
@@ -358,9 +358,22 @@ def test_me_says_whether_the_address_is_verified_and_what_i_may_do(
         "id": user.pk,
         "email": "alice@acme.test",
         "email_verified": True,
+        "mfa_enabled": False,
         "orgs": [
-            {"slug": "acme", "name": "Acme", "role": "owner", "permissions": sorted(OWNER)},
-            {"slug": "globex", "name": "Globex", "role": "viewer", "permissions": sorted(VIEWER)},
+            {
+                "slug": "acme",
+                "name": "Acme",
+                "role": "owner",
+                "permissions": sorted(OWNER),
+                "mfa_required": False,
+            },
+            {
+                "slug": "globex",
+                "name": "Globex",
+                "role": "viewer",
+                "permissions": sorted(VIEWER),
+                "mfa_required": False,
+            },
         ],
     }
     assert sorted(MEMBER) != sorted(VIEWER)

@@ -60,11 +60,13 @@ def test_every_link_in_every_mail_opens_a_page_of_the_web_app(
 ) -> None:
     routes = web_routes()
     client = Client()
-    # Sign-up sends the verification mail.
+    # Sign-up sends the verification mail (the person is logged in once it is verified: 401).
     signup = {"email": "new@example.test", "password": "a-long-pass-1"}
-    assert post(client, "/auth/signup", signup) == 200
-    # A reset for an account, and one for an address without an account (it suggests signing up).
+    assert post(client, "/auth/signup", signup) == 401
+    # A sign-up with a taken address mails its owner instead (it suggests a password reset).
     owner = user_create(email="olga@acme.test", password="a-long-pass-2", is_email_verified=True)
+    assert post(Client(), "/auth/signup", {**signup, "email": owner.email}) == 401
+    # A reset for an account, and one for an address without an account (it suggests signing up).
     assert post(Client(), "/auth/password/request", {"email": owner.email}) == 200
     assert post(Client(), "/auth/password/request", {"email": "nobody@example.test"}) == 200
     # An invitation.
@@ -76,7 +78,8 @@ def test_every_link_in_every_mail_opens_a_page_of_the_web_app(
         )  # fmt: skip
 
     kinds = {m.subject for m in mail.outbox}
-    assert len(mail.outbox) >= 4, kinds
+    assert len(mail.outbox) >= 5, kinds
+    assert "[Taskscore] Account Already Exists" in kinds
     links = [link for message in mail.outbox for link in LINK.findall(str(message.body))]
     assert any("/account/verify-email/" in link for link in links)
     assert any("/account/password/reset/" in link for link in links)

@@ -80,7 +80,9 @@ def _walk(client: Client, query: str, limit: int = 2) -> tuple[list[str], list[i
         titles += [item["title"] for item in page["items"]]
         sizes.append(len(page["items"]))
         cursor = page["next_cursor"]
-        url = f"{TASKS}?limit={limit}&{query}&cursor={cursor}" if cursor else ""
+        # the next page's cursor replaces the one in `query` (a parameter is given once)
+        rest = "&".join(p for p in query.split("&") if not p.startswith("cursor="))
+        url = f"{TASKS}?limit={limit}&{rest}&cursor={cursor}" if cursor else ""
     return titles, sizes
 
 

@@ -123,14 +123,47 @@ describe("allauth helpers", () => {
       jsonResponse(200, { status: 200, data: { user: { id: 1, email: "alice@example.com" } }, meta: { is_authenticated: true } }),
     );
 
-    const user = await makeClient(fetch).login({ email: "alice@example.com", password: "pw" });
+    const outcome = await makeClient(fetch).login({ email: "alice@example.com", password: "pw" });
 
-    expect(user).toMatchObject({ email: "alice@example.com" });
+    expect(outcome).toMatchObject({ status: "logged-in", user: { email: "alice@example.com" } });
     expect(sent[0]?.method).toBe("POST");
     expect(sent[0]?.path).toBe("/_allauth/browser/v1/auth/login");
     expect(sent[0]?.headers.get("X-CSRFToken")).toBe("t0k");
     expect(sent[0]?.headers.get("Content-Type")).toBe("application/json");
     expect(sent[0]?.body).toEqual({ email: "alice@example.com", password: "pw" });
+  });
+
+  it("reports a log-in that waits on verifying the address, without throwing", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch } = fakeFetch(() =>
+      jsonResponse(401, {
+        status: 401,
+        data: { flows: [{ id: "login" }, { id: "signup" }, { id: "verify_email", is_pending: true }] },
+        meta: { is_authenticated: false },
+      }),
+    );
+
+    await expect(makeClient(fetch).login({ email: "new@example.com", password: "pw" })).resolves.toEqual({
+      status: "pending",
+      flow: "verify_email",
+    });
+  });
+
+  it("throws a 401 with no pending step as AllauthError", async () => {
+    document.cookie = "csrftoken=t0k";
+    const { fetch } = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [{ id: "login" }] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(fetch).login({ email: "a@b.c", password: "pw" })).rejects.toBeInstanceOf(AllauthError);
+  });
+
+  it("says whether verifying an address logged the person in", async () => {
+    document.cookie = "csrftoken=t0k";
+    const here = fakeFetch(() => jsonResponse(200, { status: 200, data: { user: {} }, meta: { is_authenticated: true } }));
+    const elsewhere = fakeFetch(() => jsonResponse(401, { status: 401, data: { flows: [] }, meta: { is_authenticated: false } }));
+
+    await expect(makeClient(here.fetch).verifyEmail("k-1")).resolves.toEqual({ isLoggedIn: true });
+    await expect(makeClient(elsewhere.fetch).verifyEmail("k-1")).resolves.toEqual({ isLoggedIn: false });
+    expect(here.sent[0]?.body).toEqual({ key: "k-1" });
   });
 
   it("throws allauth's 400 messages as AllauthError", async () => {

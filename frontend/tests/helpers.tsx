@@ -6,7 +6,7 @@ import { vi } from "vitest";
 import { ToastProvider } from "@/components/ui";
 import { createApiClient, type ApiClient, type FetchFunction } from "@/lib/api/client";
 import { ApiClientProvider } from "@/lib/api/context";
-import type { Task } from "@/lib/api/types";
+import type { Permission, Task } from "@/lib/api/types";
 
 export const BASE_URL = "http://web.test";
 
@@ -180,7 +180,7 @@ export function reviewableTask(overrides: Partial<Task> = {}): Task {
 }
 
 /** The permission catalog, as `GET …/permissions` answers. */
-export const PERMISSION_CATALOG = [
+export const PERMISSION_CATALOG: Permission[] = [
   { key: "task.read", description: "See tasks, their scores and the scoring models" },
   { key: "task.create", description: "Submit tasks" },
   { key: "task.rescore", description: "Re-score tasks with the active scoring version" },

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.db_url import database_from_url
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from taskscore.core.logs import logging_config
 
 # Lets admin.ModelAdmin[Model] and other generic annotations work at run time.
 django_stubs_ext.monkeypatch()
@@ -33,8 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Index expressions with an operator class (the tasks' trigram title index, tasks.models).
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.headless",
     "ninja",
     "taskscore.core",
@@ -45,10 +49,15 @@ INSTALLED_APPS = [
     "taskscore.billing",
     "taskscore.scoring",
     "taskscore.tasks",
+    "taskscore.datarights",
     "taskscore.api",
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) and the access log line cover every answer.
+    "taskscore.core.request_context.RequestContextMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every answer, static files and 500s too.
+    "taskscore.api.common.security_headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the API docs' Swagger UI and the admin's assets from the app itself (no CDN).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -65,6 +74,11 @@ MIDDLEWARE = [
     "taskscore.api.common.idempotency.IdempotencyMiddleware",
 ]
 
+# SecurityMiddleware's headers on every answer (Django's defaults, stated): no MIME sniffing, and
+# the Referer never leaves the site (reset and verification links carry keys in their paths).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
 # Rate limits (token buckets in Redis) per API key or user and per org, sized by the org's plan
 # (billing.Plan.api_requests_*); a value > 0 here overrides every plan.
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
@@ -79,10 +93,13 @@ RATE_LIMIT_FAILED_AUTH_PER_MINUTE = env_int("RATE_LIMIT_FAILED_AUTH_PER_MINUTE",
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 300)
 # Invitation mails an org may send in an hour (they carry text the inviter chooses to any address).
 INVITATIONS_PER_ORG_PER_HOUR = env_int("INVITATIONS_PER_ORG_PER_HOUR", 50)
-# How many proxies in front of Django each append the address they saw to X-Forwarded-For (0:
-# clients connect directly; REMOTE_ADDR is the client). allauth's own limits use the same count.
-TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_HOPS
+# How many proxies in front of Django each append the address they saw to X-Forwarded-For; the
+# client's address is the entry the outermost of them added (core.client_address, which allauth's
+# limits use too). 1: the web app's server, which replaces whatever X-Forwarded-For the client
+# sent with the address it saw (frontend/server.mjs; one more per proxy in front of the web app,
+# WEB_TRUSTED_PROXY_HOPS). 0: clients connect to Django directly (REMOTE_ADDR). Django must be
+# reachable only through those proxies, or a client names its own address.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 1 + env_int("WEB_TRUSTED_PROXY_HOPS", 0))
 
 # API v1 is deprecated in favour of v2 (headers on every v1 response).
 API_V1_DEPRECATION = env_str("API_V1_DEPRECATION", "@1794268800")  # 2026-11-10T00:00:00Z
@@ -158,13 +175,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id (argon2-cffi) hashes every new or changed password; a hash made by another hasher below
+# still verifies and is re-hashed with Argon2id at the person's next log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 # django-allauth, headless only: the Next.js app renders every page.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+# Nobody is logged in before their address is verified, and no answer tells whether an address has
+# an account: a sign-up with a taken address answers like any other (the owner is mailed "someone
+# tried to sign up with your address"), as does a reset for an unknown one. See ADR 0012.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = "strict"
+ACCOUNT_ADAPTER = "taskscore.accounts.adapter.AccountAdapter"
+# Log-in limits (allauth's, stated here): per client address, 30 attempts and 10 failures a
+# minute; per account, 5 failures in 5 minutes from any addresses, then even the right password
+# waits (a password reset clears it). The account is its email alone (accounts.adapter).
+ACCOUNT_RATE_LIMITS = {"login": "30/m/ip", "login_failed": "10/m/ip,5/5m/key"}
+# The verification link logs in the person whose sign-up (or log-in) is pending in that browser.
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A password change or reset ends every other session of the person (Django's session hash);
+# the session that made the change stays logged in.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # A reset link proves the address: the person is logged in with the new password at once.
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 # Changing the email adds the new address unverified; it replaces the old one once verified.
@@ -178,6 +216,22 @@ HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": f"{WEB_ORIGIN}/account/password/reset/{{key}}",
     "account_signup": f"{WEB_ORIGIN}/signup",
 }
+# Two-factor authentication (allauth.mfa): an authenticator app's codes (TOTP) with recovery
+# codes, set up and used through the headless API (`…/account/authenticators/…`, the log-in's
+# `mfa_authenticate` stage). An org may require it of owners and admins (ADR 0012, "MFA").
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Taskscore"
+# A code is accepted one 30-second step early or late (a phone's clock drifts; a code typed as it
+# changes), each code once (allauth remembers used codes in the cache for the whole window).
+MFA_TOTP_TOLERANCE = 1
+# Recovery codes are shown once, when made; after that only new ones can be shown.
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# allauth by default refuses two-factor to an account with an unverified address, and any new
+# address to an account with two-factor (so that someone who signed up with another person's
+# address cannot lock its owner out). Here nobody logs in before verifying their address
+# (ACCOUNT_EMAIL_VERIFICATION = "mandatory"), so that cannot happen, and the refusal would only
+# stop people with two-factor from changing their email.
+MFA_ALLOW_UNVERIFIED_EMAIL = ACCOUNT_EMAIL_VERIFICATION == "mandatory"
 
 CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 OUTBOX_EMAIL_BACKEND = "taskscore.integrations.mail.outbox.OutboxEmailBackend"
@@ -252,6 +306,23 @@ CELERY_BEAT_SCHEDULE = {
 # How many tasks one preview run scores at once (each waits on the AI; cached answers are free).
 PREVIEW_CONCURRENCY = env_int("PREVIEW_CONCURRENCY", 4)
 
+# Data rights (ADR 0013): an owner's export of all of an org's data is a gzipped JSON file kept in
+# Postgres (any web process serves it) for ORG_EXPORT_TTL_HOURS, then deleted; an org makes at
+# most ORG_EXPORTS_PER_DAY a day. Deleting an org deletes its rows ORG_DELETE_BATCH_SIZE at a time.
+ORG_EXPORT_TTL_HOURS = env_int("ORG_EXPORT_TTL_HOURS", 24)
+ORG_EXPORTS_PER_DAY = env_int("ORG_EXPORTS_PER_DAY", 5)
+ORG_DELETE_BATCH_SIZE = env_int("ORG_DELETE_BATCH_SIZE", 1000)
+# Exports and deletions whose job was lost are enqueued again (same deadlines as tasks); expired
+# exports lose their file.
+CELERY_BEAT_SCHEDULE["data-rights-sweep"] = {
+    "task": "taskscore.datarights.jobs.data_rights_sweep",
+    "schedule": float(TASK_SWEEP_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["data-rights-exports-purge"] = {
+    "task": "taskscore.datarights.jobs.org_exports_purge",
+    "schedule": 3600.0,
+}
+
 # AI: with AI_BASE_URL set, the OpenAI-compatible provider; otherwise the embedded local one.
 AI_BASE_URL = env_str("AI_BASE_URL", "")
 AI_PROVIDER = env_str("AI_PROVIDER", "openai" if AI_BASE_URL else "local")
@@ -266,27 +337,31 @@ AI_STRUCTURED_OUTPUT = env_bool("AI_STRUCTURED_OUTPUT", True)
 AI_CACHE_TTL_SECONDS = env_int("AI_CACHE_TTL_SECONDS", 7 * 24 * 3600)
 AI_CACHE_KEY_PREFIX = env_str("AI_CACHE_KEY_PREFIX", "ai")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: one JSON object per line on stderr (`text`: readable lines, what `make run` shows), with the
+# request id and secrets redacted, in every process (gunicorn.conf.py and config/celery.py apply
+# the same configuration): taskscore.core.logs.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
 # Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to the offline stand-in on loopback
 # (localstripe with local Checkout and portal pages, testing/stripe_standin, started by `make run`);
 # setting the key switches to Stripe itself. The API version is pinned here only.
+# The offline values are published (here and in the stand-in): production.py refuses them.
+OFFLINE_STRIPE_API_KEY = "sk_test_localstripe"  # the stand-in accepts any key
+OFFLINE_STRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # noqa: S105 - the stand-in's documented one
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
-STRIPE_API_KEY = STRIPE_SECRET_KEY or "sk_test_localstripe"
+STRIPE_API_KEY = STRIPE_SECRET_KEY or OFFLINE_STRIPE_API_KEY
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "" if STRIPE_SECRET_KEY else "http://127.0.0.1:8420")
 STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2026-10-28.endive")
 STRIPE_TIMEOUT_SECONDS = env_float("STRIPE_TIMEOUT_SECONDS", 10.0)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # No default with real Stripe: webhooks are refused (500, so Stripe retries) until it is set.
 STRIPE_WEBHOOK_SECRET = env_str(
-    "STRIPE_WEBHOOK_SECRET", "" if STRIPE_SECRET_KEY else "whsec_localstripe"
+    "STRIPE_WEBHOOK_SECRET", "" if STRIPE_SECRET_KEY else OFFLINE_STRIPE_WEBHOOK_SECRET
 )
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
 STRIPE_METER_EVENT_NAME = env_str("STRIPE_METER_EVENT_NAME", "taskscore_tasks")

@@ -2,11 +2,28 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
+from config.env import env_bool, env_int, env_secrets, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import EMAIL_BACKEND, MAIL_OUTBOX_DIR, OUTBOX_EMAIL_BACKEND
+from config.settings.base import (
+    EMAIL_BACKEND,
+    MAIL_OUTBOX_DIR,
+    OFFLINE_STRIPE_API_KEY,
+    OFFLINE_STRIPE_WEBHOOK_SECRET,
+    OUTBOX_EMAIL_BACKEND,
+)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+# No secret has a default here: one error names every one missing (or set to a published
+# development value). Billing talks to Stripe itself: the offline stand-in, its key, its webhook
+# secret and its loopback address are for `make run` and the tests only (a webhook signed with a
+# published secret would let anyone change an org's plan).
+SECRET_KEY, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET = env_secrets(
+    "DJANGO_SECRET_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    published=frozenset({OFFLINE_STRIPE_API_KEY, OFFLINE_STRIPE_WEBHOOK_SECRET}),
+)
+STRIPE_API_KEY = STRIPE_SECRET_KEY
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # empty: Stripe's own API
 DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

@@ -4,7 +4,7 @@ import os
 
 from config.env import env_float, env_int, env_str
 from config.settings.base import *  # noqa: F403
-from config.settings.base import CACHES, DATABASES, SECRET_KEY
+from config.settings.base import CACHES, DATABASES, MIDDLEWARE, SECRET_KEY
 
 SECRET_KEY = SECRET_KEY or "test-only-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -38,3 +38,7 @@ AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 1.0)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_taskscore")}
 
 MAIL_OUTBOX_DIR = env_str("TEST_MAIL_OUTBOX_DIR", "")
+
+# Every secret a request carries or an answer hands out is recorded for the scan of the run's
+# logs (taskscore.testing.log_scan); outside a pytest run it records nothing.
+MIDDLEWARE = ["taskscore.testing.log_scan.RecordSecretsMiddleware", *MIDDLEWARE]

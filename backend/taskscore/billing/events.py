@@ -33,7 +33,6 @@ from taskscore.billing.models import (
 )
 from taskscore.billing.selectors import plan_for_price, plan_free, plans_in_force_forget
 from taskscore.billing.services import LIVE_STATUSES, STRIPE_ACTOR, billing_account_lock
-from taskscore.orgs.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -150,39 +149,25 @@ def _id_of(value: Any) -> str:
     return str(value or "")
 
 
-def _org_from_metadata(obj: dict[str, Any], *, key: str = "org_id") -> int | None:
-    raw = (obj.get("metadata") or {}).get(key) or obj.get("client_reference_id")
-    if not raw or not str(raw).isdigit():
-        return None
-    org_id = int(raw)
-    return org_id if Organization.objects.filter(pk=org_id).exists() else None
-
-
-def _org_for(obj: dict[str, Any]) -> int | None:
-    """The org a Stripe object belongs to: by its customer, else by the org id we put in the
-    metadata (a customer not linked yet). None: not one of ours."""
+def _account_of(obj: dict[str, Any]) -> OrgBilling | None:
+    """The billing row, locked, of the org linked to the object's customer. None: no org is
+    (not one of ours, or not linked yet; `stripe_reconcile --org` re-applies such events once it
+    is). Only this app links a customer, when it creates one for the org (billing_customer_ensure,
+    before any Checkout): an object's `metadata` or `client_reference_id` never names the org, since
+    whoever can create objects on the Stripe account, or sign a delivery, can write them."""
     customer = _id_of(obj.get("customer"))
-    if customer:
-        org_id = (
-            OrgBilling.objects.filter(stripe_customer_id=customer)
-            .values_list("org_id", flat=True)
-            .first()
-        )
-        if org_id is not None:
-            return org_id
-    return _org_from_metadata(obj)
-
-
-def _lock_and_link(org_id: int, customer: str) -> OrgBilling | None:
-    """The org's billing row locked, its customer linked when it had none; None when the org is
-    linked to another customer (the event is not about this org's account)."""
-    billing = billing_account_lock(org_id=org_id)
-    if customer and not billing.stripe_customer_id:
-        billing.stripe_customer_id = customer
-        billing.save(update_fields=["stripe_customer_id", "updated_at"])
-    elif customer and billing.stripe_customer_id != customer:
+    if not customer:
         return None
-    return billing
+    org_id = (
+        OrgBilling.objects.filter(stripe_customer_id=customer)
+        .values_list("org_id", flat=True)
+        .first()
+    )
+    if org_id is None:
+        return None
+    billing = billing_account_lock(org_id=org_id)
+    # (read again under the lock: the row is the truth once locked)
+    return billing if billing.stripe_customer_id == customer else None
 
 
 def _unknown(obj: dict[str, Any]) -> Outcome:
@@ -330,12 +315,10 @@ def _audit_view(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subscription_event(obj: dict[str, Any], created: int, *, deleted: bool) -> Outcome:
-    org_id = _org_for(obj)
-    if org_id is None:
-        return _unknown(obj)
-    billing = _lock_and_link(org_id, _id_of(obj.get("customer")))
+    billing = _account_of(obj)
     if billing is None:
         return _unknown(obj)
+    org_id = billing.org_id
     if not subscription_state_store(billing=billing, obj=obj, created=created, deleted=deleted):
         return Outcome(status=StripeEventStatus.IGNORED, reason="stale", org_id=org_id)
     return Outcome(status=StripeEventStatus.APPLIED, org_id=org_id)
@@ -345,12 +328,10 @@ def _subscription_event(obj: dict[str, Any], created: int, *, deleted: bool) -> 
 
 
 def _invoice_event(obj: dict[str, Any], created: int, *, failed: bool) -> Outcome:
-    org_id = _org_for(obj)
-    if org_id is None:
-        return _unknown(obj)
-    billing = _lock_and_link(org_id, _id_of(obj.get("customer")))
+    billing = _account_of(obj)
     if billing is None:
         return _unknown(obj)
+    org_id = billing.org_id
     status = str(obj.get("status") or "open")
     rank = INVOICE_RANK.get(status, 0)
     invoice_id = str(obj["id"])
@@ -387,21 +368,29 @@ def _invoice_event(obj: dict[str, Any], created: int, *, failed: bool) -> Outcom
 
 
 def _checkout_completed(obj: dict[str, Any]) -> Outcome:
-    """Links the org to the customer. A session this app created (recorded for its org) names
-    the org itself, whatever the event's metadata says, and is marked completed (its trial is
-    then used); the subscription's own events (or a reconcile) carry its plan and status.
+    """Marks completed a Checkout session this app created, as recorded for its org, when the
+    event carries that org's customer (the one the app created and passed to the session): its
+    trial is then used; the subscription's own events (or a reconcile) carry its plan and status.
 
-    A session we have no record of falls back to the metadata / client_reference_id (sessions
-    created before they were recorded); issue 13 removes that fallback."""
-    sessions = CheckoutSession.objects.filter(stripe_session_id=str(obj.get("id") or ""))
-    org_id = sessions.values_list("org_id", flat=True).first() or _org_for(obj)
-    if org_id is None:
-        return _unknown(obj)
-    billing = _lock_and_link(org_id, _id_of(obj.get("customer")))
-    if billing is None:
-        return _unknown(obj)
+    Anything else links nothing and changes nothing, and is stored `ignored` with the reason: a
+    session this app has no record of, whatever its `metadata` or `client_reference_id` says, or
+    a recorded one whose customer is not its org's. Either answers 200, like any event that is
+    not ours: a redelivery would meet the same records."""
+    session_id = str(obj.get("id") or "")
+    session = CheckoutSession.objects.filter(stripe_session_id=session_id).first()
+    if session is None:
+        return Outcome(
+            status=StripeEventStatus.IGNORED, reason=f"unknown checkout session {session_id}"
+        )
+    customer = _id_of(obj.get("customer"))
+    billing = billing_account_lock(org_id=session.org_id)
+    if not customer or billing.stripe_customer_id != customer:
+        return Outcome(
+            status=StripeEventStatus.IGNORED,
+            reason=f"checkout session {session_id} is not of customer {customer or 'none'}",
+        )
     # (a conditional update, after the org's lock: the lock order stays event -> org -> rest)
-    sessions.filter(org_id=org_id, completed_at__isnull=True).update(
+    CheckoutSession.objects.filter(pk=session.pk, completed_at__isnull=True).update(
         completed_at=timezone.now(), stripe_subscription_id=_id_of(obj.get("subscription"))
     )
-    return Outcome(status=StripeEventStatus.APPLIED, org_id=org_id)
+    return Outcome(status=StripeEventStatus.APPLIED, org_id=session.org_id)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from taskscore.billing.models import (
     MeterOutbox,
     OrgBilling,
     Plan,
+    StripeEvent,
     SubscriptionStatus,
     UsageRecord,
 )
@@ -270,14 +271,18 @@ def meter_outbox_flush(*, limit: int = 500) -> int:
 def _stripe_errors() -> Iterator[None]:
     try:
         yield
+    # The answer is in our words; Stripe's own text (ids, parameters, hosts) is logged only.
     except RetryableStripeError as exc:
-        raise StripeUnavailable(detail=f"Stripe did not answer; try again. ({exc})") from exc
+        logger.warning("Stripe did not answer: %s", exc)
+        raise StripeUnavailable(detail="Stripe did not answer; try again shortly.") from exc
     except PermanentStripeError as exc:
-        raise StripeRefused(detail=str(exc)) from exc
+        logger.error("Stripe refused a request: %s", exc)
+        raise StripeRefused(detail="Stripe refused the request; it has been logged.") from exc
 
 
 def billing_customer_ensure(*, org_id: int, actor: Actor) -> str:
-    """The org's Stripe customer id, creating the customer once.
+    """The org's Stripe customer id, creating the customer once. The only place an org is linked
+    to a customer: webhooks find the org by its customer and never link one (events.py).
 
     The call to Stripe happens outside any lock (task submissions and webhooks lock the same
     row and must not wait on Stripe); concurrent callers send the same Idempotency-Key (from the
@@ -381,3 +386,56 @@ def _write_key(org_id: int, action: str, client_key: str) -> str:
         is_checkout = action.startswith("checkout")
         client_key = timezone.now().strftime("%Y%m%d") if is_checkout else uuid.uuid4().hex
     return f"taskscore-org-{org_id}-{action}-{client_key}"[:255]
+
+
+# ------------------------------------------------------------------- closing the account
+
+# Stripe statuses of a subscription that can still charge (or become able to).
+_ENDED_STATUSES = frozenset({SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED})
+
+
+def billing_stripe_close(*, org_id: int) -> list[str]:
+    """Stop everything that could still charge the org at Stripe, before the org is deleted: its
+    customer's open Checkout sessions are expired (none can be completed afterwards) and every
+    subscription not ended yet is canceled now. Returns the canceled subscriptions' ids.
+
+    Idempotent (each write has a key from the object's id; an object already ended is skipped),
+    so a job may call it again after any failure. Raises StripeUnavailable (try again later) or
+    StripeRefused; an org that never had a customer makes no call."""
+    billing = OrgBilling.objects.filter(org_id=org_id).only("stripe_customer_id").first()
+    customer = billing.stripe_customer_id if billing is not None else None
+    if not customer:
+        return []
+    client = stripe_client_get()
+    canceled: list[str] = []
+    with _stripe_errors():
+        for session in client.checkout_sessions_open(customer):
+            session_id = str(session["id"])
+            try:
+                client.checkout_session_expire(
+                    session_id, idempotency_key=f"taskscore-org-{org_id}-close-{session_id}"
+                )
+            except PermanentStripeError:
+                logger.info("checkout session %s could not be expired (completed or expired)",
+                            session_id)  # fmt: skip
+        for subscription in client.subscriptions_for_customer(customer):
+            if subscription.get("status") in _ENDED_STATUSES:
+                continue
+            subscription_id = str(subscription["id"])
+            client.subscription_cancel(
+                subscription_id, idempotency_key=f"taskscore-org-{org_id}-close-{subscription_id}"
+            )
+            canceled.append(subscription_id)
+    return canceled
+
+
+def stripe_events_forget(*, customer: str) -> int:
+    """Delete the stored Stripe events about `customer` (the customer's own, and its objects':
+    subscriptions, invoices, sessions), e.g. a deleted org's; returns how many. One scan of the
+    events' JSON: for rare operations only."""
+    if not customer:
+        return 0
+    deleted, _ = StripeEvent.objects.filter(
+        Q(payload__data__object__id=customer) | Q(payload__data__object__customer=customer)
+    ).delete()
+    return deleted

@@ -25,10 +25,12 @@ class ProblemType(StrEnum):
     PERMISSION_DENIED = "permission-denied"
     CSRF_FAILED = "http-403"
     EMAIL_UNVERIFIED = "email-unverified"
+    MFA_REQUIRED = "mfa-required"
     NOT_FOUND = "not-found"
     METHOD_NOT_ALLOWED = "method-not-allowed"
     CONFLICT = "conflict"
     IDEMPOTENCY_CONFLICT = "idempotency-conflict"
+    EXPORT_EXPIRED = "export-expired"
     VALIDATION_FAILED = "validation-failed"
     RATE_LIMITED = "rate-limited"
     INTERNAL_ERROR = "internal-error"
@@ -65,7 +67,8 @@ PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
         400, "Invalid webhook", "A Stripe webhook whose signature does not verify."
     ),
     ProblemType.NOT_AUTHENTICATED: ProblemSpec(
-        401, "Authentication required", "No session and no valid API key.",
+        401, "Authentication required",
+        "No session and no valid API key (an expired key's `detail` says it has expired).",
         "`WWW-Authenticate: Bearer`",
     ),
     ProblemType.QUOTA_EXCEEDED: ProblemSpec(
@@ -98,6 +101,13 @@ PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
         403, "Email not verified",
         "Creating an org or answering an invitation before verifying one's email address.",
     ),
+    ProblemType.MFA_REQUIRED: ProblemSpec(
+        403, "Two-factor authentication required",
+        "The org requires two-factor authentication of owners and admins, and the logged-in "
+        "person, an owner or admin there, has not set up an authenticator app. Every request to "
+        "the org's API is refused until they do (`/_allauth/browser/v1/account/authenticators/"
+        "totp`); API keys are not affected.",
+    ),
     ProblemType.NOT_FOUND: ProblemSpec(
         404, "Not found", "No such object — also another org's objects (never 403)."
     ),
@@ -110,6 +120,11 @@ PROBLEMS: Mapping[ProblemType, ProblemSpec] = {
     ProblemType.IDEMPOTENCY_CONFLICT: ProblemSpec(
         409, "Idempotency key conflict",
         "An `Idempotency-Key` reused with another request, or still in progress.",
+    ),
+    ProblemType.EXPORT_EXPIRED: ProblemSpec(
+        410, "Export expired",
+        "Downloading an org export after its expiry (`ORG_EXPORT_TTL_HOURS`): its file was "
+        "deleted.",
     ),
     ProblemType.VALIDATION_FAILED: ProblemSpec(
         422, "Invalid input", "The input breaks a rule of the schema or of the service.",
@@ -201,11 +216,29 @@ class NotFound(DomainError):
 
 
 @dataclass
+class ReferencesNotFound(NotFound):
+    """A well-formed request that names things the org does not have (a task id, a criterion),
+    each field named: 404, not 422, since no document can say which ids exist."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"errors": [{"field": e.field, "message": e.message} for e in self.errors]}
+
+
+@dataclass
 class NotAuthenticated(DomainError):
     problem: ProblemType = ProblemType.NOT_AUTHENTICATED
 
     def problem_headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="taskscore"'}
+
+
+@dataclass
+class ApiKeyExpired(NotAuthenticated):
+    """The right secret of an API key past its expiry: no more is said (not when it expired)."""
+
+    detail: str = "This API key has expired; create a new one."
 
 
 @dataclass
@@ -236,6 +269,17 @@ class EmailNotVerified(DomainError):
         "or ask for it to be sent again."
     )
     problem: ProblemType = ProblemType.EMAIL_UNVERIFIED
+
+
+@dataclass
+class MFARequired(DomainError):
+    """An owner or admin of an org that requires two-factor authentication has none set up."""
+
+    detail: str = (
+        "This organization requires two-factor authentication of its owners and admins. Set up "
+        "an authenticator app on your account page, then try again."
+    )
+    problem: ProblemType = ProblemType.MFA_REQUIRED
 
 
 @dataclass

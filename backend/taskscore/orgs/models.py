@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from taskscore.core.models import TimestampedModel
 from taskscore.rbac.models import Role
@@ -18,6 +19,9 @@ class Organization(TimestampedModel):
     ai_enabled = models.BooleanField(default=True)
     ai_send_title = models.BooleanField(default=True)
     ai_send_description = models.BooleanField(default=True)
+    # Owners and admins (any role that may manage members, API keys or billing) must have set up
+    # two-factor authentication to use the org through a session (ADR 0012, "MFA").
+    mfa_required_for_admins = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.slug
@@ -52,12 +56,20 @@ class ApiKey(TimestampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Recorded at most once a minute per key and process (services.keys.api_key_touch).
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # From this moment the key authenticates as nothing (401 "expired"); null: it never expires.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        """Neither revoked nor expired."""
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     def __str__(self) -> str:
         return f"ts_{self.prefix}_… ({self.name})"

@@ -5,13 +5,16 @@ lookup is one Redis round trip on a hit and one SQL query on a miss (taskscore.r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from taskscore.accounts.selectors import user_has_totp
 from taskscore.audit.services import Actor
-from taskscore.core.errors import NotFound, PermissionDenied
+from taskscore.core.errors import ApiKeyExpired, MFARequired, NotFound, PermissionDenied
 from taskscore.orgs.keys import key_parse, secret_matches
 from taskscore.orgs.models import ApiKey, Membership
+from taskscore.orgs.selectors import membership_mfa_required
 from taskscore.rbac.cache import Grant, grant_lookup, key_principal, member_principal
 from taskscore.rbac.catalog import Perm
 
@@ -26,6 +29,8 @@ class Principal:
     membership_id: int | None = None
     api_key_id: int | None = None
     label: str = ""
+    # A member who must have set up two-factor authentication to act here (see Grant).
+    mfa_required: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -58,6 +63,7 @@ def member_grant_load(user_id: int, org_slug: str) -> Grant | None:
         permissions=tuple(membership.role.permissions),
         principal_id=membership.pk,
         user_id=user_id,
+        mfa_required=membership_mfa_required(membership),
     )
 
 
@@ -77,6 +83,7 @@ def key_grant_load(prefix: str) -> Grant | None:
         permissions=tuple(api_key.role.permissions),
         principal_id=api_key.pk,
         secret_hash=api_key.secret_hash,
+        expires_at=api_key.expires_at.timestamp() if api_key.expires_at is not None else None,
     )
 
 
@@ -96,13 +103,27 @@ def principal_for_user(user_id: int, *, org_slug: str, email: str = "") -> Princ
         user_id=user_id,
         membership_id=grant.principal_id,
         label=email or f"user {user_id}",
+        mfa_required=grant.mfa_required,
     )
 
 
+def principal_mfa_require(principal: Principal) -> None:
+    """Refuse (403 `mfa-required`) a member whom the org requires to use two-factor
+    authentication and who has not set it up. One SQL query, only for such members (an org's
+    owners and admins while it requires it); nobody else pays for the check. API keys are never
+    refused here: a key is not a person's login."""
+    user_id = principal.user_id
+    if principal.mfa_required and user_id is not None and not user_has_totp(user_id=user_id):
+        raise MFARequired()
+
+
 def principal_for_token(
-    token: str, *, before_load: Callable[[], None] | None = None
+    token: str, *, before_load: Callable[[], None] | None = None, now: float | None = None
 ) -> Principal | None:
-    """The API key's principal if `token` is an active key's full secret, else None.
+    """The API key's principal if `token` is an active key's full secret, else None;
+    ApiKeyExpired (401) for the full secret of a key past its expiry, checked on every use (a
+    cached grant carries the expiry), so it is refused from that moment, still with no SQL.
+    `now` (Unix time) is the moment of the check; the clock's by default.
 
     A malformed token is refused without a lookup. An unknown prefix is cached as "no grant"
     for RBAC_ENTRY_TTL_SECONDS like any principal; `before_load` runs before a lookup goes to
@@ -120,6 +141,9 @@ def principal_for_token(
     grant = grant_lookup(key_principal(parsed.prefix), load)
     if grant is None or not secret_matches(parsed.secret, grant.secret_hash):
         return None
+    moment = now if now is not None else time.time()
+    if grant.expires_at is not None and moment >= grant.expires_at:
+        raise ApiKeyExpired()
     return Principal(
         org_id=grant.org_id,
         org_slug=grant.org_slug,

@@ -8,12 +8,17 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from taskscore.accounts.models import User
-from taskscore.accounts.selectors import user_email_is_verified
+from taskscore.accounts.selectors import (
+    user_email_is_verified,
+    user_has_totp,
+    user_verified_emails,
+)
 from taskscore.audit.models import AuditEvent
 from taskscore.audit.selectors import AuditFilters, audit_list
 from taskscore.core.errors import NotFound
 from taskscore.orgs.keys import secret_hash
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
+from taskscore.rbac.catalog import is_administrative
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class Account:
     user: User
     email_verified: bool
     memberships: list[Membership]
+    mfa_enabled: bool = False
 
 
 def account_get(*, user: User) -> Account:
@@ -96,6 +102,35 @@ def account_get(*, user: User) -> Account:
         user=user,
         email_verified=user_email_is_verified(user_id=user.pk),
         memberships=list(memberships_of_user(user_id=user.pk)),
+        mfa_enabled=user_has_totp(user_id=user.pk),
+    )
+
+
+def membership_mfa_required(membership: Membership) -> bool:
+    """Whether the member must have set up two-factor authentication to act in the org through a
+    session: the org requires it of owners and admins, and their role is one (an administrative
+    one: rbac.catalog.ADMINISTRATIVE). Reads the membership's org and role."""
+    return membership.org.mfa_required_for_admins and is_administrative(membership.role.permissions)
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """An org's security settings (see Organization)."""
+
+    org_id: int
+    mfa_required_for_admins: bool
+
+    def as_dict(self) -> dict[str, bool]:
+        return {"mfa_required_for_admins": self.mfa_required_for_admins}
+
+
+def security_settings_of(org: Organization) -> SecuritySettings:
+    return SecuritySettings(org_id=org.pk, mfa_required_for_admins=org.mfa_required_for_admins)
+
+
+def security_settings(*, org_id: int) -> SecuritySettings:
+    return security_settings_of(
+        Organization.objects.only("id", "mfa_required_for_admins").get(pk=org_id)
     )
 
 
@@ -156,12 +191,13 @@ def invitation_get_by_token(*, token: str) -> Invitation:
 
 
 def invitations_of_user(*, user: User) -> list[Invitation]:
-    """The pending invitations sent to the user's address to orgs they are not in, newest
-    first; none until the user has verified that the address is theirs."""
+    """The pending invitations sent to the user's verified addresses to orgs they are not in,
+    newest first; none to an address until the user has verified that it is theirs."""
     if not user_email_is_verified(user_id=user.pk):
         return []
+    emails = user_verified_emails(user_id=user.pk)
     return list(
-        _with_sender(Invitation.objects.filter(invitation_pending(), email__iexact=user.email))
+        _with_sender(Invitation.objects.filter(invitation_pending(), email__in=emails))
         .exclude(org__memberships__user=user)  # joined meanwhile: nothing left to accept
         .order_by("-created_at", "-pk")
     )

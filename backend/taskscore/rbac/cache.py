@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from django.conf import settings
@@ -88,7 +89,9 @@ class PermissionCacheUnavailable(ServiceUnavailable):
 
 @dataclass(frozen=True)
 class Grant:
-    """What a principal is in its org; cached as JSON. `secret_hash` only for API keys."""
+    """What a principal is in its org; cached as JSON. `secret_hash` only for API keys;
+    `mfa_required` only for members (an owner or admin of an org that requires two-factor
+    authentication of them)."""
 
     org_id: int
     org_slug: str
@@ -97,11 +100,19 @@ class Grant:
     principal_id: int
     user_id: int | None = None
     secret_hash: str = ""
+    mfa_required: bool = False
+    # An API key's expiry (Unix time), checked on every use: a cached grant never outlives it.
+    expires_at: float | None = None
+
+
+# Changes with Grant's fields, so that processes of two releases (a rolling deploy) never read
+# each other's entries: each fills its own namespace.
+GRANT_FORMAT = hashlib.sha256(",".join(f.name for f in fields(Grant)).encode()).hexdigest()[:4]
 
 
 def keys_of(principal: str) -> tuple[str, str, str, str]:
     """A principal's Redis keys: its entry, generation, in-flight mark and fill lock."""
-    base = f"{settings.RBAC_CACHE_PREFIX}:{CATALOG_VERSION}:{{{principal}}}"
+    base = f"{settings.RBAC_CACHE_PREFIX}:{CATALOG_VERSION}{GRANT_FORMAT}:{{{principal}}}"
     return f"{base}:e", f"{base}:g", f"{base}:w", f"{base}:f"
 
 
@@ -275,6 +286,25 @@ def changing(principals: Iterable[str]) -> None:
             logger.warning("could not release a permission change mark", exc_info=True)
 
     transaction.on_commit(release)
+
+
+def forget(principals: Iterable[str]) -> None:
+    """Once the current transaction commits, delete these principals' cached entries: principals
+    that no longer exist (a deleted org's members and keys). Call after `changing` on them in the
+    same transaction, so that no entry is trusted meanwhile. Their generations stay (until their
+    TTL): deleting one would let a reader that loaded before the change store a stale entry under
+    a generation that is back at 0."""
+    entries = [keys_of(principal)[0] for principal in set(principals)]
+    if not entries:
+        return
+
+    def drop() -> None:
+        try:
+            redis_client().unlink(*entries)
+        except RedisError:
+            logger.warning("could not delete cached grants; they expire", exc_info=True)
+
+    transaction.on_commit(drop)
 
 
 def member_principal(user_id: int, org_slug: str) -> str:

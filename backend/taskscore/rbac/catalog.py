@@ -5,6 +5,7 @@ bundle of them. Built-in roles nest: viewer ⊂ member ⊂ admin ⊂ owner."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -38,7 +39,8 @@ PERMISSIONS: dict[Perm, str] = {
     Perm.BILLING_READ: "See the plan, usage and invoices",
     Perm.BILLING_MANAGE: "Change the plan and payment details",
     Perm.AUDIT_READ: "Read the audit log",
-    Perm.ORG_OWNER: "Act as an owner: grant the owner role, remove owners",
+    Perm.ORG_OWNER: "Act as an owner: grant the owner role, remove owners, require two-factor "
+    "authentication",
 }
 assert set(PERMISSIONS) == set(Perm), "every permission has a description"
 
@@ -54,6 +56,19 @@ ADMIN = MEMBER | {
     Perm.AUDIT_READ,
 }
 OWNER = frozenset(Perm)
+
+# The permissions that hand out access or money. A role holding any of them counts as an owner's
+# or an admin's where an org requires two-factor authentication of owners and admins (the built-in
+# owner and admin, and custom roles alike: a custom "co-admin" must not escape the rule).
+ADMINISTRATIVE = frozenset(
+    {Perm.MEMBERS_MANAGE, Perm.APIKEYS_MANAGE, Perm.BILLING_MANAGE, Perm.ORG_OWNER}
+)
+
+
+def is_administrative(permissions: Iterable[str]) -> bool:
+    """Whether a role with these permissions is an owner's or an admin's (see ADMINISTRATIVE)."""
+    return not ADMINISTRATIVE.isdisjoint(permissions)
+
 
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[Perm]]] = {
     "owner": ("Owner", OWNER),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -19,13 +20,22 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from taskscore.billing.services import ai_calls_reserve, ai_calls_settle
-from taskscore.integrations.ai.base import AIAssessment, AIConfig, AIProvider
+from taskscore.core.request_context import submit_in_context
+from taskscore.integrations.ai.base import (
+    AIAssessment,
+    AIConfig,
+    AIError,
+    AIProvider,
+    RetryableAIError,
+)
 from taskscore.integrations.ai.cache import AIResultCache
 from taskscore.integrations.ai.prompt import PROMPT_VERSION
 from taskscore.integrations.ai.providers import provider_from_config
 from taskscore.integrations.ai.redact import redact
 from taskscore.orgs.selectors import AIRules, ai_rules
 from taskscore.scoring.engine import AICriterion, Criterion
+
+logger = logging.getLogger(__name__)
 
 
 def ai_config() -> AIConfig:
@@ -70,6 +80,17 @@ def ai_result_cache() -> AIResultCache:
         settings.AI_CACHE_KEY_PREFIX,
         settings.AI_TIMEOUT_SECONDS + 5,
     )
+
+
+def ai_cache_scope(*, org_id: int) -> str:
+    """Whose answers a result-cache entry holds: one org's (see `AIRun.cache_scope`)."""
+    return f"org:{org_id}"
+
+
+def ai_cache_forget(*, org_id: int) -> int:
+    """Delete the org's answers from the result cache (a deleted org's); returns how many keys.
+    Redis errors propagate, so the caller can try again."""
+    return ai_result_cache().forget_scope(ai_cache_scope(org_id=org_id))
 
 
 def task_text(*, title: str, description: str) -> str:
@@ -169,7 +190,7 @@ def ai_prepare(*, rules: AIRules, criteria: list[Criterion], title: str, descrip
     return AIRun(
         keys=keys,
         text=redaction.text,
-        cache_scope=f"org:{rules.org_id}",
+        cache_scope=ai_cache_scope(org_id=rules.org_id),
         fields_sent=rules.fields,
         redacted=redaction.redacted,
         redacted_kinds=redaction.kinds,
@@ -193,9 +214,27 @@ def ai_assess(
     wanted = set(run.to_rate)
     for criterion in criteria:
         if isinstance(criterion, AICriterion) and criterion.key in wanted:
-            results[criterion.key] = cache.assess(
-                provider, rubric=criterion.as_rubric(), task_text=run.text, scope=run.cache_scope
-            )
+            try:
+                assessment = cache.assess(
+                    provider, rubric=criterion.as_rubric(), task_text=run.text,
+                    scope=run.cache_scope,
+                )  # fmt: skip
+            except AIError as exc:
+                logger.warning(
+                    "AI call failed: %s", type(exc).__name__,
+                    extra={"criterion": criterion.key, "provider": provider.name,
+                           "model": provider.model, "retryable": isinstance(exc, RetryableAIError)},
+                )  # fmt: skip
+                raise
+            logger.info(
+                "AI assessment %s", "from the cache" if assessment.cached else "made",
+                extra={"criterion": criterion.key, "provider": assessment.provider,
+                       "model": assessment.model, "cached": assessment.cached,
+                       "latency_ms": assessment.latency_ms,
+                       "input_tokens": assessment.input_tokens,
+                       "output_tokens": assessment.output_tokens},
+            )  # fmt: skip
+            results[criterion.key] = assessment
     return replace(run, results=results)
 
 
@@ -225,7 +264,8 @@ def ai_assess_within(
     charges them: they will be made). No database. Provider errors before then propagate."""
     if not _SAMPLE_SLOTS.acquire(blocking=False):
         return run.skip_all(Skip.SLOW), 0
-    future = _sample_pool.submit(_assess_in_background, run, criteria, into)
+    # In the request's context, so the calls' log lines carry its id even after it answered.
+    future = submit_in_context(_sample_pool, _assess_in_background, run, criteria, into)
     try:
         return future.result(timeout=within), 0
     except FutureTimeout:

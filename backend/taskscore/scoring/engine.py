@@ -28,8 +28,15 @@ from taskscore.integrations.ai.base import AIAssessment, Rubric
 BOUND = 1e12
 
 
+# A rule between two fields, which JSON Schema cannot say: stated in the OpenAPI document as
+# `x-greater-than` (property → the property it must exceed, each at its default when absent).
+GREATER_THAN = "x-greater-than"
+
+
 class AttributeCriterion(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={GREATER_THAN: {"max": "min"}}
+    )
 
     kind: Literal["attribute"]
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")

@@ -1,9 +1,10 @@
-"""Real processes for tests and benchmarks: Celery workers, gunicorn, beat, a private Redis, the
-fake AI server, the offline Stripe stand-in. Each is a subprocess with its own log file; `stop()`
-terminates, `kill()` sends SIGKILL (to test what survives a crash)."""
+"""Real processes for tests and benchmarks: Celery workers, gunicorn, beat, the built web app, a
+private Redis, the fake AI server, the offline Stripe stand-in. Each is a subprocess with its own
+log file; `stop()` terminates, `kill()` sends SIGKILL (to test what survives a crash)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -13,6 +14,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from taskscore.testing.log_scan import run_dir
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -72,11 +75,21 @@ class Process:
                 self.kill()
 
 
+_spawned = itertools.count(1)
+
+
 def spawn(
     name: str, args: list[str], *, env: dict[str, str], log_dir: Path, cwd: Path = BACKEND_DIR
 ) -> Process:
+    """Start `args` with its output (stdout and stderr) in a log file: in `log_dir`, or during a
+    test run in the run's directory, where the secrets scan reads it (taskscore.testing.log_scan;
+    `log_dir` then holds only what the process keeps besides)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
+    test_run = run_dir()
+    if test_run is not None:
+        log_path = test_run / f"{name}-{os.getpid()}-{next(_spawned)}.log"
+    else:
+        log_path = log_dir / f"{name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - owned by the child for its lifetime
     popen = subprocess.Popen(
         args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -113,6 +126,25 @@ def start_gunicorn(env: dict[str, str], *, port: int, log_dir: Path, workers: in
         log_dir=log_dir,
     )
     server.wait_for_port(port, timeout=30)
+    return server
+
+
+def start_web_app(
+    env: dict[str, str], *, port: int, django_origin: str, log_dir: Path, name: str = "next"
+) -> Process:
+    """The built Next.js app as `make run` serves it (frontend/server.mjs: `next start` that sets
+    the client's address), forwarding /api and /_allauth to `django_origin`."""
+    frontend = BACKEND_DIR.parent / "frontend"
+    if not (frontend / ".next" / "BUILD_ID").exists():
+        raise RuntimeError("The web app is not built: run `make build`.")
+    server = spawn(
+        name,
+        [shutil.which("node") or "node", "server.mjs", "-H", "127.0.0.1", "-p", str(port)],
+        env=env | {"DJANGO_ORIGIN": django_origin, "NEXT_TELEMETRY_DISABLED": "1"},
+        log_dir=log_dir,
+        cwd=frontend,
+    )
+    server.wait_for_port(port, timeout=60)
     return server
 
 

@@ -1,6 +1,6 @@
 """The stack as `make run` starts it — the API under gunicorn, a Celery worker, beat, and the built
-Next.js app under `next start` — against the test database, with the AI faked on loopback and
-mail kept in an outbox directory; driven in Debian's chromium by Playwright.
+Next.js app under its server (`frontend/server.mjs`) — against the test database, with the AI
+faked on loopback and mail kept in an outbox directory; driven in Debian's chromium by Playwright.
 
 Screenshots of every page, at desktop and at phone width, are kept in `E2E_ARTIFACTS_DIR`
 (default `<repo>/.artifacts/e2e`) for people to look at."""
@@ -20,9 +20,9 @@ from taskscore.testing.processes import (
     BACKEND_DIR,
     Process,
     free_port,
-    spawn,
     start_beat,
     start_stripe_standin,
+    start_web_app,
 )
 
 # Playwright's sync API keeps an asyncio loop in this thread; Django then refuses ORM calls from
@@ -116,22 +116,12 @@ def web_app(
 ) -> Iterator[str]:
     if not (FRONTEND_DIR / ".next" / "BUILD_ID").exists():
         pytest.fail("The web app is not built: run `make build` (make test does).")
-    env = dict(os.environ, DJANGO_ORIGIN=api_server, NEXT_TELEMETRY_DISABLED="1")
-    server = spawn(
-        "next",
-        [
-            str(FRONTEND_DIR / "node_modules/.bin/next"),
-            "start",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(web_port),
-        ],
-        env=env,
+    server = start_web_app(
+        dict(os.environ),
+        port=web_port,
+        django_origin=api_server,
         log_dir=tmp_path_factory.mktemp("next"),
-        cwd=FRONTEND_DIR,
     )
-    server.wait_for_port(web_port, timeout=60)
     yield f"http://127.0.0.1:{web_port}"
     server.stop()
 
@@ -146,13 +136,24 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# How chromium reports, on the console, a script, style or frame the page's policy refused.
+CSP_VIOLATION = re.compile(r"Content Security Policy")
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context. A journey fails when anything in that context broke
+    the web app's Content-Security-Policy (it would not have run for a real visitor)."""
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(15_000)
+    violations: list[str] = []
+    context.on(
+        "console", lambda m: violations.append(m.text) if CSP_VIOLATION.search(m.text) else None
+    )
     page = context.new_page()
     yield page
     context.close()
+    assert violations == [], "the Content-Security-Policy refused something the page needs"
 
 
 @pytest.fixture

@@ -217,6 +217,8 @@ def test_an_owner_runs_the_team_keys_and_audit_log(
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill("CI reader")
     dialog.get_by_label("Role").select_option(label="Viewer")
+    dialog.get_by_label("Expires").select_option(label="In 7 days")
+    expect(dialog.get_by_text("It stops working on")).to_be_visible()
     dialog.get_by_role("button", name="Create key").click()
     expect(dialog.get_by_text("You will not see this key again")).to_be_visible()
     token = dialog.get_by_test_id("new-token-value").input_value()
@@ -234,6 +236,9 @@ def test_an_owner_runs_the_team_keys_and_audit_log(
     expect(row).to_contain_text("Viewer")
     expect(row.get_by_test_id("api-key-facts")).to_contain_text(f"Created by {OWNER}")
     expect(row.get_by_test_id("api-key-facts")).to_contain_text("never used")
+    expect(row.get_by_test_id("api-key-facts")).to_contain_text("expires")
+    assert key.expires_at is not None
+    assert abs(key.expires_at - key.created_at - timedelta(days=7)) < timedelta(seconds=5)
 
     # The key, at the address the example names: it reads tasks and may not submit one.
     tasks_url = re.search(r'"(http[^"]+/tasks)\?', snippet.inner_text())
@@ -353,18 +358,20 @@ def test_an_owner_runs_the_team_keys_and_audit_log(
     expect(events).to_have_count(11)  # and the org.created of the start
 
     member_context.close()
-    # Nothing failed but what the journey provoked: the stale invitation link, the member's
-    # submit after losing the permission, demoting the last owner.
+    # Nothing failed but what the journey provoked: the stale invitation link, the sign-up's
+    # answer (nobody is logged in before the address is verified), the member's submit after
+    # losing the permission, demoting the last owner.
     first_token = first_link.rsplit("/", 1)[1]
     assert member_refusals == [
         (404, "GET", f"/api/v2/invitations/{first_token}"),
+        (401, "POST", "/_allauth/browser/v1/auth/signup"),
         (403, "POST", "/api/v2/orgs/team-org/tasks"),
     ]
     owner_id = Membership.objects.get(org=org, user__email=OWNER).pk
     assert owner_refusals == [(409, "PATCH", f"/api/v2/orgs/team-org/members/{owner_id}")]
     assert [e for e in console_errors if not REFUSED_RESOURCE.search(e)] == []
     assert [e for e in member_errors if not REFUSED_RESOURCE.search(e)] == []
-    assert len(console_errors) + len(member_errors) == 3
+    assert len(console_errors) + len(member_errors) == 4
 
 
 def test_a_free_org_is_offered_the_upgrade_for_paid_features(

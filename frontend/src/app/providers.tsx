@@ -39,18 +39,30 @@ export function reloadPermissionsOnDenial(error: unknown, queryClient: QueryClie
   }
 }
 
+/**
+ * A 403 `mfa-required` means the org now requires two-factor authentication of the person's role
+ * and they have none: load the person again, so the shell shows how to set it up.
+ */
+export function reloadAccountOnMfaRequired(error: unknown, queryClient: QueryClient): void {
+  if (error instanceof ApiProblem && error.status === 403 && error.code === "mfa-required") {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.me });
+  }
+}
+
 export function makeQueryClient(): QueryClient {
   const queryClient: QueryClient = new QueryClient({
     queryCache: new QueryCache({
       onError: (error) => {
         redirectToLoginOnUnauthenticated(error);
         reloadPermissionsOnDenial(error, queryClient);
+        reloadAccountOnMfaRequired(error, queryClient);
       },
     }),
     mutationCache: new MutationCache({
       onError: (error) => {
         redirectToLoginOnUnauthenticated(error);
         reloadPermissionsOnDenial(error, queryClient);
+        reloadAccountOnMfaRequired(error, queryClient);
       },
     }),
     defaultOptions: {

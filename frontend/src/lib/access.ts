@@ -4,7 +4,11 @@ import type { Permission, Role } from "./api/types";
 import { PERMISSION_WORDS } from "./errors";
 
 export const INVITE_EMAIL_MAX = SCHEMA_LIMITS.InvitationIn.email.maxLength;
+// The API's own pattern for an invited address, so the form refuses what the API would.
+const INVITE_EMAIL_PATTERN = new RegExp(SCHEMA_LIMITS.InvitationIn.email.pattern);
 export const KEY_NAME_MAX = SCHEMA_LIMITS.ApiKeyIn.name.maxLength;
+/** The longest a key may be made to last, in days (the API's bound). */
+export const KEY_LIFETIME_MAX_DAYS = SCHEMA_LIMITS.ApiKeyIn.expires_in_days.maximum;
 export const ROLE_NAME_MAX = SCHEMA_LIMITS.RoleIn.name.maxLength;
 export const ROLE_KEY_MIN = SCHEMA_LIMITS.RoleIn.key.minLength;
 export const ROLE_KEY_MAX = SCHEMA_LIMITS.RoleIn.key.maxLength;
@@ -107,7 +111,7 @@ export function roleKeyError(key: string): string | null {
 export function emailError(email: string): string | null {
   const trimmed = email.trim();
   if (trimmed === "") return "Enter an email address.";
-  if (!/^[^\s@]+@[^\s@]+$/.test(trimmed)) return "Enter an email address like name@example.com.";
+  if (!INVITE_EMAIL_PATTERN.test(trimmed)) return "Enter an email address like name@example.com.";
   if (trimmed.length > INVITE_EMAIL_MAX) return `Use at most ${INVITE_EMAIL_MAX} characters.`;
   return null;
 }
@@ -124,4 +128,67 @@ export function curlSnippet(origin: string, org: string): string {
     `curl -H "Authorization: Bearer $TASKSCORE_TOKEN" \\`,
     `  "${apiBaseUrl(origin)}/orgs/${encodeURIComponent(org)}/tasks?limit=5"`,
   ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------- key expiry
+
+/** How long a new key lasts, as the create form offers it. */
+export type KeyExpiry = "7" | "30" | "90" | "365" | "date" | "never";
+
+export const KEY_EXPIRY_LABELS: Record<KeyExpiry, string> = {
+  "7": "In 7 days",
+  "30": "In 30 days",
+  "90": "In 90 days",
+  "365": "In a year",
+  date: "On a date…",
+  never: "Never",
+};
+export const KEY_EXPIRY_CHOICES = Object.keys(KEY_EXPIRY_LABELS) as KeyExpiry[];
+/** A key lasts a month unless its creator chooses otherwise (a forgotten key then stops by itself). */
+export const KEY_EXPIRY_DEFAULT: KeyExpiry = "30";
+
+const DAY_MS = 86_400_000;
+
+/** A local calendar day as `YYYY-MM-DD`. */
+export function calendarDay(moment: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}`;
+}
+
+/** Whole calendar days from `now`'s day to `day` (`YYYY-MM-DD`), in the reader's time zone; null for no such day. */
+export function daysUntil(day: string, now: Date): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return null;
+  const target = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  if (Number.isNaN(target.getTime()) || calendarDay(target) !== day) return null;
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  return Math.round((target.getTime() - today.getTime()) / DAY_MS);
+}
+
+/** The first and last day a key can be made to expire on, from `now`. */
+export function keyExpiryDayRange(now: Date): { min: string; max: string } {
+  const day = (offset: number) => calendarDay(new Date(now.getFullYear(), now.getMonth(), now.getDate() + offset));
+  return { min: day(1), max: day(KEY_LIFETIME_MAX_DAYS) };
+}
+
+/** Why a chosen expiry day cannot be, or null when it can. */
+export function keyExpiryDayError(day: string, now: Date): string | null {
+  const days = daysUntil(day, now);
+  if (days === null) return "Choose the day the key stops working.";
+  if (days < 1) return "Choose a day after today.";
+  if (days > KEY_LIFETIME_MAX_DAYS) return `A key can last at most ${KEY_LIFETIME_MAX_DAYS} days; choose “Never” for one that does not expire.`;
+  return null;
+}
+
+/** What the API takes for a choice (`expires_in_days`): days, or null for never. A day is counted in whole calendar
+ * days from today: the key stops working on that day at the time it was created. */
+export function expiresInDays(choice: KeyExpiry, day: string, now: Date): number | null {
+  if (choice === "never") return null;
+  if (choice === "date") return daysUntil(day, now);
+  return Number(choice);
+}
+
+/** When a key created at `now` to last `days` stops working (as the API counts: days of 24 hours). */
+export function expiryMoment(days: number, now: Date): Date {
+  return new Date(now.getTime() + days * DAY_MS);
 }

@@ -53,6 +53,8 @@ export const AUDIT_ACTION_GROUPS: readonly { label: string; actions: Readonly<Re
     label: "Organization and billing",
     actions: {
       "org.created": "Organization created",
+      "org.export_requested": "Data export started",
+      "org.export_downloaded": "Data export downloaded",
       "billing.customer_created": "Billing account created",
       "billing.plan_granted": "Plan granted",
       "billing.subscription_changed": "Subscription changed",
@@ -221,6 +223,10 @@ export function auditWhat(event: Pick<AuditEvent, "action" | "before" | "after" 
     }
     case "org.created":
       return "created the organization";
+    case "org.export_requested":
+      return "started an export of all of the organization's data";
+    case "org.export_downloaded":
+      return "downloaded an export of all of the organization's data";
     case "org.ai_rules_changed": {
       const changes = Object.keys(AI_RULE_WORDS)
         .filter((key) => before?.[key] !== after?.[key] && typeof after?.[key] === "boolean")

@@ -10,6 +10,11 @@ export function loginPath(next?: string): string {
   return next && next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login";
 }
 
+/** The "check your inbox" page, with the way on once the address is verified. */
+export function verifyEmailNoticePath(next?: string): string {
+  return next && next !== "/" ? `/verify-email?next=${encodeURIComponent(next)}` : "/verify-email";
+}
+
 export const paths = {
   home: "/",
   login: "/login",
@@ -18,6 +23,8 @@ export const paths = {
   verifyEmailNotice: "/verify-email",
   onboarding: "/onboarding",
   account: "/account",
+  /** The account page's two-factor authentication section (set up, recovery codes, turn off). */
+  accountTwoFactor: "/account#two-factor",
   outbox: "/outbox",
   org: (org: string) => `/orgs/${encodeURIComponent(org)}`,
   tasks: (org: string) => `/orgs/${encodeURIComponent(org)}/tasks`,
@@ -32,10 +39,13 @@ export const paths = {
   ai: (org: string) => `/orgs/${encodeURIComponent(org)}/ai`,
   members: (org: string) => `/orgs/${encodeURIComponent(org)}/members`,
   roles: (org: string) => `/orgs/${encodeURIComponent(org)}/members/roles`,
+  security: (org: string) => `/orgs/${encodeURIComponent(org)}/members/security`,
   apiKeys: (org: string) => `/orgs/${encodeURIComponent(org)}/api-keys`,
   audit: (org: string, query?: URLSearchParams) => {
     const search = query?.toString();
     return `/orgs/${encodeURIComponent(org)}/audit${search ? `?${search}` : ""}`;
   },
   billing: (org: string) => `/orgs/${encodeURIComponent(org)}/billing`,
+  /** The org's settings: exporting all of its data, deleting it. */
+  settings: (org: string) => `/orgs/${encodeURIComponent(org)}/settings`,
 } as const;

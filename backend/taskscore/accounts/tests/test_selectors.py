@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 from allauth.account.models import EmailAddress
 
-from taskscore.accounts.selectors import user_email_is_verified, user_get_by_email
+from taskscore.accounts.selectors import (
+    user_email_is_verified,
+    user_get_by_email,
+    user_has_unverified_email,
+    user_verified_emails,
+)
 from taskscore.accounts.services import user_create
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +29,16 @@ def test_only_a_verified_primary_address_counts_as_verified() -> None:
     # until the primary address is
     EmailAddress.objects.filter(user=user, primary=True).update(verified=True)
     assert user_email_is_verified(user_id=user.pk) is True
+
+
+def test_only_verified_addresses_prove_mail_reaches_the_user() -> None:
+    # given a verified primary address and an added one still waiting for its link
+    user = user_create(email="ada@example.test", password=None, is_email_verified=True)
+    EmailAddress.objects.create(user=user, email="Ada@Work.test", primary=False, verified=False)
+    # then only the verified one counts, and the other is known as unverified
+    assert user_verified_emails(user_id=user.pk) == ["ada@example.test"]
+    assert user_has_unverified_email(user_id=user.pk, email="ada@work.test") is True
+    assert user_has_unverified_email(user_id=user.pk, email="ada@example.test") is False
+    # until its link is opened
+    EmailAddress.objects.filter(email="Ada@Work.test").update(verified=True)
+    assert user_verified_emails(user_id=user.pk) == ["ada@example.test", "ada@work.test"]

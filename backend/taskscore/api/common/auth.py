@@ -4,7 +4,8 @@ Every operation declares what it needs with exactly one of these decorators (pla
 router's decorator); a test fails for an operation without one:
 
 - `@requires(Perm.TASK_READ)`: a principal of the org in the path (or, in v1, the API key's org)
-  holding the permission. Another org answers 404; a missing permission 403 naming it.
+  holding the permission. Another org answers 404; a missing permission 403 naming it; an owner
+  or admin without two-factor authentication in an org that requires it 403 `mfa-required`.
   `@requires(Perm.AUDIT_READ, feature=Feature.AUDIT_LOG)` also needs the org's plan to include
   the paid feature: 402 `plan-feature-required` otherwise (checked after the permission).
 - `@authenticated`: any logged-in user (e.g. `/me`), no org involved.
@@ -30,8 +31,14 @@ from taskscore.api.common.ratelimit import (
 )
 from taskscore.billing.features import Feature
 from taskscore.billing.selectors import org_feature_require
-from taskscore.core.errors import NotAuthenticated, NotFound
-from taskscore.orgs.principals import Principal, principal_for_token, principal_for_user
+from taskscore.core import request_context
+from taskscore.core.errors import ApiKeyExpired, NotAuthenticated, NotFound
+from taskscore.orgs.principals import (
+    Principal,
+    principal_for_token,
+    principal_for_user,
+    principal_mfa_require,
+)
 from taskscore.orgs.services import api_key_touch
 from taskscore.rbac.catalog import Perm
 
@@ -50,9 +57,14 @@ class ApiKeyAuth(HttpBearer):
         """The key's principal; a key of an org whose plan lacks API keys (a downgrade) is kept
         but refused here, 402 `plan-feature-required`, before anything else happens.
 
-        A token that is not an active key is a failed authentication, charged to the client's
-        address; once those are used up, 429, and a lookup no longer reaches Postgres."""
-        principal = principal_for_token(token, before_load=lambda: failed_auth_check(request))
+        A token that is not an active key (an expired one: 401 saying so) is a failed
+        authentication, charged to the client's address; once those are used up, 429, and a
+        lookup no longer reaches Postgres."""
+        try:
+            principal = principal_for_token(token, before_load=lambda: failed_auth_check(request))
+        except ApiKeyExpired:
+            failed_auth_charge(request)  # 401 saying the key expired
+            raise
         if principal is None:
             failed_auth_charge(request)
         if principal is not None and principal.api_key_id is not None:
@@ -121,6 +133,8 @@ def requires(permission: Perm, *, feature: Feature | None = None) -> Callable[[V
 
     def check(request: HttpRequest, kwargs: dict[str, Any]) -> None:
         principal = request_principal(request, org_slug=kwargs.get("org"))
+        request_context.bind(org_id=principal.org_id, task_id=kwargs.get("task_id"))
+        principal_mfa_require(principal)
         principal.require(permission)
         request.principal = principal  # type: ignore[attr-defined]
         caller = f"k{principal.api_key_id}" if principal.api_key_id else f"u{principal.user_id}"

@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -81,21 +83,33 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(problem, detail=str(exc.message), instance=request.path)
 
 
+def _unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """400: a form body Django cannot parse (multipart without its boundary, found by
+    schemathesis' content-type probes), or one past DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    return problem_response(
+        ProblemType.MALFORMED_REQUEST,
+        detail="The body cannot be read; send JSON (application/json).",
+        instance=request.path,
+    )
+
+
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(ProblemType.NOT_FOUND, instance=request.path)
 
 
 def _ai_unavailable(request: HttpRequest, exc: AIError) -> HttpResponse:
+    """502/503 in our words: the provider's own text (its URL, its error body) is logged only."""
+    logger.warning("AI provider failed on %s %s: %s", request.method, request.path, exc)
     if isinstance(exc, RetryableAIError):
         return problem_response(
             ProblemType.AI_UNAVAILABLE,
-            detail=str(exc),
+            detail="The AI provider did not answer; try again shortly.",
             instance=request.path,
             headers={"Retry-After": str(int(exc.retry_after or 5))},
         )
     return problem_response(
         ProblemType.AI_REFUSED,
-        detail=str(exc),
+        detail="The AI provider refused the request; it has been logged.",
         instance=request.path,
     )
 
@@ -115,6 +129,8 @@ _HANDLERS: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
     (AuthenticationError, _authentication_error),
     (HttpError, _http_error),
     (Http404, _not_found),
+    (MultiPartParserError, _unreadable_body),
+    (RequestDataTooBig, _unreadable_body),
     (AIError, _ai_unavailable),
     (Exception, _unexpected),
 ]

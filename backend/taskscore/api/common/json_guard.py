@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 
@@ -87,6 +88,12 @@ class JSONBodyMiddleware:
                 body = request.body
             except RawPostDataException:  # the body was streamed already: nothing to check
                 body = b""
+            except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: ours, not Django's page
+                return problem_response(
+                    ProblemType.MALFORMED_REQUEST,
+                    detail="The body is too large.",
+                    instance=request.path,
+                )
             if body and not request.path.startswith("/api/webhooks/"):
                 try:
                     json_body_check(body)

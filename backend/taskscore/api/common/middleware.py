@@ -22,9 +22,18 @@ class ApiResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         if not request.path.startswith("/api/"):
-            return response
+            return self.get_response(request)
+        repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+        if repeated:
+            # Every query parameter of this API is one value; Django would use the last one.
+            return problem_response(
+                ProblemType.VALIDATION_FAILED,
+                detail="A query parameter is given more than once.",
+                instance=request.path,
+                extra={"errors": [{"field": n, "message": "Give it once."} for n in repeated]},
+            )
+        response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code in _PROBLEMS and "json" not in content_type:
             allow = response.get("Allow")

@@ -4,10 +4,12 @@ store it; `InputSchema` refuses it), so the document allows nothing the API refu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ninja import NinjaAPI
 
+from taskscore.api.common.links import Link, links_apply
 from taskscore.api.common.problems import PROBLEM_CONTENT_TYPE
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -20,6 +22,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {
+            "type": "string",
+            "description": "The request's id, as in the `X-Request-ID` header: quote it when "
+            "reporting a problem.",
+        },
         "permission": {"type": "string", "description": "The missing permission (403)."},
         "feature": {
             "type": "string",
@@ -58,6 +65,11 @@ PROBLEM_RESPONSES = {
     503: "A dependency is unavailable",
 }
 
+
+URI_TOO_LONG: dict[str, Any] = {
+    "description": "The request line is too long (the server refuses it before the API)",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 
 NO_NUL = "^[^\u0000]*$"
 
@@ -110,8 +122,13 @@ def _forbid_nul(node: Any) -> None:
 
 
 class TaskscoreAPI(NinjaAPI):
+    def __init__(self, *args: Any, links: Iterable[Link] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links = list(links)
+
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
+        links_apply(schema, self.links)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name in _request_components(schema):
             _forbid_nul(components[name])
@@ -126,6 +143,9 @@ class TaskscoreAPI(NinjaAPI):
             for operation in path_item.values():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
+                # gunicorn's own answer to a request line past limit_request_line (4,094 bytes),
+                # before the API: not problem JSON.
+                operation["responses"].setdefault(414, URI_TOO_LONG)
                 documented = {int(code) for code in operation["responses"]}
                 for status, description in PROBLEM_RESPONSES.items():
                     if status in documented:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from taskscore.core import request_context
 from taskscore.core.errors import PROBLEMS, ProblemType
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -29,6 +30,9 @@ def problem_response(
         body["instance"] = instance
     if extra:
         body.update(extra)
+    rid = request_context.request_id()
+    if rid is not None:
+        body["request_id"] = rid  # to quote when reporting it (also the X-Request-ID header)
     response = HttpResponse(json.dumps(body), status=spec.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value

@@ -3,7 +3,7 @@ buckets in Redis, checked and charged together by one Lua script (one round trip
 limit: 429 with Retry-After; every limited response carries RateLimit-Limit / -Remaining /
 -Reset (set by the API middleware).
 
-Before a caller is known, limits are per client address (`client_address`): requests to public
+Before a caller is known, limits are per client address (`core.client_address`): requests to public
 operations (RATE_LIMIT_ANONYMOUS_PER_MINUTE) and failed authentications, bad API keys included
 (RATE_LIMIT_FAILED_AUTH_PER_MINUTE; once it is spent, a key lookup does not reach Postgres).
 
@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from taskscore.billing.selectors import plan_rate_limits
+from taskscore.core.client_address import client_address
 from taskscore.core.errors import DomainError, ProblemType
 
 logger = logging.getLogger(__name__)
@@ -124,19 +125,6 @@ def _script(url: str) -> Any:
 @functools.cache
 def _one_script(url: str) -> Any:
     return _client(url).register_script(_ONE)
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's IP address: REMOTE_ADDR, or, behind TRUSTED_PROXY_HOPS proxies that each
-    append to X-Forwarded-For, the address the outermost of them saw (entries before it are the
-    client's own words and are ignored)."""
-    hops = int(settings.TRUSTED_PROXY_HOPS)
-    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
-    if hops <= 0:
-        return remote
-    forwarded = [a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
-    forwarded = [a for a in forwarded if a]
-    return forwarded[-hops] if len(forwarded) >= hops else remote
 
 
 def _address_bucket(kind: str, address: str, per_minute: int, *, cost: int) -> None:

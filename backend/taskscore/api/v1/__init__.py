@@ -11,6 +11,7 @@ from ninja.responses import Status
 
 from taskscore.api.common.auth import ApiKeyAuth, principal_of, requires
 from taskscore.api.common.errors import install_error_handlers
+from taskscore.api.common.links import Link
 from taskscore.api.common.openapi import TaskscoreAPI
 from taskscore.api.v1.presenters import offset_page_out, task_out
 from taskscore.api.v1.schemas import OffsetQuery, TaskV1In, TaskV1Out, TaskV1PageOut
@@ -24,6 +25,7 @@ api = TaskscoreAPI(
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
     docs_url="/docs",
+    links=[Link("v1_task_create", 201, "v1_task_get", {"path.task_id": "$response.body#/id"})],
 )
 install_error_handlers(api)
 

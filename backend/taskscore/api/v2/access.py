@@ -1,4 +1,5 @@
-"""Who may do what in an org (v2): members, invitations, roles, API keys and the audit log."""
+"""Who may do what in an org (v2): members, invitations, roles, API keys, the audit log and the
+org's security settings."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from taskscore.api.v2.access_schemas import (
     RoleIn,
     RoleOut,
     RolePatchIn,
+    SecuritySettingsIn,
+    SecuritySettingsOut,
 )
 from taskscore.api.v2.presenters.access import (
     api_key_created_out,
@@ -36,6 +39,7 @@ from taskscore.api.v2.presenters.access import (
     member_out,
     permission_out,
     role_out,
+    security_settings_out,
 )
 from taskscore.api.v2.presenters.common import page_out
 from taskscore.audit.selectors import AuditFilters
@@ -178,7 +182,7 @@ def role_create(request: HttpRequest, org: str, payload: RoleIn) -> Status[dict[
         key=payload.key,
         name=payload.name,
         description=payload.description,
-        permissions=payload.permissions,
+        permissions=[str(permission) for permission in payload.permissions],
         caller=principal,
     )
     return Status(201, role_out(role, caller_permissions=principal.permissions))
@@ -193,7 +197,9 @@ def role_update(request: HttpRequest, org: str, key: str, payload: RolePatchIn) 
         key=key,
         name=payload.name,
         description=payload.description,
-        permissions=payload.permissions,
+        permissions=None
+        if payload.permissions is None
+        else [str(permission) for permission in payload.permissions],
         caller=principal,
     )
     return role_out(role, caller_permissions=principal.permissions)
@@ -238,6 +244,7 @@ def api_key_create(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status[
         name=payload.name,
         role_key=payload.role,
         caller=principal,
+        expires_in_days=payload.expires_in_days,
     )
     return Status(201, api_key_created_out(created))
 
@@ -271,3 +278,31 @@ def audit_events(request: HttpRequest, org: str, query: Query[AuditQuery]) -> di
         ),
     )
     return audit_page_out(page)
+
+
+# ---------------------------------------------------------------------------------- security
+
+
+@router.get("/orgs/{org}/security", response=SecuritySettingsOut, operation_id="security_get")
+@requires(Perm.MEMBERS_READ)
+def security_get(request: HttpRequest, org: str) -> dict[str, Any]:
+    """The org's security settings: whether owners and admins must use two-factor
+    authentication."""
+    return security_settings_out(selectors.security_settings(org_id=principal_of(request).org_id))
+
+
+@router.patch("/orgs/{org}/security", response=SecuritySettingsOut, operation_id="security_update")
+@requires(Perm.ORG_OWNER)
+def security_update(request: HttpRequest, org: str, payload: SecuritySettingsIn) -> dict[str, Any]:
+    """Require (or stop requiring) two-factor authentication of owners and admins, from their
+    next request on; audited as `org.security_changed`. An owner logged in with a session only
+    (403 for an API key), who has set up two-factor authentication themselves to turn it on
+    (409 otherwise)."""
+    principal = principal_of(request)
+    return security_settings_out(
+        services.security_settings_update(
+            org_id=principal.org_id,
+            caller=principal,
+            mfa_required_for_admins=payload.mfa_required_for_admins,
+        )
+    )

@@ -4,8 +4,19 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import JsonValue, StrictBool, field_validator
 
-from taskscore.api.common.schemas import InputSchema, IsoMoment, PageQuery
+from taskscore.api.common.schemas import (
+    EMAIL_PATTERN,
+    InputSchema,
+    IsoMoment,
+    PageQuery,
+    whole_number,
+)
+from taskscore.core.text import NAME_PATTERN
+from taskscore.orgs.services.keys import API_KEY_LIFETIME_MAX_DAYS
+from taskscore.rbac.catalog import BUILTIN_ROLES, Perm
+from taskscore.rbac.services import ROLE_KEY
 
 
 class MemberOut(Schema):
@@ -25,7 +36,7 @@ class MemberRoleIn(InputSchema):
 
 
 class InvitationIn(InputSchema):
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     role: str = Field(default="member", min_length=1, max_length=40)
 
 
@@ -57,27 +68,45 @@ class RoleOut(Schema):
     )
 
 
+_BUILTIN_ROLE_KEYS: list[JsonValue] = [key for key in sorted(BUILTIN_ROLES)]
+
+
 class RoleIn(InputSchema):
-    key: str = Field(min_length=2, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
+    key: str = Field(
+        min_length=2,
+        max_length=40,
+        pattern=ROLE_KEY.pattern,
+        json_schema_extra={"not": {"enum": _BUILTIN_ROLE_KEYS}},
+        description="Lowercase letters, digits and -; not a built-in role's key.",
+    )
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     description: str = Field(default="", max_length=500)
-    permissions: list[str]
+    permissions: list[Perm]
 
 
 class RolePatchIn(InputSchema):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
     description: str | None = Field(default=None, max_length=500)
-    permissions: list[str] | None = None
+    permissions: list[Perm] | None = None
 
 
 class PermissionOut(Schema):
-    key: str
+    key: Perm
     description: str
 
 
 class ApiKeyIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(default="member", min_length=1, max_length=40)
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=API_KEY_LIFETIME_MAX_DAYS,
+        description="The key stops working this many days from now (then every request made "
+        "with it answers 401, saying it expired); null or absent: it never expires.",
+    )
+
+    _whole_days = field_validator("expires_in_days", mode="before")(whole_number)
 
 
 class ApiKeyOut(Schema):
@@ -85,12 +114,20 @@ class ApiKeyOut(Schema):
     name: str
     prefix: str
     role: str
+    status: Literal["active", "expired", "revoked"] = Field(
+        description="`revoked` once revoked (whatever its expiry), else `expired` from "
+        "`expires_at` on, else `active`."
+    )
     created_by: str | None = Field(
         description="The email of the member who created it; null when an operator's command "
         "or another API key did."
     )
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When it was last used, to the minute (recorded at most once a minute); "
+        "null when never."
+    )
+    expires_at: datetime | None = Field(description="When it stops working; null: never.")
     revoked_at: datetime | None
 
 
@@ -158,3 +195,19 @@ class InvitationPageOut(Schema):
 class ApiKeyPageOut(Schema):
     items: list[ApiKeyOut]
     next_cursor: str | None
+
+
+class SecuritySettingsOut(Schema):
+    mfa_required_for_admins: bool = Field(
+        description="Owners and admins (any role that may manage members, API keys or billing) "
+        "must have set up two-factor authentication: until they do, their requests to the org "
+        "answer 403 `mfa-required`. API keys are not affected."
+    )
+
+
+class SecuritySettingsIn(InputSchema):
+    mfa_required_for_admins: StrictBool | None = Field(
+        default=None,
+        description="Turning it on needs the owner making the change to have two-factor "
+        "authentication set up (409 otherwise).",
+    )

@@ -7,6 +7,7 @@ from ninja import Field, Schema
 
 from taskscore.api.common.schemas import InputSchema
 from taskscore.billing.features import Feature
+from taskscore.billing.selectors import FREE_PLAN
 
 SubscriptionStatusOut = Literal[
     "none",
@@ -91,7 +92,12 @@ class BillingOut(Schema):
 
 
 class CheckoutIn(InputSchema):
-    plan: str = Field(min_length=1, max_length=40)
+    plan: str = Field(
+        min_length=1,
+        max_length=40,
+        description="A paid plan's code (the Free plan needs no checkout).",
+        json_schema_extra={"not": {"const": FREE_PLAN}},
+    )
 
 
 class RedirectOut(Schema):

@@ -9,6 +9,7 @@ from pydantic import StrictBool, StrictFloat
 
 from taskscore.api.common.schemas import InputSchema
 from taskscore.api.v2.schemas import OverrideOut, ScoreBreakdownItemOut
+from taskscore.tasks.services.reviews import LABELS_CSV_MAX_BYTES, LABELS_CSV_PATTERN
 
 
 class OverrideIn(InputSchema):
@@ -98,8 +99,12 @@ class CalibrationOut(Schema):
 class LabelsImportIn(InputSchema):
     csv: str = Field(
         min_length=1,
-        max_length=1_000_000,
-        description="CSV text: the header `task_id,criterion,rating`, then up to 5,000 rows.",
+        # bytes: the pattern's text is ASCII but for a byte-order mark (3 bytes, 1 character)
+        max_length=LABELS_CSV_MAX_BYTES - 2,
+        description="CSV text: the header `task_id,criterion,rating`, then up to 5,000 rows "
+        "(quoted cells and blank lines are read too). A malformed row: 422; a row naming a task "
+        "or an AI criterion the org does not have: 404; each row named in `errors`.",
+        json_schema_extra={"pattern": LABELS_CSV_PATTERN},
     )
 
 

@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from taskscore.api.common.schemas import Attributes, InputSchema, PageQuery, TaskTitle
+from taskscore.api.common.schemas import OPAQUE, Attributes, InputSchema, PageQuery, TaskTitle
+from taskscore.core.text import NAME_PATTERN
 
 TaskStatusLiteral = Literal["queued", "scoring", "scored", "failed"]
 
@@ -97,6 +98,10 @@ class MeOrgOut(OrgOut):
     permissions: list[str] = Field(
         description="The caller's permissions in this org (sorted), to show only what they may do."
     )
+    mfa_required: bool = Field(
+        description="The org requires two-factor authentication of its owners and admins and "
+        "the caller is one: without `mfa_enabled`, the org's API answers them 403 `mfa-required`."
+    )
 
 
 class MeOut(Schema):
@@ -104,6 +109,10 @@ class MeOut(Schema):
     email: str
     email_verified: bool = Field(
         description="Creating an org and answering invitations need a verified address."
+    )
+    mfa_enabled: bool = Field(
+        description="Two-factor authentication with an authenticator app is set up (allauth's "
+        "`/_allauth/browser/v1/account/authenticators/totp`)."
     )
     orgs: list[MeOrgOut]
 
@@ -144,7 +153,9 @@ class TaskBatchOut(Schema):
 
 class TaskListQuery(PageQuery):
     cursor: str | None = Field(
-        default=None, description="The next_cursor of the previous page (with the same sort)."
+        default=None,
+        description="The next_cursor of the previous page, with the same sort (422 otherwise).",
+        json_schema_extra={OPAQUE: True},
     )
     sort: Literal["-created_at", "created_at", "-score", "score"] = Field(
         default="-created_at",
@@ -169,7 +180,7 @@ InvitationToken = Annotated[str, Field(min_length=10, max_length=200)]
 
 
 class OrgIn(InputSchema):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
 
 
 class InvitationAcceptIn(InputSchema):

@@ -6,11 +6,27 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import Field as PydanticField
 
-from taskscore.api.common.schemas import InputSchema
+from taskscore.api.common.schemas import UNIQUE_BY, InputSchema
 from taskscore.api.v2.schemas import BreakdownItemOut, TaskIn
+from taskscore.scoring.criteria import MAX_AI_CRITERIA, MAX_CRITERIA
 from taskscore.scoring.engine import AICriterion, AttributeCriterion
 
 CriterionSchema = Annotated[AttributeCriterion | AICriterion, PydanticField(discriminator="kind")]
+# A version's criteria as a request states them: keys unique (`x-unique-by`, which JSON Schema
+# cannot say) and at most MAX_AI_CRITERIA AI criteria (`maxContains`); scoring.criteria checks.
+CriteriaIn = Annotated[
+    list[CriterionSchema],
+    PydanticField(
+        min_length=1,
+        max_length=MAX_CRITERIA,
+        json_schema_extra={
+            UNIQUE_BY: "key",
+            "contains": {"properties": {"kind": {"const": "ai"}}, "required": ["kind"]},
+            "minContains": 0,
+            "maxContains": MAX_AI_CRITERIA,
+        },
+    ),
+]
 
 
 class TemplateOut(Schema):
@@ -47,21 +63,19 @@ class ScoringModelIn(InputSchema):
     template: Literal["rice_ai", "rice", "wsjf", "quality"] | None = Field(
         default=None, description="Start from this template when no criteria are given."
     )
-    criteria: list[CriterionSchema] | None = Field(
+    criteria: CriteriaIn | None = Field(
         default=None,
-        min_length=1,
-        max_length=30,
         description="The first version's criteria (the template is then unused).",
     )
 
 
 class VersionIn(InputSchema):
-    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
+    criteria: CriteriaIn
     notes: str = Field(default="", max_length=2000)
 
 
 class PreviewIn(InputSchema):
-    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
+    criteria: CriteriaIn
     task: TaskIn
 
 
@@ -110,7 +124,7 @@ class RescoreAllOut(Schema):
 
 
 class PreviewRunIn(InputSchema):
-    criteria: list[CriterionSchema] = Field(min_length=1, max_length=30)
+    criteria: CriteriaIn
     limit: int = Field(
         default=200, ge=1, le=200, description="How many of the org's newest tasks to score."
     )

@@ -1,8 +1,9 @@
 """The AI result cache: one provider call per distinct question, shared through Redis.
 
-Keys (see `cache_key`): `<prefix>:{<sha256>}` holds the stored assessment as JSON and
-`<prefix>:{<sha256>}:lock` the single-flight lock. The braces are a Redis Cluster hash tag, so a
-result and its lock live in the same slot and can be read with one MGET.
+Keys (see `cache_key`): `<prefix>:<scope>:{<sha256>}` holds the stored assessment as JSON and
+`<prefix>:<scope>:{<sha256>}:lock` the single-flight lock. The braces are a Redis Cluster hash
+tag, so a result and its lock live in the same slot and can be read with one MGET. The scope (an
+org) is in the clear so that `forget_scope` can find a deleted org's entries.
 
 Single flight: on a miss, the caller that wins `SET lock NX PX` asks the provider and stores the
 answer; the others poll for it. If the lock disappears without a result (the owner failed or
@@ -48,7 +49,7 @@ def cache_key(
 ) -> str:
     """The Redis key of the result of asking `provider` about `task_text` under `rubric`.
 
-    It is `<key_prefix>:{<hex sha256>}` over the canonical JSON (sorted keys, no whitespace,
+    It is `<key_prefix>:<scope>:{<hex sha256>}` over the canonical JSON (sorted keys, no whitespace,
     UTF-8) of: the key version, the scope (whose answers these are: the caller passes the org,
     so that a hit never tells one tenant what another asked), the chat prompt's version,
     `provider.name`, `provider.model`, the rubric's question and anchors, and the task text. Any
@@ -67,7 +68,12 @@ def cache_key(
     }
     canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return f"{key_prefix}:{{{digest}}}"
+    return f"{key_prefix}:{scope}:{{{digest}}}"
+
+
+def _glob_escape(text: str) -> str:
+    """`text` matched literally by Redis' glob patterns (SCAN MATCH)."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 class AIResultCache:
@@ -149,6 +155,22 @@ class AIResultCache:
                 self._store(key, assessment, only_if_absent=True)
                 return assessment
             # The lock vanished without a result (its owner failed): race for it again.
+
+    def forget_scope(self, scope: str, *, batch: int = 500) -> int:
+        """Delete every stored answer (and lock) of `scope`, e.g. a deleted org's; returns how
+        many keys. One SCAN of the keyspace: meant for rare operations, not the request path.
+        Redis errors propagate (the caller retries; nothing is skipped silently here)."""
+        pattern = f"{_glob_escape(self._key_prefix)}:{_glob_escape(scope)}:{{*"
+        deleted = 0
+        keys: list[bytes] = []
+        for key in self._redis.scan_iter(match=pattern, count=1000):
+            keys.append(key)
+            if len(keys) >= batch:
+                deleted += int(self._redis.unlink(*keys))
+                keys = []
+        if keys:
+            deleted += int(self._redis.unlink(*keys))
+        return deleted
 
     def _compute(
         self,

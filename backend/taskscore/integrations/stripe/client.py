@@ -154,7 +154,31 @@ class StripeClient:
             options=self._write(identifier),
         )
 
+    def subscription_cancel(self, subscription_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Cancel a subscription now (not at the period end): nothing more is charged."""
+        return self._call(
+            self._sdk.v1.subscriptions.cancel,
+            subscription_id,
+            options=self._write(idempotency_key),
+        )
+
+    def checkout_session_expire(self, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        """Expire an open Checkout session, so that nobody can complete it any more."""
+        return self._call(
+            self._sdk.v1.checkout.sessions.expire,
+            session_id,
+            options=self._write(idempotency_key),
+        )
+
     # ---------------------------------------------------------------------------- reads
+
+    def checkout_sessions_open(self, customer: str) -> list[dict[str, Any]]:
+        """The customer's Checkout sessions that can still be completed."""
+        page = self._call(
+            self._sdk.v1.checkout.sessions.list,
+            params={"customer": customer, "status": "open", "limit": 100},
+        )
+        return list(page.get("data", []))
 
     def subscription_retrieve(self, subscription_id: str) -> dict[str, Any]:
         return self._call(self._sdk.v1.subscriptions.retrieve, subscription_id)

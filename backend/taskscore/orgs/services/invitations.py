@@ -14,10 +14,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from taskscore.accounts.models import User
+from taskscore.accounts.selectors import user_has_unverified_email, user_verified_emails
 from taskscore.audit.services import Actor, audit_record
 from taskscore.core.errors import (
     Conflict,
     DomainError,
+    EmailNotVerified,
     FieldError,
     NotFound,
     PermissionDenied,
@@ -205,17 +207,26 @@ def _by_token(token: str) -> Invitation:
 def _by_id_for(invitation_id: int, user: User) -> Invitation:
     # Checked before the lookup, so an unverified account learns nothing about invitations.
     email_verified_require(user)
+    verified = user_verified_emails(user_id=user.pk)
     return _invitation_locked(
-        Invitation.objects.filter(pk=invitation_id, email__iexact=user.email),
+        Invitation.objects.filter(pk=invitation_id, email__in=verified),
         not_found="No such pending invitation for your email address.",
     )
 
 
 def _addressee_require(invitation: Invitation, user: User) -> None:
-    """Only the invited address, verified as the user's, may answer an invitation."""
-    if invitation.email.lower() != user.email.lower():
-        raise PermissionDenied(detail="This invitation was sent to another email address.")
+    """Only the invited address, verified as one of the user's, may answer an invitation: the
+    account's own address (`User.email`) or one the user has added but not verified proves
+    nothing about who reads mail sent there."""
     email_verified_require(user)
+    if invitation.email.lower() in user_verified_emails(user_id=user.pk):
+        return
+    if user_has_unverified_email(user_id=user.pk, email=invitation.email):
+        raise EmailNotVerified(
+            detail=f"This invitation was sent to {invitation.email}, which you have not verified "
+            "yet: open the link in the verification mail sent there, then accept."
+        )
+    raise PermissionDenied(detail="This invitation was sent to another email address.")
 
 
 def invitation_join(*, invitation: Invitation, user: User) -> Membership:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from taskscore.accounts.models import User
 from taskscore.audit.services import audit_record
-from taskscore.core.errors import (
-    NotFound,
-)
+from taskscore.core.errors import FieldError, NotFound, ValidationFailed
 from taskscore.orgs.keys import key_generate, secret_hash
 from taskscore.orgs.models import ApiKey, Organization
 from taskscore.rbac import cache
@@ -31,6 +30,12 @@ class CreatedKey:
 # ---------------------------------------------------------------------------------- API keys
 
 
+# The longest a key may be made to last, when it expires at all (as GitHub's fine-grained tokens:
+# a year, and "never" only by saying so). Beyond a year a date is more likely a typo (2062 for
+# 2026) than a plan, and a key meant to last is better said to never expire: the list says so.
+API_KEY_LIFETIME_MAX_DAYS = 366
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -39,12 +44,27 @@ def api_key_create(
     role_key: str,
     caller: Caller,
     created_by: User | None = None,
+    expires_in_days: int | None = None,
 ) -> CreatedKey:
     """A new key with `role_key`, which the caller must be allowed to grant (operators' commands
     pass `rbac.callers.OPERATOR`). The key is recorded as made by `created_by`, or by the acting
-    member."""
+    member. It expires `expires_in_days` days from now (1 to API_KEY_LIFETIME_MAX_DAYS), or
+    never (None)."""
+    if expires_in_days is not None and not 1 <= expires_in_days <= API_KEY_LIFETIME_MAX_DAYS:
+        raise ValidationFailed(
+            detail="The request is not valid; see errors.",
+            errors=[
+                FieldError(
+                    "expires_in_days",
+                    f"A key expires in 1 to {API_KEY_LIFETIME_MAX_DAYS} days, or never (null).",
+                )
+            ],
+        )
     role = role_get(org_id=org.pk, key=role_key)
     grant_require(caller=caller, role=role)
+    expires_at = (
+        timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    )
     token, parsed = key_generate()
     cache.changing([cache.key_principal(parsed.prefix)])
     api_key = ApiKey.objects.create(
@@ -54,11 +74,13 @@ def api_key_create(
         secret_hash=secret_hash(parsed.secret),
         role=role,
         created_by_id=created_by.pk if created_by is not None else caller.actor.user_id,
+        expires_at=expires_at,
     )
     audit_record(
         org_id=org.pk, actor=caller.actor, action="api_key.created", target_type="api_key",
         target_id=api_key.pk,
-        after={"name": api_key.name, "prefix": api_key.prefix, "role": role.key},
+        after={"name": api_key.name, "prefix": api_key.prefix, "role": role.key,
+               "expires_at": expires_at.isoformat() if expires_at is not None else None},
     )  # fmt: skip
     return CreatedKey(api_key=api_key, token=token)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from taskscore.billing.services import ai_calls_require, ai_calls_reserve, ai_calls_settle
 from taskscore.core.errors import FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
+from taskscore.core.request_context import submit_in_context
 from taskscore.integrations.ai.base import AIAssessment, AIError
 from taskscore.orgs.models import Organization
 from taskscore.orgs.selectors import AIRules, ai_rules
@@ -292,7 +293,9 @@ def preview_run_execute(*, run_id: uuid.UUID | str) -> bool:
     pool = ThreadPoolExecutor(max_workers=max(1, settings.PREVIEW_CONCURRENCY))
     try:
         futures: dict[Future[_PreviewResult], str] = {
-            pool.submit(_preview_score, rules, reservation is not None, criteria, task): task.id
+            submit_in_context(
+                pool, _preview_score, rules, reservation is not None, criteria, task
+            ): task.id
             for task in tasks
         }
         reported = time.monotonic()

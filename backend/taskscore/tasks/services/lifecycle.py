@@ -16,6 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, usage_reserve
+from taskscore.core import request_context
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
@@ -189,9 +190,11 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
 
     Raises RetryLater after releasing the task when the AI failed transiently and the retry
     budget (TASK_MAX_ATTEMPTS) is not spent."""
+    request_context.bind(task_id=str(task_id))  # for the job's log lines, the AI calls' too
     task = task_claim(task_id=task_id)
     if task is None:
         return False
+    request_context.bind(org_id=task.org_id)
     version = version_active_get_or_create(org_id=task.org_id)
     try:
         criteria = criteria_parse(version.criteria)
@@ -239,6 +242,14 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         )
         return True
     with transaction.atomic():
+        # Still ours, locked until the score is stored: a task deleted meanwhile (its org was
+        # deleted) or taken over by another worker gets nothing from this job.
+        if (
+            not Task.objects.select_for_update()
+            .filter(pk=task.pk, status=TaskStatus.SCORING, claimed_at=task.claimed_at)
+            .exists()
+        ):
+            return True
         if task_score_record(
             task_id=task.id,
             version=version,

@@ -17,7 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from taskscore.audit.services import Actor, audit_record
-from taskscore.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from taskscore.core.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ReferencesNotFound,
+    ValidationFailed,
+)
 from taskscore.core.fields import field_path
 from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import AICriterion
@@ -40,6 +46,17 @@ LABELS_CSV_MAX_ROWS = 5000
 LABELS_CSV_MAX_BYTES = 1_000_000
 LABELS_CSV_COLUMNS = ("task_id", "criterion", "rating")
 _CRITERION_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CELL = "[ \\t]*"
+_UUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+# The file as the OpenAPI document states it: the header (any case), then 1 to 5,000 rows of a
+# task id, an AI criterion's key and a rating 0–10. The import also reads what spreadsheets add
+# (quoted cells, blank lines): the document states the plain form, which every tool can write.
+LABELS_CSV_PATTERN = (
+    f"^\ufeff?{_CELL}[Tt][Aa][Ss][Kk]_[Ii][Dd]{_CELL},{_CELL}[Cc][Rr][Ii][Tt][Ee][Rr][Ii][Oo][Nn]"
+    f"{_CELL},{_CELL}[Rr][Aa][Tt][Ii][Nn][Gg]{_CELL}"
+    f"(\\r?\\n{_CELL}{_UUID}{_CELL},{_CELL}[a-z][a-z0-9_]{{0,39}}{_CELL},{_CELL}"
+    f"(10(\\.0*)?|[0-9](\\.[0-9]*)?){_CELL}){{1,{LABELS_CSV_MAX_ROWS}}}(\\r?\\n)?$"
+)
 
 
 def _latest_score(task_id: uuid.UUID) -> TaskScore | None:
@@ -211,11 +228,18 @@ def _row_error(row: int, column: str, message: str) -> FieldError:
     return FieldError(field_path(["rows", row, column]), message)
 
 
+def _row_order(error: FieldError) -> tuple[int, str]:
+    _, row, column = error.field.split(".")
+    return int(row), column
+
+
 def labels_import(*, org_id: int, csv_text: str, actor: Actor) -> LabelsImported:
     """Import people's 0–10 ratings of the org's tasks on AI criteria, for calibration: a CSV
     with the header `task_id,criterion,rating` and at most 5,000 rows. All or nothing: any bad
-    row is named (`rows.<n>.<column>`, n counting data rows from 1) and nothing is imported. A
-    task's earlier imported rating on the same criterion is replaced."""
+    row is named (`rows.<n>.<column>`, n counting data rows from 1) and nothing is imported:
+    ValidationFailed when the file breaks LABELS_CSV_PATTERN, ReferencesNotFound when it is
+    well-formed but names tasks or AI criteria the org does not have. A task's earlier imported
+    rating on the same criterion is replaced (and so is an earlier row's in the same file)."""
     if len(csv_text.encode()) > LABELS_CSV_MAX_BYTES:
         raise ValidationFailed(
             detail="The file is too large.",
@@ -239,7 +263,8 @@ def labels_import(*, org_id: int, csv_text: str, actor: Actor) -> LabelsImported
             errors=[FieldError("csv", f"Use at most {LABELS_CSV_MAX_ROWS:,} rows per file.")],
         )
     ai_keys = _org_ai_criteria(org_id)
-    errors: list[FieldError] = []
+    errors: list[FieldError] = []  # the format's (LABELS_CSV_PATTERN): a 422
+    missing: list[FieldError] = []  # tasks or criteria the org does not have: a 404
     parsed: dict[tuple[uuid.UUID, str], float] = {}
     for number, row in enumerate(rows, start=1):
         if len(row) != len(LABELS_CSV_COLUMNS):
@@ -253,7 +278,7 @@ def labels_import(*, org_id: int, csv_text: str, actor: Actor) -> LabelsImported
             errors.append(_row_error(number, "task_id", f"{raw_id!r} is not a task id."))
         if not _CRITERION_KEY.match(key) or key not in ai_keys:
             known = ", ".join(sorted(ai_keys)) or "none yet"
-            errors.append(
+            (missing if _CRITERION_KEY.match(key) else errors).append(
                 _row_error(
                     number,
                     "criterion",
@@ -267,9 +292,8 @@ def labels_import(*, org_id: int, csv_text: str, actor: Actor) -> LabelsImported
             rating = math.nan
         if not (math.isfinite(rating) and 0 <= rating <= 10):
             errors.append(_row_error(number, "rating", f"{raw_rating!r}: give a number 0–10."))
-        if task_uuid is not None and (task_uuid, key) in parsed:
-            errors.append(_row_error(number, "task_id", "This task and criterion came before."))
-        elif task_uuid is not None:
+        if task_uuid is not None:
+            # A later row on the same task and criterion wins, as a later import would.
             parsed[(task_uuid, key)] = rating
     known_tasks = set(
         Task.objects.filter(org_id=org_id, pk__in={t for t, _ in parsed}).values_list(
@@ -282,14 +306,20 @@ def labels_import(*, org_id: int, csv_text: str, actor: Actor) -> LabelsImported
         except (ValueError, IndexError):
             continue
         if task_uuid not in known_tasks:
-            errors.append(
+            missing.append(
                 _row_error(number, "task_id", f"No task {row[0].strip()} in this organization.")
             )
     if errors:
         raise ValidationFailed(
-            detail=f"{len({e.field.split('.')[1] for e in errors})} rows are not valid; "
-            "nothing was imported.",
-            errors=errors[:100],
+            detail=f"{len({e.field.split('.')[1] for e in errors + missing})} rows are not "
+            "valid; nothing was imported.",
+            errors=sorted(errors + missing, key=_row_order)[:100],
+        )
+    if missing:
+        raise ReferencesNotFound(
+            detail=f"{len({e.field.split('.')[1] for e in missing})} rows name tasks or "
+            "criteria this organization does not have; nothing was imported.",
+            errors=sorted(missing, key=_row_order)[:100],
         )
     with transaction.atomic():
         HumanRating.objects.bulk_create(

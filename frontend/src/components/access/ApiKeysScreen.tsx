@@ -1,8 +1,8 @@
 "use client";
 
 import type { UseQueryResult } from "@tanstack/react-query";
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { useForm } from "react-hook-form";
+import { type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useForm, useWatch } from "react-hook-form";
 
 import { FormError } from "@/components/auth/FormError";
 import {
@@ -23,7 +23,22 @@ import {
   Skeleton,
   useToast,
 } from "@/components/ui";
-import { apiBaseUrl, canTouchRole, curlSnippet, grantableRoles, KEY_NAME_MAX, roleNameOf } from "@/lib/access";
+import {
+  apiBaseUrl,
+  canTouchRole,
+  curlSnippet,
+  expiresInDays,
+  expiryMoment,
+  grantableRoles,
+  KEY_EXPIRY_CHOICES,
+  KEY_EXPIRY_DEFAULT,
+  KEY_EXPIRY_LABELS,
+  KEY_NAME_MAX,
+  keyExpiryDayError,
+  keyExpiryDayRange,
+  type KeyExpiry,
+  roleNameOf,
+} from "@/lib/access";
 import { ApiProblem } from "@/lib/api/problem";
 import type { ApiKey, CreatedApiKey, Role } from "@/lib/api/types";
 import { applyServerErrors, useIdempotencyKeys, useSingleSubmission } from "@/lib/forms";
@@ -49,6 +64,22 @@ function useOrigin(serverOrigin: string): string {
 interface KeyValues {
   name: string;
   role: string;
+  expiry: KeyExpiry;
+  /** The chosen day (`YYYY-MM-DD`) when `expiry` is "date". */
+  day: string;
+}
+
+/** What the expiry field says the choice means: the moment the key stops working, or that it never does. */
+function expiryHint(expiry: KeyExpiry, day: string): ReactNode {
+  if (expiry === "never") return "It works until someone revokes it. A key that never expires is riskier if it leaks.";
+  const now = new Date();
+  const days = expiresInDays(expiry, day, now);
+  if (days === null || (expiry === "date" && keyExpiryDayError(day, now) !== null)) return "Choose the day it stops working.";
+  return (
+    <>
+      It stops working on <DateTime iso={expiryMoment(days, now).toISOString()} />; programs using it then get a 401.
+    </>
+  );
 }
 
 function CreateKeyForm({
@@ -72,19 +103,29 @@ function CreateKeyForm({
     register,
     handleSubmit,
     setError,
+    control: formControl,
     formState: { errors },
-  } = useForm<KeyValues>({ defaultValues: { name: "", role: defaultRole } });
+  } = useForm<KeyValues>({ defaultValues: { name: "", role: defaultRole, expiry: KEY_EXPIRY_DEFAULT, day: "" } });
+  const expiry = useWatch({ control: formControl, name: "expiry" });
+  const day = useWatch({ control: formControl, name: "day" });
+  const dayRange = keyExpiryDayRange(new Date());
 
   async function onSubmit(values: KeyValues): Promise<boolean> {
     setFormError(null);
-    const input = { name: values.name.trim(), role: values.role };
+    const input = {
+      name: values.name.trim(),
+      role: values.role,
+      expires_in_days: expiresInDays(values.expiry, values.day, new Date()),
+    };
     try {
       const created = await create.mutateAsync({ input, idempotencyKey: keys.keyFor(input) });
       keys.reset();
       onCreated(created);
       return true;
     } catch (error) {
-      const { unplaced } = applyServerErrors(error, setError, ["name", "role"] as const);
+      const { unplaced } = applyServerErrors(error, setError, ["name", "role", "expiry"] as const, (field) =>
+        field === "expires_in_days" ? "expiry" : field,
+      );
       setFormError({ error, details: unplaced });
       return false;
     }
@@ -120,6 +161,30 @@ function CreateKeyForm({
           </Select>
         )}
       </Field>
+      <Field label="Expires" hint={expiryHint(expiry, day)} error={errors.expiry?.message}>
+        {(control) => (
+          <Select {...control} {...register("expiry")}>
+            {KEY_EXPIRY_CHOICES.map((choice) => (
+              <option key={choice} value={choice}>
+                {KEY_EXPIRY_LABELS[choice]}
+              </option>
+            ))}
+          </Select>
+        )}
+      </Field>
+      {expiry === "date" ? (
+        <Field label="Expiry date" error={errors.day?.message}>
+          {(control) => (
+            <Input
+              {...control}
+              type="date"
+              min={dayRange.min}
+              max={dayRange.max}
+              {...register("day", { validate: (value) => keyExpiryDayError(value, new Date()) ?? true })}
+            />
+          )}
+        </Field>
+      ) : null}
       <div className="flex flex-wrap justify-end gap-2">
         <Button variant="secondary" onClick={onCancel} disabled={create.isPending}>
           Cancel
@@ -229,13 +294,34 @@ function CreateKeyDialog({
 
 // ---------------------------------------------------------------------------------- the list
 
+/** How each state of a key shows in the list: a badge for those that no longer work. */
+const KEY_STATUS: Record<ApiKey["status"], { badge: { label: string; tone: "warning" | "danger" } | null }> = {
+  active: { badge: null },
+  expired: { badge: { label: "Expired", tone: "warning" } },
+  revoked: { badge: { label: "Revoked", tone: "danger" } },
+};
+
+/** When the key stops (or stopped) working, as the list says it; nothing for a revoked key. */
+function ExpiryFact({ apiKey }: { apiKey: ApiKey }) {
+  if (apiKey.status === "revoked") return null;
+  if (apiKey.expires_at === null) return <> · never expires</>;
+  return (
+    <>
+      {" "}
+      · {apiKey.status === "expired" ? "expired" : "expires"} <DateTime iso={apiKey.expires_at} />
+    </>
+  );
+}
+
 function KeyRow({ apiKey, roles, canRevoke, onRevoke }: { apiKey: ApiKey; roles: readonly Role[] | undefined; canRevoke: boolean; onRevoke: () => void }) {
-  const isActive = apiKey.revoked_at === null;
+  const isActive = apiKey.status === "active";
+  const isRevoked = apiKey.status === "revoked";
+  const badge = KEY_STATUS[apiKey.status].badge;
   return (
     <li
       data-testid="api-key-row"
       data-prefix={apiKey.prefix}
-      data-state={isActive ? "active" : "revoked"}
+      data-state={apiKey.status}
       className="flex flex-wrap items-start justify-between gap-x-4 gap-y-2 py-3"
     >
       <div className="min-w-0">
@@ -246,7 +332,7 @@ function KeyRow({ apiKey, roles, canRevoke, onRevoke }: { apiKey: ApiKey; roles:
             <span className="sr-only">Role: </span>
             {roleNameOf(roles, apiKey.role)}
           </Badge>
-          {isActive ? null : <Badge tone="danger">Revoked</Badge>}
+          {badge ? <Badge tone={badge.tone}>{badge.label}</Badge> : null}
         </p>
         <p className="mt-0.5 text-xs text-slate-600" data-testid="api-key-facts">
           Created by {apiKey.created_by ?? "an operator or another key"} · <DateTime iso={apiKey.created_at} /> ·{" "}
@@ -257,6 +343,7 @@ function KeyRow({ apiKey, roles, canRevoke, onRevoke }: { apiKey: ApiKey; roles:
           ) : (
             "never used"
           )}
+          <ExpiryFact apiKey={apiKey} />
           {apiKey.revoked_at ? (
             <>
               {" "}
@@ -265,7 +352,7 @@ function KeyRow({ apiKey, roles, canRevoke, onRevoke }: { apiKey: ApiKey; roles:
           ) : null}
         </p>
       </div>
-      {isActive && canRevoke ? (
+      {!isRevoked && canRevoke ? (
         <Button variant="ghost" size="sm" className="text-rose-700" onClick={onRevoke} aria-label={`Revoke ${apiKey.name}`}>
           Revoke
         </Button>

@@ -5,15 +5,16 @@ import Link from "next/link";
 import { cn } from "@/components/ui";
 import { paths } from "@/lib/paths";
 
-type TeamTab = "members" | "roles";
+type TeamTab = "members" | "roles" | "security";
 
 const TABS: Record<TeamTab, { label: string; href: (org: string) => string }> = {
   members: { label: "Members and invitations", href: paths.members },
   roles: { label: "Roles", href: paths.roles },
+  security: { label: "Security", href: paths.security },
 };
 const TAB_NAMES = Object.keys(TABS) as TeamTab[];
 
-/** Moves between the members and the roles of the org (two pages under Members). */
+/** Moves between the members, the roles and the security settings of the org (pages under Members). */
 export function TeamTabs({ org, current }: { org: string; current: TeamTab }) {
   return (
     <nav aria-label="Team" className="mb-6 border-b border-slate-200">

@@ -15,6 +15,8 @@ import { paths } from "@/lib/paths";
 import { queryKeys } from "@/lib/queries/keys";
 import { useMe } from "@/lib/queries/me";
 
+import { TwoFactorSection } from "./TwoFactorSection";
+
 function EmailSection() {
   const client = useApiClient();
   const queryClient = useQueryClient();
@@ -212,6 +214,7 @@ export function AccountSettings() {
       <div className="space-y-6">
         <EmailSection />
         <PasswordSection />
+        <TwoFactorSection />
         <OrgsSection />
       </div>
     </div>

@@ -9,20 +9,26 @@ import { useForm } from "react-hook-form";
 import { Alert, Button, Field, Input } from "@/components/ui";
 import { useApiClient } from "@/lib/api/context";
 import { applyServerErrors } from "@/lib/forms";
-import { paths } from "@/lib/paths";
+import { paths, verifyEmailNoticePath } from "@/lib/paths";
+import { rememberVerificationEmail } from "@/lib/verification-email";
 
 import { FormError } from "./FormError";
+import { TwoFactorLoginStep } from "./TwoFactorLoginStep";
 
 interface LoginValues {
   email: string;
   password: string;
 }
 
+const PENDING_STEP = "Your account needs another step before you can log in. Reload the page and try again.";
+
 export function LoginForm({ next, notice }: { next: string; notice?: string | undefined }) {
   const router = useRouter();
   const client = useApiClient();
   const queryClient = useQueryClient();
   const [formError, setFormError] = useState<{ summary: string; details: string[] } | null>(null);
+  // After a right password of an account with two-factor authentication: the code step.
+  const [isTwoFactorStep, setIsTwoFactorStep] = useState(false);
   const {
     register,
     handleSubmit,
@@ -30,13 +36,32 @@ export function LoginForm({ next, notice }: { next: string; notice?: string | un
     formState: { errors, isSubmitting },
   } = useForm<LoginValues>({ defaultValues: { email: "", password: "" } });
 
+  function loggedIn() {
+    queryClient.clear();
+    router.replace(next);
+    router.refresh();
+  }
+
   async function onSubmit(values: LoginValues) {
     setFormError(null);
     try {
-      await client.login({ email: values.email.trim(), password: values.password });
-      queryClient.clear();
-      router.replace(next);
-      router.refresh();
+      const email = values.email.trim();
+      const outcome = await client.login({ email, password: values.password });
+      if (outcome.status === "pending") {
+        if (outcome.flow === "verify_email") {
+          // The password was right, the address is not verified yet: allauth mailed a new link.
+          rememberVerificationEmail(email);
+          router.replace(verifyEmailNoticePath(next));
+          return;
+        }
+        if (outcome.flow === "mfa_authenticate") {
+          setIsTwoFactorStep(true);
+          return;
+        }
+        setFormError({ summary: PENDING_STEP, details: [] });
+        return;
+      }
+      loggedIn();
     } catch (error) {
       // allauth names the password in its "email or password not correct" message; that one is
       // about both, so it goes on top of the form, not under the password.
@@ -46,6 +71,7 @@ export function LoginForm({ next, notice }: { next: string; notice?: string | un
   }
 
   const signupHref = next !== "/" ? `${paths.signup}?next=${encodeURIComponent(next)}` : paths.signup;
+  if (isTwoFactorStep) return <TwoFactorLoginStep onLoggedIn={loggedIn} onStartOver={() => setIsTwoFactorStep(false)} />;
   return (
     <form noValidate onSubmit={handleSubmit(onSubmit)} className="space-y-4">
       {notice ? <Alert tone="success">{notice}</Alert> : null}

@@ -9,7 +9,8 @@ import { useForm } from "react-hook-form";
 import { Button, Field, Input } from "@/components/ui";
 import { useApiClient } from "@/lib/api/context";
 import { applyServerErrors } from "@/lib/forms";
-import { loginPath, paths } from "@/lib/paths";
+import { loginPath, verifyEmailNoticePath } from "@/lib/paths";
+import { rememberVerificationEmail } from "@/lib/verification-email";
 
 import { FormError } from "./FormError";
 
@@ -36,10 +37,13 @@ export function SignupForm({ next, email }: { next: string; email: string }) {
   async function onSubmit(values: SignupValues) {
     setFormError(null);
     try {
-      await client.signup({ email: values.email.trim(), password: values.password });
+      const email = values.email.trim();
+      // Whether the address is new or has an account, the answer is the same (a verification
+      // is pending, nobody is logged in) and the next step too: the mail.
+      await client.signup({ email, password: values.password });
+      rememberVerificationEmail(email);
       queryClient.clear();
-      const notice = next !== "/" ? `${paths.verifyEmailNotice}?next=${encodeURIComponent(next)}` : paths.verifyEmailNotice;
-      router.replace(notice);
+      router.replace(verifyEmailNoticePath(next));
       router.refresh();
     } catch (error) {
       const { summary, unplaced } = applyServerErrors(error, setError, ["email", "password"], (field) =>

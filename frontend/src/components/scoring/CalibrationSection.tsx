@@ -126,7 +126,8 @@ function LabelsImport({ org, criterionKeys }: { org: string; criterionKeys: read
       setText("");
       toast.show(`Imported ${imported.imported} ${imported.imported === 1 ? "rating" : "ratings"}.`);
     } catch (error) {
-      if (error instanceof ApiProblem && error.status === 422) {
+      // 422: malformed rows; 404: well-formed rows naming tasks or criteria the org lacks.
+      if (error instanceof ApiProblem && (error.status === 422 || error.status === 404)) {
         const { rows, other } = labelImportErrors(error.errors);
         setRefusal({ rows: rows.map(labelRowWords), other: other.length > 0 || rows.length > 0 ? other : [describeError(error).message] });
       } else {

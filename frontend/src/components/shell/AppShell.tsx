@@ -17,6 +17,7 @@ import { rememberOrg } from "./lastOrg";
 import { LogoutButton } from "./LogoutButton";
 import { isCurrent, ORG_NAV } from "./nav";
 import { OrgSwitcher } from "./OrgSwitcher";
+import { TwoFactorRequired } from "./TwoFactorRequired";
 
 function NavLink({ href, current, children }: { href: string; current: boolean; children: ReactNode }) {
   return (
@@ -131,6 +132,8 @@ export function AppShell({ org, children }: { org?: string; children: ReactNode 
         {description.message}
       </Alert>
     );
+  } else if (membership?.mfa_required && !me?.mfa_enabled) {
+    body = <TwoFactorRequired membership={membership} />;
   } else if (org && !membership) {
     body = (
       <Alert tone="warning" title="No such organization">

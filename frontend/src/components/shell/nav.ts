@@ -15,6 +15,8 @@ export const ORG_NAV: readonly NavItem[] = [
   { label: "API keys", href: paths.apiKeys, permission: "apikeys.read" },
   { label: "Audit log", href: paths.audit, permission: "audit.read" },
   { label: "Billing", href: paths.billing, permission: "billing.read" },
+  // Every member sees the org's settings; exporting and deleting it are an owner's.
+  { label: "Settings", href: paths.settings, permission: null },
 ];
 
 /** Whether `pathname` is the page of `href` or below it. */

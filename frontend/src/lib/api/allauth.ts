@@ -30,6 +30,22 @@ export const allauthSessionSchema = z.object({
   meta: z.object({ is_authenticated: z.boolean() }),
 });
 
+/** 401 "not logged in": the flows allauth offers, one of them pending when a log-in waits on a step. */
+const allauthUnauthenticatedSchema = z.object({
+  status: z.literal(401),
+  data: z.object({ flows: z.array(z.object({ id: z.string(), is_pending: z.optional(z.boolean()) })) }),
+});
+
+/**
+ * The step a log-in or sign-up waits on (`verify_email`: the address must be verified first), or
+ * null when none is pending.
+ */
+export function pendingFlowOf(body: unknown): string | null {
+  const parsed = allauthUnauthenticatedSchema.safeParse(body);
+  if (!parsed.success) return null;
+  return parsed.data.data.flows.find((flow) => flow.is_pending === true)?.id ?? null;
+}
+
 export const emailAddressSchema = z.object({
   email: z.string(),
   primary: z.boolean(),

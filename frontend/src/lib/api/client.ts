@@ -4,16 +4,21 @@ import {
   ALLAUTH_BASE,
   allauthSessionSchema,
   emailAddressListSchema,
+  pendingFlowOf,
   toAllauthError,
   verificationInfoSchema,
   type AllauthUser,
   type EmailAddress,
 } from "./allauth";
 import { CSRF_COOKIE_NAME, CSRF_HEADER_NAME, readDocumentCookie } from "./cookies";
+import { createMfaApi } from "./mfa";
 import { ApiProblem, toApiProblem } from "./problem";
 import type { paths } from "./schema";
 
 export type FetchFunction = (request: Request) => Promise<Response>;
+
+/** What a log-in did: logged in, or stopped at a step allauth waits on (`flow`, e.g. `verify_email`). */
+export type LoginOutcome = { status: "logged-in"; user: AllauthUser | null } | { status: "pending"; flow: string };
 
 export interface ApiClientOptions {
   /** The fetch to send requests with; tests pass a mock. Defaults to the global fetch. */
@@ -151,20 +156,35 @@ export function createApiClient(options: ApiClientOptions = {}) {
     api,
     ensureCsrfToken,
 
-    /** Logs in with email and password; throws `AllauthError` with allauth's messages. */
-    async login(credentials: { email: string; password: string }): Promise<AllauthUser | null> {
+    /** Two-factor authentication: the log-in's second step, the authenticator app, recovery codes. */
+    mfa: createMfaApi(async (method, path, body) => {
+      const response = await allauthRequest(method, path, body);
+      return { status: response.status, body: await readJson(response) };
+    }),
+
+    /**
+     * Logs in with email and password: logged in, or waiting on a step (`verify_email`: the
+     * address is not verified yet, and allauth has mailed a new link). Throws `AllauthError` with
+     * allauth's messages when refused.
+     */
+    async login(credentials: { email: string; password: string }): Promise<LoginOutcome> {
       const response = await allauthRequest("POST", "/auth/login", credentials);
       const body = await readJson(response);
       // 409: a session is already logged in, which is what the caller wants.
-      if (response.status === 409) return null;
+      if (response.status === 409) return { status: "logged-in", user: null };
+      const pendingFlow = response.status === 401 ? pendingFlowOf(body) : null;
+      if (pendingFlow !== null) return { status: "pending", flow: pendingFlow };
       if (response.status !== 200) throw toAllauthError(response.status, body);
       const session = allauthSessionSchema.safeParse(body);
-      return session.success ? session.data.data.user : null;
+      return { status: "logged-in", user: session.success ? session.data.data.user : null };
     },
 
-    /** Creates an account and logs it in (the verification mail is sent on the way). */
+    /**
+     * Signs up. The answer is the same whether or not the address has an account: nobody is
+     * logged in until the mailed link verifies the address (an owner is mailed instead).
+     */
     async signup(credentials: { email: string; password: string }): Promise<void> {
-      // 200: logged in. 401: logged in is pending a step (e.g. verification), still a success.
+      // 401: the log-in waits on verifying the address, which is success here. 200: logged in.
       await allauthExpect([200, 401], "POST", "/auth/signup", credentials);
     },
 
@@ -192,10 +212,14 @@ export function createApiClient(options: ApiClientOptions = {}) {
       return { email: parsed.success ? parsed.data.data.email : "" };
     },
 
-    /** Confirms the address of a verification key (logged in or not). */
-    async verifyEmail(key: string): Promise<void> {
+    /**
+     * Confirms the address of a verification key (logged in or not). Says whether the person is
+     * logged in now: the link logs in whoever signed up (or tried to log in) in this browser.
+     */
+    async verifyEmail(key: string): Promise<{ isLoggedIn: boolean }> {
       // 401 after a valid key means "verified; log in to continue".
-      await allauthExpect([200, 401], "POST", "/auth/email/verify", { key });
+      const { status } = await allauthExpect([200, 401], "POST", "/auth/email/verify", { key });
+      return { isLoggedIn: status === 200 };
     },
 
     async listEmails(): Promise<EmailAddress[]> {

@@ -31,6 +31,10 @@ export const SCHEMA_LIMITS = {
     }
   },
   "ApiKeyIn": {
+    "expires_in_days": {
+      "minimum": 1,
+      "maximum": 366
+    },
     "name": {
       "minLength": 1,
       "maxLength": 200,
@@ -88,6 +92,12 @@ export const SCHEMA_LIMITS = {
       "minimum": 1,
       "maximum": 200,
       "default": 50
+    },
+    "since": {
+      "pattern": "^(000[1-9]|00[1-9]\\d|0[1-9]\\d{2}|[1-9]\\d{3})-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)$"
+    },
+    "until": {
+      "pattern": "^(000[1-9]|00[1-9]\\d|0[1-9]\\d{2}|[1-9]\\d{3})-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)$"
     }
   },
   "CheckoutIn": {
@@ -115,7 +125,7 @@ export const SCHEMA_LIMITS = {
     "email": {
       "minLength": 3,
       "maxLength": 254,
-      "pattern": "^[^\u0000]*$"
+      "pattern": "^[^\\s\\u0085\\uFEFF@]+@[^\\s\\u0085\\uFEFF@]+$"
     },
     "role": {
       "minLength": 1,
@@ -127,8 +137,8 @@ export const SCHEMA_LIMITS = {
   "LabelsImportIn": {
     "csv": {
       "minLength": 1,
-      "maxLength": 1000000,
-      "pattern": "^[^\u0000]*$"
+      "maxLength": 999998,
+      "pattern": "^﻿?[ \\t]*[Tt][Aa][Ss][Kk]_[Ii][Dd][ \\t]*,[ \\t]*[Cc][Rr][Ii][Tt][Ee][Rr][Ii][Oo][Nn][ \\t]*,[ \\t]*[Rr][Aa][Tt][Ii][Nn][Gg][ \\t]*(\\r?\\n[ \\t]*[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}[ \\t]*,[ \\t]*[a-z][a-z0-9_]{0,39}[ \\t]*,[ \\t]*(10(\\.0*)?|[0-9](\\.[0-9]*)?)[ \\t]*){1,5000}(\\r?\\n)?$"
     }
   },
   "MemberRoleIn": {
@@ -138,11 +148,18 @@ export const SCHEMA_LIMITS = {
       "pattern": "^[^\u0000]*$"
     }
   },
+  "OrgDeletionIn": {
+    "confirm": {
+      "minLength": 1,
+      "maxLength": 60,
+      "pattern": "^[^\u0000]*$"
+    }
+  },
   "OrgIn": {
     "name": {
       "minLength": 1,
       "maxLength": 200,
-      "pattern": "^[^\u0000]*$"
+      "pattern": "^[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿\\s][^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*$"
     }
   },
   "OverrideIn": {
@@ -189,17 +206,12 @@ export const SCHEMA_LIMITS = {
     "key": {
       "minLength": 2,
       "maxLength": 40,
-      "pattern": "^[^\u0000]*$"
+      "pattern": "^[a-z][a-z0-9-]{1,39}$"
     },
     "name": {
       "minLength": 1,
       "maxLength": 100,
-      "pattern": "^[^\u0000]*$"
-    },
-    "permissions": {
-      "items": {
-        "pattern": "^[^\u0000]*$"
-      }
+      "pattern": "^[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿\\s][^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*$"
     }
   },
   "RolePatchIn": {
@@ -210,12 +222,7 @@ export const SCHEMA_LIMITS = {
     "name": {
       "minLength": 1,
       "maxLength": 100,
-      "pattern": "^[^\u0000]*$"
-    },
-    "permissions": {
-      "items": {
-        "pattern": "^[^\u0000]*$"
-      }
+      "pattern": "^[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*[^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿\\s][^\u0000-\u001f-­؀-؅؜۝܏࢐࢑࣢᠎​-‏ -‮⁠-⁤⁦-⁯﻿￹-￻𑂽𑃍𓐰-𓐸𛲠-𛲣𝅳-𝅺󠀁󠀠-󠁿]*$"
     }
   },
   "ScoringModelIn": {

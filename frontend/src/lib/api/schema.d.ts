@@ -342,6 +342,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/deletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Org Delete
+         * @description Delete the organization: an owner logged in with a session (403 for an API key) types
+         *     its slug as `confirm` (422 otherwise). At once every member loses access and every API key
+         *     and invitation is revoked; then, in the background, its Stripe subscription is canceled
+         *     and every row of the org is deleted (tasks, scores, members, roles, keys, billing, the
+         *     audit log...). Cannot be undone: export the data first.
+         */
+        post: operations["org_delete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export List
+         * @description The org's exports, newest first: their progress, and a download link while they last.
+         */
+        get: operations["org_export_list"];
+        put?: never;
+        /**
+         * Export Create
+         * @description Export all of the org's data (members, roles, invitations, API keys without their
+         *     secrets, tasks, scores and their history, scoring models and versions, reviews, calibration
+         *     labels, AI rules, billing and invoices, the audit log) as one gzipped JSON file, in the
+         *     background: poll the export for its progress, then download it (for ORG_EXPORT_TTL_HOURS,
+         *     24). One at a time (409), ORG_EXPORTS_PER_DAY (5) a day (429).
+         */
+        post: operations["org_export_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Get
+         * @description One export: its status, progress (done of total rows) and, once done, its download.
+         */
+        get: operations["org_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/orgs/{org}/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Download
+         * @description The export's file (gzipped JSON), streamed as an attachment; each download is recorded
+         *     in the audit log. 409 before it is done, 410 once it expired.
+         */
+        get: operations["org_export_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/invitations": {
         parameters: {
             query?: never;
@@ -759,6 +852,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/orgs/{org}/security": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security Get
+         * @description The org's security settings: whether owners and admins must use two-factor
+         *     authentication.
+         */
+        get: operations["security_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Security Update
+         * @description Require (or stop requiring) two-factor authentication of owners and admins, from their
+         *     next request on; audited as `org.security_changed`. An owner logged in with a session only
+         *     (403 for an API key), who has set up two-factor authentication themselves to turn it on
+         *     (409 otherwise).
+         */
+        patch: operations["security_update"];
+        trace?: never;
+    };
     "/api/v2/orgs/{org}/tasks": {
         parameters: {
             query?: never;
@@ -1106,9 +1227,17 @@ export interface components {
              * @description The email of the member who created it; null when an operator's command or another API key did.
              */
             created_by: string | null;
+            /**
+             * Expires At
+             * @description When it stops working; null: never.
+             */
+            expires_at: string | null;
             /** Id */
             id: number;
-            /** Last Used At */
+            /**
+             * Last Used At
+             * @description When it was last used, to the minute (recorded at most once a minute); null when never.
+             */
             last_used_at: string | null;
             /** Name */
             name: string;
@@ -1119,6 +1248,12 @@ export interface components {
             /** Role */
             role: string;
             /**
+             * Status
+             * @description `revoked` once revoked (whatever its expiry), else `expired` from `expires_at` on, else `active`.
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
              * Token
              * @description The full secret: shown once, never again.
              */
@@ -1126,6 +1261,11 @@ export interface components {
         };
         /** ApiKeyIn */
         ApiKeyIn: {
+            /**
+             * Expires In Days
+             * @description The key stops working this many days from now (then every request made with it answers 401, saying it expired); null or absent: it never expires.
+             */
+            expires_in_days?: number | null;
             /** Name */
             name: string;
             /**
@@ -1146,9 +1286,17 @@ export interface components {
              * @description The email of the member who created it; null when an operator's command or another API key did.
              */
             created_by: string | null;
+            /**
+             * Expires At
+             * @description When it stops working; null: never.
+             */
+            expires_at: string | null;
             /** Id */
             id: number;
-            /** Last Used At */
+            /**
+             * Last Used At
+             * @description When it was last used, to the minute (recorded at most once a minute); null when never.
+             */
             last_used_at: string | null;
             /** Name */
             name: string;
@@ -1158,6 +1306,12 @@ export interface components {
             revoked_at: string | null;
             /** Role */
             role: string;
+            /**
+             * Status
+             * @description `revoked` once revoked (whatever its expiry), else `expired` from `expires_at` on, else `active`.
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
         };
         /** ApiKeyPageOut */
         ApiKeyPageOut: {
@@ -1254,7 +1408,10 @@ export interface components {
              * @description Only events whose actor's label (an email, `API key ts_<prefix>`, `system`) contains this text, in any case.
              */
             actor?: string | null;
-            /** Cursor */
+            /**
+             * Cursor
+             * @description The next_cursor of the previous page (422 for any other value).
+             */
             cursor?: string | null;
             /**
              * Limit
@@ -1411,7 +1568,10 @@ export interface components {
         };
         /** CheckoutIn */
         CheckoutIn: {
-            /** Plan */
+            /**
+             * Plan
+             * @description A paid plan's code (the Free plan needs no checkout).
+             */
             plan: string;
         };
         /** CompareQuery */
@@ -1467,6 +1627,68 @@ export interface components {
             /** Rubric */
             rubric: string;
         };
+        /** ExportOut */
+        ExportOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Created By
+             * @description Who asked for it: an email or an API key's name.
+             */
+            created_by: string | null;
+            /**
+             * Done
+             * @description How many are written so far.
+             */
+            done: number;
+            /**
+             * Download Url
+             * @description Where to download the file (gzipped JSON) while it can be; else null.
+             */
+            download_url: string | null;
+            /**
+             * Expires At
+             * @description Until when the file can be downloaded.
+             */
+            expires_at: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Sha256
+             * @description The gzipped file's SHA-256, once done.
+             */
+            sha256: string | null;
+            /**
+             * Size Bytes
+             * @description The gzipped file's size, once done.
+             */
+            size_bytes: number | null;
+            /**
+             * Status
+             * @description `expired`: done, but past `expires_at`; its file was deleted.
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "expired";
+            /**
+             * Total
+             * @description How many rows the export writes (known once it runs).
+             */
+            total: number;
+        };
+        /** ExportPageOut */
+        ExportPageOut: {
+            /** Items */
+            items: components["schemas"]["ExportOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /**
          * Feature
          * @enum {string}
@@ -1514,7 +1736,7 @@ export interface components {
         /** InvitationIn */
         InvitationIn: {
             /** Email */
-            email: string;
+            email: string & unknown;
             /**
              * Role
              * @default member
@@ -1607,9 +1829,9 @@ export interface components {
         LabelsImportIn: {
             /**
              * Csv
-             * @description CSV text: the header `task_id,criterion,rating`, then up to 5,000 rows.
+             * @description CSV text: the header `task_id,criterion,rating`, then up to 5,000 rows (quoted cells and blank lines are read too). A malformed row: 422; a row naming a task or an AI criterion the org does not have: 404; each row named in `errors`.
              */
-            csv: string;
+            csv: string & unknown;
         };
         /** LabelsImportOut */
         LabelsImportOut: {
@@ -1620,6 +1842,11 @@ export interface components {
         };
         /** MeOrgOut */
         MeOrgOut: {
+            /**
+             * Mfa Required
+             * @description The org requires two-factor authentication of its owners and admins and the caller is one: without `mfa_enabled`, the org's API answers them 403 `mfa-required`.
+             */
+            mfa_required: boolean;
             /** Name */
             name: string;
             /**
@@ -1643,6 +1870,11 @@ export interface components {
             email_verified: boolean;
             /** Id */
             id: number;
+            /**
+             * Mfa Enabled
+             * @description Two-factor authentication with an authenticator app is set up (allauth's `/_allauth/browser/v1/account/authenticators/totp`).
+             */
+            mfa_enabled: boolean;
             /** Orgs */
             orgs: components["schemas"]["MeOrgOut"][];
         };
@@ -1696,10 +1928,36 @@ export interface components {
             org: components["schemas"]["OrgRefOut"];
             role: components["schemas"]["RoleRefOut"];
         };
+        /** OrgDeletionIn */
+        OrgDeletionIn: {
+            /**
+             * Confirm
+             * @description The organization's slug, typed by the person deleting it.
+             */
+            confirm: string;
+        };
+        /** OrgDeletionOut */
+        OrgDeletionOut: {
+            /**
+             * Org
+             * @description The slug of the organization being deleted.
+             */
+            org: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done";
+        };
         /** OrgIn */
         OrgIn: {
             /** Name */
-            name: string;
+            name: string & unknown;
         };
         /** OrgOut */
         OrgOut: {
@@ -1773,7 +2031,10 @@ export interface components {
         };
         /** PageQuery */
         PageQuery: {
-            /** Cursor */
+            /**
+             * Cursor
+             * @description The next_cursor of the previous page (422 for any other value).
+             */
             cursor?: string | null;
             /**
              * Limit
@@ -1781,12 +2042,16 @@ export interface components {
              */
             limit: number;
         };
+        /**
+         * Perm
+         * @enum {string}
+         */
+        Perm: "task.read" | "task.create" | "task.rescore" | "score.review" | "scoring.manage" | "members.read" | "members.manage" | "apikeys.read" | "apikeys.manage" | "billing.read" | "billing.manage" | "audit.read" | "org.owner";
         /** PermissionOut */
         PermissionOut: {
             /** Description */
             description: string;
-            /** Key */
-            key: string;
+            key: components["schemas"]["Perm"];
         };
         /** PlanOut */
         PlanOut: {
@@ -1951,6 +2216,8 @@ export interface components {
             permission?: string;
             /** @description The org's plan in force (402). */
             plan?: string;
+            /** @description The request's id, as in the `X-Request-ID` header: quote it when reporting a problem. */
+            request_id?: string;
             /** @description The cheapest plan that includes `feature` (402). */
             required_plan?: string | null;
             status: number;
@@ -1977,12 +2244,15 @@ export interface components {
              * @default
              */
             description: string;
-            /** Key */
-            key: string;
+            /**
+             * Key
+             * @description Lowercase letters, digits and -; not a built-in role's key.
+             */
+            key: string & unknown;
             /** Name */
-            name: string;
+            name: string & unknown;
             /** Permissions */
-            permissions: string[];
+            permissions: components["schemas"]["Perm"][];
         };
         /** RoleOut */
         RoleOut: {
@@ -2007,9 +2277,9 @@ export interface components {
             /** Description */
             description?: string | null;
             /** Name */
-            name?: string | null;
+            name?: (string & unknown) | null;
             /** Permissions */
-            permissions?: string[] | null;
+            permissions?: components["schemas"]["Perm"][] | null;
         };
         /** RoleRefOut */
         RoleRefOut: {
@@ -2173,6 +2443,22 @@ export interface components {
             /** Versions */
             versions: components["schemas"]["VersionOut"][];
         };
+        /** SecuritySettingsIn */
+        SecuritySettingsIn: {
+            /**
+             * Mfa Required For Admins
+             * @description Turning it on needs the owner making the change to have two-factor authentication set up (409 otherwise).
+             */
+            mfa_required_for_admins?: boolean | null;
+        };
+        /** SecuritySettingsOut */
+        SecuritySettingsOut: {
+            /**
+             * Mfa Required For Admins
+             * @description Owners and admins (any role that may manage members, API keys or billing) must have set up two-factor authentication: until they do, their requests to the org answer 403 `mfa-required`. API keys are not affected.
+             */
+            mfa_required_for_admins: boolean;
+        };
         /** TaskBatchIn */
         TaskBatchIn: {
             /** Tasks */
@@ -2201,7 +2487,7 @@ export interface components {
         TaskListQuery: {
             /**
              * Cursor
-             * @description The next_cursor of the previous page (with the same sort).
+             * @description The next_cursor of the previous page, with the same sort (422 otherwise).
              */
             cursor?: string | null;
             /**
@@ -2496,6 +2782,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2628,6 +2923,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2756,6 +3060,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -2888,6 +3201,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3016,6 +3338,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3142,6 +3473,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -3274,6 +3614,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3400,6 +3749,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -3534,6 +3892,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3662,6 +4029,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -3798,6 +4174,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -3849,6 +4234,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The next_cursor of the previous page (422 for any other value). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3929,6 +4315,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -4065,6 +4460,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4194,6 +4598,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4245,6 +4658,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The next_cursor of the previous page (422 for any other value). */
                 cursor?: string | null;
                 /** @description Only this action, e.g. `member.role_changed`. */
                 action?: string | null;
@@ -4333,6 +4747,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -4463,6 +4886,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -4599,6 +5031,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4729,6 +5170,729 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgDeletionIn"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgDeletionOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_export_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The next_cursor of the previous page (422 for any other value). */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportPageOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_export_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    org_export_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, gzipped JSON, as an attachment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The export expired; its file was deleted. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -4780,6 +5944,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The next_cursor of the previous page (422 for any other value). */
                 cursor?: string | null;
             };
             header?: never;
@@ -4860,6 +6025,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -4996,6 +6170,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -5125,6 +6308,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -5176,6 +6368,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The next_cursor of the previous page (422 for any other value). */
                 cursor?: string | null;
             };
             header?: never;
@@ -5256,6 +6449,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -5385,6 +6587,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -5522,6 +6733,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -5652,6 +6872,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -5780,6 +7009,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -5916,6 +7154,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -6043,6 +7290,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -6180,6 +7436,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -6308,6 +7573,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -6441,6 +7715,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -6577,6 +7860,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -6705,6 +7997,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -6841,6 +8142,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -6970,6 +8280,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -7107,6 +8426,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -7237,6 +8565,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -7371,6 +8708,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -7503,6 +8849,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -7633,6 +8988,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -7769,6 +9133,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -7901,6 +9274,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -8037,6 +9419,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -8166,6 +9557,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -8298,6 +9698,297 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    security_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecuritySettingsOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The AI provider refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    security_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecuritySettingsIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecuritySettingsOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the plan's quota, or a paid feature the plan lacks */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also another organization's objects) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -8349,7 +10040,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description The next_cursor of the previous page (with the same sort). */
+                /** @description The next_cursor of the previous page, with the same sort (422 otherwise). */
                 cursor?: string | null;
                 /** @description By creation or by current score (unscored tasks last); '-' is descending. */
                 sort?: "-created_at" | "created_at" | "-score" | "score";
@@ -8438,6 +10129,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -8574,6 +10274,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -8708,6 +10417,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -8838,6 +10556,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -8966,6 +10693,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -9099,6 +10835,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -9228,6 +10973,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -9365,6 +11119,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -9493,6 +11256,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -9626,6 +11398,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -9755,6 +11536,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */
@@ -9887,6 +11677,15 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is too long (the server refuses it before the API) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Invalid input */

@@ -83,3 +83,12 @@ export type AuditPage = Ok<paths["/api/v2/orgs/{org}/audit-events"]["get"]>;
 export type AuditEvent = AuditPage["items"][number];
 export type AuditActorKind = AuditEvent["actor_kind"];
 export type AuditListParams = Query<paths["/api/v2/orgs/{org}/audit-events"]["get"]>;
+
+export type SecuritySettings = Ok<paths["/api/v2/orgs/{org}/security"]["get"]>;
+export type SecuritySettingsInput = RequestBody<paths["/api/v2/orgs/{org}/security"]["patch"]>;
+
+export type OrgExportPage = Ok<paths["/api/v2/orgs/{org}/exports"]["get"]>;
+export type OrgExport = OrgExportPage["items"][number];
+export type OrgExportStatus = OrgExport["status"];
+export type OrgDeletionInput = RequestBody<paths["/api/v2/orgs/{org}/deletion"]["post"]>;
+export type OrgDeletion = Ok<paths["/api/v2/orgs/{org}/deletion"]["post"]>;

@@ -8,6 +8,9 @@ export const queryKeys = {
   myInvitations: ["me", "invitations"] as const,
   invitation: (token: string) => ["invitations", token] as const,
   emails: ["account", "emails"] as const,
+  twoFactor: ["account", "two-factor"] as const,
+  /** A new authenticator app secret: fetched once per set-up (each fetch makes a new one). */
+  totpOffer: ["account", "two-factor", "offer"] as const,
   org: (org: string) => ["orgs", org] as const,
   tasks: (org: string) => ["orgs", org, "tasks"] as const,
   taskList: (org: string, filters: TaskFilters) => ["orgs", org, "tasks", "list", filters] as const,
@@ -34,6 +37,8 @@ export const queryKeys = {
   audit: (org: string) => ["orgs", org, "audit"] as const,
   auditList: (org: string, filters: AuditFilters) => ["orgs", org, "audit", filters] as const,
   billing: (org: string) => ["orgs", org, "billing"] as const,
+  security: (org: string) => ["orgs", org, "security"] as const,
+  exports: (org: string) => ["orgs", org, "exports"] as const,
 };
 
 /** The audit log's view as the URL says it: an action, part of the actor, and whole days (`YYYY-MM-DD`, inclusive). */

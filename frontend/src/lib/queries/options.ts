@@ -114,6 +114,14 @@ export function aiSettingsQuery(api: Client<paths>, org: string) {
   });
 }
 
+/** The org's security settings (whether owners and admins must use two-factor authentication). */
+export function securityQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.security(org),
+    queryFn: async () => unwrap(await api.GET("/api/v2/orgs/{org}/security", { params: { path: { org } } })),
+  });
+}
+
 export function activeVersionQuery(api: Client<paths>, org: string) {
   return queryOptions({
     queryKey: queryKeys.activeVersion(org),
@@ -219,5 +227,17 @@ export function auditListQuery(api: Client<paths>, org: string, filters: AuditFi
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+  });
+}
+
+/** How many of the org's exports the settings page lists (an org makes at most a few a day). */
+export const EXPORT_LIST_SIZE = 20;
+
+/** The org's newest exports (an owner's): their progress, and a download while they last. */
+export function exportListQuery(api: Client<paths>, org: string) {
+  return queryOptions({
+    queryKey: queryKeys.exports(org),
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v2/orgs/{org}/exports", { params: { path: { org }, query: { limit: EXPORT_LIST_SIZE } } })),
   });
 }

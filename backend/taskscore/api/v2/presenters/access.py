@@ -4,7 +4,7 @@ from typing import Any
 
 from taskscore.audit.models import AuditEvent
 from taskscore.orgs.models import ApiKey, Invitation, Membership
-from taskscore.orgs.selectors import AuditPage
+from taskscore.orgs.selectors import AuditPage, SecuritySettings
 from taskscore.orgs.services import CreatedInvitation, CreatedKey
 from taskscore.rbac.catalog import Perm
 from taskscore.rbac.models import Role
@@ -64,15 +64,23 @@ def permission_out(permission: Perm, description: str) -> dict[str, Any]:
     return {"key": str(permission), "description": description}
 
 
+def api_key_status(api_key: ApiKey) -> str:
+    if api_key.revoked_at is not None:
+        return "revoked"
+    return "expired" if api_key.is_expired else "active"
+
+
 def api_key_out(api_key: ApiKey) -> dict[str, Any]:
     return {
         "id": api_key.pk,
         "name": api_key.name,
         "prefix": api_key.prefix,
         "role": api_key.role.key,
+        "status": api_key_status(api_key),
         "created_by": api_key.created_by.email if api_key.created_by is not None else None,
         "created_at": api_key.created_at,
         "last_used_at": api_key.last_used_at,
+        "expires_at": api_key.expires_at,
         "revoked_at": api_key.revoked_at,
     }
 
@@ -112,3 +120,7 @@ def audit_page_out(page: AuditPage) -> dict[str, Any]:
         "items": [audit_event_out(e, api_key_names=page.api_key_names) for e in page.events],
         "next_cursor": page.next_cursor,
     }
+
+
+def security_settings_out(settings: SecuritySettings) -> dict[str, Any]:
+    return settings.as_dict()

@@ -4,7 +4,7 @@ from typing import Any
 
 from taskscore.api.v2.presenters.access import invited_by_label
 from taskscore.orgs.models import Invitation, Membership, Organization
-from taskscore.orgs.selectors import Account
+from taskscore.orgs.selectors import Account, membership_mfa_required
 
 
 def org_out(org: Organization, *, role: str) -> dict[str, Any]:
@@ -21,8 +21,13 @@ def me_out(account: Account) -> dict[str, Any]:
         "id": account.user.pk,
         "email": account.user.email,
         "email_verified": account.email_verified,
+        "mfa_enabled": account.mfa_enabled,
         "orgs": [
-            membership_org_out(m) | {"permissions": sorted(m.role.permissions)}
+            membership_org_out(m)
+            | {
+                "permissions": sorted(m.role.permissions),
+                "mfa_required": membership_mfa_required(m),
+            }
             for m in account.memberships
         ],
     }

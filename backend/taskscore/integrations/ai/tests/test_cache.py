@@ -75,7 +75,7 @@ def test_twenty_concurrent_askers_share_one_provider_call(
 def test_different_questions_are_different_keys(make_provider: MakeProvider) -> None:
     provider = make_provider()
     base = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
-    assert base.startswith("ai:{")
+    assert base.startswith("ai:org:1:{")
     assert base.endswith("}")
     assert base == cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
     assert base != cache_key(provider, rubric=RUBRIC, task_text=TASK + " ", scope=SCOPE)
@@ -194,3 +194,24 @@ def test_an_unreadable_entry_is_a_miss(
     assert result.cached is False
     assert cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE).cached is True
     assert ai_server.stats().calls == 1
+
+
+def test_forgetting_a_scope_deletes_its_answers_only(
+    ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
+) -> None:
+    # given answers of two scopes (one of them a prefix of the other's name)
+    cache = AIResultCache(redis_client, key_prefix=key_prefix)
+    provider = make_provider()
+    for scope in ("org:1", "org:12"):
+        for task in (TASK, TASK + " and PDF"):
+            cache.assess(provider, rubric=RUBRIC, task_text=task, scope=scope)
+    kept = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope="org:12", key_prefix=key_prefix)
+    # when one scope is forgotten
+    assert cache.forget_scope("org:1") == 2
+    # then its answers are asked again, and the other scope's are still there
+    assert list(redis_client.scan_iter(match=f"{key_prefix}:org:1:*")) == []
+    assert redis_client.exists(kept) == 1
+    calls = ai_server.stats().calls
+    assert cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope="org:1").cached is False
+    assert cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope="org:12").cached is True
+    assert ai_server.stats().calls == calls + 1
