@@ -7,14 +7,18 @@ computed just before a request is still valid when it arrives."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from typing import Any
 
 import pytest
 from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from cryptography.fernet import InvalidToken
+from django.core.management import call_command
 from django.test import Client
 
 from conftest import PASSWORD, Actor
@@ -220,6 +224,44 @@ def test_regenerated_recovery_codes_replace_the_old_ones() -> None:
     status, _ = allauth(other, "POST", "/auth/2fa/authenticate", {"code": sorted(old)[0]})
     assert status == 400
     status, _ = allauth(other, "POST", "/auth/2fa/authenticate", {"code": sorted(new)[0]})
+    assert status == 200
+
+
+def test_two_factor_secrets_are_stored_encrypted_and_survive_a_secret_key_rotation(
+    settings: Any,
+) -> None:
+    # given a person who set up an authenticator app (and so has recovery codes)
+    user()
+    client, _, _ = login("olga@acme.test")
+    secret = totp_set_up(client)
+    # then the database holds neither the app's secret nor the recovery codes' seed in the clear
+    stored = {a.type: a.data for a in Authenticator.objects.all()}
+    assert set(stored) == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
+    assert secret not in json.dumps(stored)
+    adapter = get_mfa_adapter()
+    assert adapter.decrypt(stored[Authenticator.Type.TOTP]["secret"]) == secret
+    seed = adapter.decrypt(stored[Authenticator.Type.RECOVERY_CODES]["seed"])
+    assert seed not in json.dumps(stored)
+    # when SECRET_KEY is rotated with the old key kept as a fallback, the app's codes still log in
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "x" * 40, [old_key]
+    other, status, _ = login("olga@acme.test")
+    assert status == 401
+    status, _ = allauth(other, "POST", "/auth/2fa/authenticate", {"code": totp_code(secret)})
+    assert status == 200
+    # and without the old key the stored secret reads as nothing at all, not as a secret
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(InvalidToken):
+        get_mfa_adapter().decrypt(stored[Authenticator.Type.TOTP]["secret"])
+    # until `manage.py mfa_reencrypt` (run while the fallback is still there) has re-encrypted
+    # both secrets under the new key: then the old key may go and the codes still log in
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    out = io.StringIO()
+    call_command("mfa_reencrypt", stdout=out)
+    assert out.getvalue().strip() == "re-encrypted 2"
+    settings.SECRET_KEY_FALLBACKS = []
+    fresh, _, _ = login("olga@acme.test")
+    status, _ = allauth(fresh, "POST", "/auth/2fa/authenticate", {"code": totp_next_code(secret)})
     assert status == 200
 
 

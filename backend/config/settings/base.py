@@ -220,6 +220,8 @@ HEADLESS_FRONTEND_URLS = {
 # codes, set up and used through the headless API (`…/account/authenticators/…`, the log-in's
 # `mfa_authenticate` stage). An org may require it of owners and admins (ADR 0012, "MFA").
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Their secrets are stored encrypted under a key derived from SECRET_KEY (accounts.adapter).
+MFA_ADAPTER = "taskscore.accounts.adapter.MFAAdapter"
 MFA_TOTP_ISSUER = "Taskscore"
 # A code is accepted one 30-second step early or late (a phone's clock drifts; a code typed as it
 # changes), each code once (allauth remembers used codes in the cache for the whole window).

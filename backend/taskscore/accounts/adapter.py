@@ -1,10 +1,17 @@
-"""allauth's account adapter: what Taskscore changes in how allauth treats accounts."""
+"""allauth's adapters: what Taskscore changes in how allauth treats accounts and two-factor
+secrets."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 from django.utils.crypto import get_random_string
@@ -32,3 +39,33 @@ class AccountAdapter(DefaultAccountAdapter):
         account."""
         login = credentials.get("email", credentials.get("username", ""))
         return f"login:{str(login).strip().lower()}"
+
+
+def _fernet_for(secret: str) -> Fernet:
+    key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"taskscore.mfa.secrets")
+    return Fernet(base64.urlsafe_b64encode(key.derive(secret.encode())))
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Two-factor secrets (an authenticator app's TOTP key, the recovery codes' seed) are stored
+    encrypted (Fernet: AES-128-CBC with an HMAC), under a key derived from SECRET_KEY: a copy of
+    the database alone gives nobody a second factor. Rotating SECRET_KEY keeps them readable
+    while the old key is in SECRET_KEY_FALLBACKS; `manage.py mfa_reencrypt` then re-encrypts
+    them under the new key, after which the old one may go."""
+
+    # Where allauth keeps each kind's secret in Authenticator.data.
+    SECRET_FIELDS = {"totp": "secret", "recovery_codes": "seed"}
+
+    def _fernet(self) -> MultiFernet:
+        secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        return MultiFernet([_fernet_for(secret) for secret in secrets])
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return self._fernet().decrypt(encrypted_text.encode()).decode()
+
+    def reencrypt(self, encrypted_text: str) -> str:
+        """The same secret encrypted under the current SECRET_KEY's key."""
+        return self._fernet().rotate(encrypted_text.encode()).decode()
