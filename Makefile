@@ -123,8 +123,11 @@ hooks: $(PY_STAMP) ## Install the git pre-commit hooks (ruff, OpenAPI regenerati
 test: install browser services lint build test-frontend test-backend ## Install what is missing, start what is down, run every test
 
 .PHONY: test-backend
-test-backend: $(PY_STAMP) services ## pytest: unit, API, real-worker integration and browser (e2e) tests
-	cd backend && ../$(PY) -m pytest
+# Two test processes (pytest-xdist), each test module whole in one of them (its module-scoped
+# worker, server and fault fixtures stay together): each has its own test database, queue, cache
+# prefixes, ports and throwaway Redis for fault tests, so they cannot meet.
+test-backend: $(PY_STAMP) services ## pytest: unit, API, real-worker integration and browser (e2e) tests, two at a time
+	cd backend && ../$(PY) -m pytest -n 2 --dist loadfile
 
 .PHONY: test-fast
 test-fast: $(PY_STAMP) services ## The quick loop: unit and API tests on Postgres and Redis (no worker, browser, fuzzing or slow races), two at a time
@@ -162,6 +165,18 @@ chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis re
 .PHONY: chaos-billing
 chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
 	$(PY) bench/chaos_billing.py
+
+# Each benchmark in turn (one JSON line each; a failing one stops the rest, as it should).
+.PHONY: bench
+bench: ## Every benchmark and fault run in turn: scoring, api, rbac, judge, scale, chaos, chaos-billing, lighthouse
+	$(MAKE) bench-scoring
+	$(MAKE) bench-api
+	$(MAKE) bench-rbac
+	$(MAKE) bench-judge
+	$(MAKE) bench-scale
+	$(MAKE) chaos
+	$(MAKE) chaos-billing
+	$(MAKE) lighthouse
 
 # ------------------------------------------------------------------------------ the offline judge
 .PHONY: train-judge

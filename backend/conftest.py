@@ -282,6 +282,14 @@ def api_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ApiService]:
     """The API served by gunicorn (as in production) on a free port."""
+    yield from api_service_run(api_web_origin, api_extra_env, tmp_path_factory)
+
+
+def api_service_run(
+    api_web_origin: str, api_extra_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiService]:
+    """Starts gunicorn for `api_service` (and the e2e tests' own, configured for the web app),
+    yields it, and stops it."""
     port = free_port()
     env = test_process_env() | {
         "WEB_ORIGIN": api_web_origin,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
 
-from conftest import test_process_env
+from conftest import ApiService, api_service_run, test_process_env
 from taskscore.testing.processes import (
     BACKEND_DIR,
     Process,
@@ -56,6 +56,24 @@ def web_port() -> int:
 def api_web_origin(web_port: int) -> str:
     """The web app's origin, which the API must trust for CSRF (see api_server)."""
     return f"http://127.0.0.1:{web_port}"
+
+
+@pytest.fixture(scope="session")
+def api_service(
+    django_db_setup: None,
+    api_web_origin: str,
+    api_extra_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ApiService]:
+    """The browser tests' own API server: it trusts the web app's origin, mails to the outbox and
+    talks to the Stripe stand-in. Not the one the other tests share (a session fixture is made
+    once, by whichever test asks first: with pytest-xdist that may be either kind)."""
+    yield from api_service_run(api_web_origin, api_extra_env, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def api_server(api_service: ApiService) -> str:
+    return api_service.url
 
 
 @pytest.fixture(scope="session")
