@@ -6,8 +6,20 @@ of them exact duplicates of earlier ones) are inserted and their jobs enqueued a
 says how close the pipeline gets. With the result cache, duplicates cost no AI call, so
 `ai_calls` should equal `unique_prompts`.
 
-Environment knobs: BENCH_TASKS (3000), BENCH_WORKERS (worker processes, 2), BENCH_CONCURRENCY
-(threads per worker, 100), BENCH_DUPLICATES (0.3), BENCH_LATENCY ("0.2:2.0").
+CPU per job: before the tasks, as many no-op jobs (`core.noop`: the scoring job's signature and
+delivery options, doing nothing) go through the same workers and broker; the workers' CPU time
+(user + system, from /proc) over each phase divided by its jobs gives `noop_cpu_ms_per_task`
+(Celery's own bookkeeping) and `cpu_ms_per_task`, and `cpu_ratio_to_noop` compares them in the
+same run. A phase ends when the queue and the broker's unacked set are empty (the jobs ack late).
+
+Profile: with BENCH_PROFILE=1, py-spy samples the first worker (every thread, idle ones left
+out) through the scoring phase; the collapsed stacks go to the log directory and the top frames
+by own time and by total time are printed before the JSON line (docs/performance.md keeps them).
+Sampling costs the worker CPU, so the figures of a profiled run are not the benchmark's.
+
+Environment knobs: BENCH_PROFILE (off), BENCH_TASKS (3000), BENCH_WORKERS (worker processes,
+2), BENCH_CONCURRENCY (threads per worker, 100), BENCH_DUPLICATES (0.3), BENCH_LATENCY
+("0.2:2.0").
 """
 
 from __future__ import annotations
@@ -15,9 +27,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from common import bench_env, cpu_seconds, django_setup, emit, wait_until
@@ -27,6 +43,48 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "100"))
 DUPLICATES = float(os.environ.get("BENCH_DUPLICATES", "0.3"))
 LATENCY = os.environ.get("BENCH_LATENCY", "0.2:2.0")
+
+
+def queue_drained(queue: str) -> bool:
+    """Nothing waiting in the queue (any priority's list) and nothing delivered but unacked."""
+    from django.conf import settings
+    from redis import Redis
+
+    redis = Redis.from_url(settings.CELERY_BROKER_URL)
+    waiting = sum(int(redis.llen(key)) for key in redis.scan_iter(match=f"{queue}*"))
+    return waiting == 0 and int(redis.hlen("unacked")) == 0
+
+
+def profile_start(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    py_spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen(
+        [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+         "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def profile_report(sampler: subprocess.Popen[bytes], out: Path, top: int = 15) -> None:
+    """Stop the sampler and print the top frames by own and by total samples."""
+    sampler.send_signal(signal.SIGINT)
+    sampler.wait(timeout=60)
+    own: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    samples = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")[1:]  # the first is the thread
+        if not frames:
+            continue
+        samples += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            total[frame] += int(count)
+    print(f"profile: {samples} samples of the first worker, collapsed stacks in {out}")
+    for title, counter in (("own", own), ("total", total)):
+        print(f"top {top} frames by {title} samples:")
+        for frame, count in counter.most_common(top):
+            print(f"  {100 * count / samples:5.1f}%  {frame}")
 
 
 def main() -> None:
@@ -43,6 +101,7 @@ def main() -> None:
         DATABASE_POOL_MAX_SIZE=os.environ.get("BENCH_DB_POOL", "20"),
     )
     django_setup(env)
+    from taskscore.core.jobs import noop
     from taskscore.orgs.models import Organization
     from taskscore.scoring.models import TaskScore
     from taskscore.scoring.services import version_active_get_or_create
@@ -68,7 +127,21 @@ def main() -> None:
         tasks = Task.objects.bulk_create(
             Task(org=org, title=t, description="", attributes={"reach": 100}) for t in texts
         )
-        cpu_before = {w.popen.pid: cpu_seconds(w.popen.pid) for w in workers}
+        # Celery's own cost per job: as many no-op jobs through the same workers and broker.
+        pids = [w.popen.pid for w in workers]
+        noop_before = sum(cpu_seconds(pid) for pid in pids)
+        noop_started = time.monotonic()
+        for task in tasks:
+            noop.delay(str(task.pk))
+        noop_done = wait_until(
+            lambda: queue_drained(env["CELERY_QUEUE"]), timeout=600, interval=0.05
+        )
+        noop_elapsed = time.monotonic() - noop_started
+        noop_cpu = sum(cpu_seconds(pid) for pid in pids) - noop_before
+
+        profile = log_dir / "worker0.collapsed"
+        sampler = profile_start(pids[0], profile) if os.environ.get("BENCH_PROFILE") else None
+        cpu_before = {pid: cpu_seconds(pid) for pid in pids}
         started = time.monotonic()
         for task in tasks:
             task_score.delay(str(task.pk))
@@ -82,6 +155,8 @@ def main() -> None:
             interval=0.1,
         )
         elapsed = time.monotonic() - started
+        if sampler is not None:
+            profile_report(sampler, profile)
         cpu = sum(cpu_seconds(pid) - before for pid, before in cpu_before.items())
         with urllib.request.urlopen(f"http://127.0.0.1:{ai_port}/_control/stats") as response:
             stats = json.load(response)
@@ -110,6 +185,11 @@ def main() -> None:
                 "littles_law_bound": round(bound, 1),
                 "ratio": round(rate / bound, 3),
                 "worker_cpu_percent": round(100 * cpu / elapsed, 1),
+                "cpu_ms_per_task": round(1000 * cpu / TASKS, 2),
+                "noop_cpu_ms_per_task": round(1000 * noop_cpu / TASKS, 2),
+                "cpu_ratio_to_noop": round(cpu / noop_cpu, 2) if noop_cpu else None,
+                "noop_jobs_per_s": round(TASKS / noop_elapsed, 1),
+                "noop_completed": noop_done,
                 "ai_calls": stats["calls"],
                 "unique_prompts": unique,
                 "duplicate_share": DUPLICATES,
