@@ -1707,3 +1707,52 @@ def test_a_rule_the_api_enforces_on_a_field_is_in_the_document(
         stated = schema["properties"][field]
         assert "pattern" in stated or "not" in stated, stated
         assert field in [e["field"] for e in response.json()["errors"]]
+
+
+# ------------------------------------------------------------------------------------------ CSRF
+def test_every_write_a_browser_session_may_make_needs_the_csrf_token(alice: Actor) -> None:
+    """CSRF on session writes: each of v2's POST, PUT, PATCH and DELETE operations that a
+    browser session may call, sent with the owner's session and CSRF cookie but without the
+    X-CSRFToken header (what another site's form or fetch can do), is a 403 problem before
+    anything runs, and nothing is written."""
+    document = Client().get("/api/v2/openapi.json").json()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(User.objects.get(email=alice.email))
+    browser.get("/api/v2/auth/csrf")  # the cookie is there; the header will not be
+    assert browser.cookies["csrftoken"].value
+    values = {"org": "acme", "key": "custom-role", "number": "1", "token": "t" * 40}
+    writes: list[tuple[str, str]] = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"post", "put", "patch", "delete"} and {"BrowserSessionAuth": []} in (
+                operation.get("security") or []
+            ):
+                writes.append((method, re.sub(
+                    r"\{(\w+)\}", lambda m: values.get(m[1], str(uuid.uuid4()) if m[1].endswith(
+                        "_id") else "1"), path,
+                )))  # fmt: skip
+    assert len(writes) >= 30
+    before = (Task.objects.count(), AuditEvent.objects.count(), ApiKey.objects.count())
+    for method, path in writes:
+        response = browser.generic(method.upper(), path, "{}", content_type="application/json")
+        assert response.status_code == 403, (method, path, response.content)
+        assert response.json()["type"] == "/problems/http-403", (method, path)
+    assert (Task.objects.count(), AuditEvent.objects.count(), ApiKey.objects.count()) == before
+
+
+# ------------------------------------------------------------------------------- key hashing
+def test_no_column_of_the_keys_table_holds_a_key_or_its_secret(org: Organization) -> None:
+    """Key hashing: the database keeps a key's public prefix and a hash of its secret; no column
+    of the row (dumped as Postgres sees it) holds the token or the secret part, and the token
+    authenticates through the hash."""
+    created = api_key_create(org=org, name="ci", role_key="member", caller=OPERATOR)
+    _, _, secret = created.token.partition("_")[2].partition("_")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(k)::text FROM orgs_apikey k")
+        [(row,)] = cursor.fetchall()
+    assert secret
+    assert secret not in row
+    assert created.token not in row
+    principal = principal_for_token(created.token)
+    assert principal is not None
+    assert principal.api_key_id == created.api_key.pk
