@@ -205,5 +205,9 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             # request has its line from Django already (taskscore.request).
             "gunicorn.error": {"handlers": [], "propagate": True},
             "gunicorn.access": {"handlers": [], "propagate": True, "level": "WARNING"},
+            # A worker's start ("… ready.") and stop lines, a few per process lifetime, at any
+            # LOG_LEVEL: an operator sees when a node joined, and the tools that start workers
+            # (the tests, the benchmarks) wait for the first of them.
+            "celery.apps.worker": {"level": "DEBUG" if level == "DEBUG" else "INFO"},
         },
     }
