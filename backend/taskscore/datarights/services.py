@@ -15,10 +15,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -35,6 +33,7 @@ from taskscore.core.errors import (
     ProblemType,
     ValidationFailed,
 )
+from taskscore.core.leases import lease_claim
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.datarights.document import document, rows_total
 from taskscore.datarights.models import (
@@ -152,21 +151,13 @@ def org_export_downloaded(*, export: OrgExport, caller: Caller) -> None:
 def _export_claim(export_id: uuid.UUID | str) -> OrgExport | None:
     """Move the export to `running` for this worker (or take over a claim whose lease ended);
     None when it is finished or held by a live worker."""
-    now = timezone.now()
-    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
-    claimable = Q(status=ExportStatus.QUEUED) | Q(
-        status=ExportStatus.RUNNING, claimed_at__lt=lease_expired
+    now = lease_claim(
+        OrgExport.objects.all(),
+        pk=export_id,
+        queued=ExportStatus.QUEUED,
+        running=ExportStatus.RUNNING,
     )
-    try:
-        changed = OrgExport.objects.filter(claimable, pk=export_id).update(
-            status=ExportStatus.RUNNING,
-            claimed_at=now,
-            started_at=Coalesce(F("started_at"), Value(now)),
-            attempts=F("attempts") + 1,
-        )
-    except (DjangoValidationError, ValueError):  # not an export id
-        return None
-    if changed != 1:
+    if now is None:
         return None
     export = OrgExport.objects.get(pk=export_id)
     if export.attempts > settings.TASK_MAX_ATTEMPTS:

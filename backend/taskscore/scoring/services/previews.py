@@ -13,14 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, ai_calls_reserve, ai_calls_settle
 from taskscore.core.errors import FieldError, ValidationFailed
+from taskscore.core.leases import lease_claim
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.core.request_context import submit_in_context
 from taskscore.integrations.ai.base import AIAssessment, AIError
@@ -99,21 +98,13 @@ def preview_run_create(
 def preview_run_claim(*, run_id: uuid.UUID | str) -> PreviewRun | None:
     """Move the run to `running` for this worker, or None when it is finished or another worker
     holds it. A claim not renewed within the lease (a killed worker) can be taken over."""
-    now = timezone.now()
-    lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
-    claimable = Q(status=PreviewRunStatus.QUEUED) | Q(
-        status=PreviewRunStatus.RUNNING, claimed_at__lt=lease_expired
+    now = lease_claim(
+        PreviewRun.objects.all(),
+        pk=run_id,
+        queued=PreviewRunStatus.QUEUED,
+        running=PreviewRunStatus.RUNNING,
     )
-    try:
-        changed = PreviewRun.objects.filter(claimable, pk=run_id).update(
-            status=PreviewRunStatus.RUNNING,
-            claimed_at=now,
-            started_at=Coalesce(F("started_at"), Value(now)),
-            attempts=F("attempts") + 1,
-        )
-    except (DjangoValidationError, ValueError):  # not a run id
-        return None
-    if changed != 1:
+    if now is None:
         return None
     run = PreviewRun.objects.select_related("org").get(pk=run_id)
     if run.attempts > settings.TASK_MAX_ATTEMPTS:
