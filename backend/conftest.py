@@ -279,10 +279,14 @@ def api_service(
     django_db_setup: None,
     api_web_origin: str,
     api_extra_env: dict[str, str],
+    fake_stripe_api: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ApiService]:
-    """The API served by gunicorn (as in production) on a free port."""
-    yield from api_service_run(api_web_origin, api_extra_env, tmp_path_factory)
+    """The API served by gunicorn (as in production) on a free port. Its Stripe is the session's
+    fake, named here: the settings at the moment it starts may be a module's own fake (made by
+    whichever test asks first), which is gone by the time later modules use this server."""
+    extra = {"STRIPE_API_BASE": fake_stripe_api, **api_extra_env}
+    yield from api_service_run(api_web_origin, extra, tmp_path_factory)
 
 
 def api_service_run(
