@@ -142,6 +142,10 @@ test-frontend: $(NPM_STAMP) ## vitest unit tests of the web app
 bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a 0.2–2.0 s fake AI (JSON last line)
 	$(PY) bench/scoring.py
 
+.PHONY: bench-scoring-job
+bench-scoring-job: $(PY_STAMP) services ## One scoring job's CPU and SQL statements in-process, with its profile (JSON last line)
+	$(PY) bench/scoring_job.py
+
 .PHONY: bench-api
 bench-api: $(PY_STAMP) services ## API req/s and p50/p99 under open-model load vs a bare endpoint; polling clients; AI hang isolation (JSON last line)
 	$(PY) bench/api.py

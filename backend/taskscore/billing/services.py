@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -41,14 +41,15 @@ from taskscore.billing.selectors import (
     PAID_STATUSES,
     AIAllowance,
     ai_allowance,
-    ai_allowance_of,
     billing_account_of,
     entitlement_of,
     plan_free,
     plan_get,
+    plan_in_force,
     plans_in_force_forget,
     trial_days_for,
     trial_used,
+    usage_period_start,
 )
 from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
@@ -174,23 +175,33 @@ def ai_calls_reserve(*, org_id: int, calls: int) -> AIReservation | None:
     """Reserve `calls` AI calls in the org's current period, or None when its plan's monthly
     allowance cannot cover them all (nothing is reserved then).
 
-    One conditional UPDATE of the org's usage row: Postgres re-checks the condition on the row
-    it locked, so concurrent reservations at the limit cannot both pass. Commits on its own
-    (autocommit) unless the caller holds a transaction."""
-    free = plan_free()
+    One statement on the org's usage row, an insert-or-conditional-update: on a conflict
+    Postgres locks the row and re-checks the condition on its newest version, so concurrent
+    reservations at the limit cannot both pass. Commits on its own (autocommit) unless the
+    caller holds a transaction."""
     billing = billing_account_get_or_create(org_id=org_id)
-    allowance = ai_allowance_of(billing, free=free)
+    plan, _ = plan_in_force(billing, free=plan_free())
+    period_start = usage_period_start(billing)
+    limit = plan.monthly_ai_calls
     if calls <= 0:
-        return AIReservation(org_id=org_id, period_start=allowance.period_start, calls=0)
-    AIUsage.objects.bulk_create(
-        [AIUsage(org_id=org_id, period_start=allowance.period_start)], ignore_conflicts=True
-    )
-    rows = AIUsage.objects.filter(org_id=org_id, period_start=allowance.period_start)
-    if allowance.limit is not None:
-        rows = rows.filter(calls__lte=allowance.limit - calls)
-    if not rows.update(calls=F("calls") + calls, updated_at=timezone.now()):
+        return AIReservation(org_id=org_id, period_start=period_start, calls=0)
+    if limit is not None and calls > limit:
         return None
-    return AIReservation(org_id=org_id, period_start=allowance.period_start, calls=calls)
+    table = AIUsage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (org_id, period_start, calls, cost_usd, updated_at)
+            VALUES (%(org)s, %(period)s, %(calls)s, 0, %(now)s)
+            ON CONFLICT (org_id, period_start) DO UPDATE
+            SET calls = {table}.calls + EXCLUDED.calls, updated_at = EXCLUDED.updated_at
+            WHERE %(limit)s::integer IS NULL OR {table}.calls + EXCLUDED.calls <= %(limit)s
+            RETURNING calls""",  # noqa: S608 - the table name is the model's, not input
+            {"org": org_id, "period": period_start, "calls": calls, "now": timezone.now(),
+             "limit": limit},
+        )  # fmt: skip
+        if cursor.fetchone() is None:
+            return None
+    return AIReservation(org_id=org_id, period_start=period_start, calls=calls)
 
 
 def ai_calls_settle(*, reservation: AIReservation, used: int, cost_usd: Decimal) -> None:

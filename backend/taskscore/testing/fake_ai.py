@@ -110,6 +110,7 @@ class FakeAIRequest(TypedDict):
     system: str
     user: str
     response_format: Any
+    authorization: str  # the Authorization header as sent
     behaviour: str
 
 
@@ -278,6 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
             state.end()
             self._send_error(400, "fake: the request has no user message", "invalid_request_error")
             return
+        # The credential the client sent, for a test to check (the request log is in memory).
+        request["authorization"] = self.headers.get("Authorization", "")
         behaviour, delay = state.begin(user_content, request)
         try:
             if state.stopping.wait(delay):
@@ -484,6 +487,7 @@ def _logged(request: dict[str, Any], user_content: str, behaviour: str) -> FakeA
         system=str(system or ""),
         user=user_content,
         response_format=request.get("response_format"),
+        authorization=str(request.get("authorization") or ""),
         behaviour=behaviour,
     )
 

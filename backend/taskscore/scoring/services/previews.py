@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, ai_calls_reserve, ai_calls_settle
+from taskscore.core.db import connection_release
 from taskscore.core.errors import FieldError, ValidationFailed
 from taskscore.core.leases import lease_claim
 from taskscore.core.queue import enqueue, enqueue_on_commit
@@ -147,8 +148,7 @@ def _preview_progress(run_id: uuid.UUID, *, claim: datetime, done: int) -> datet
     changed = PreviewRun.objects.filter(
         pk=run_id, status=PreviewRunStatus.RUNNING, claimed_at=claim
     ).update(done=done, claimed_at=now)
-    if not connection.in_atomic_block:
-        connection.close()  # back to the pool while the next answers are awaited
+    connection_release()  # back to the pool while the next answers are awaited
     return now if changed == 1 else None
 
 
@@ -279,8 +279,7 @@ def preview_run_execute(*, run_id: uuid.UUID | str) -> bool:
     reservation = ai_calls_reserve(
         org_id=run.org_id, calls=len(tasks) * ai_criteria_count(criteria)
     )
-    if not connection.in_atomic_block:
-        connection.close()  # no connection held while the AI answers
+    connection_release()  # no connection held while the AI answers
     pool = ThreadPoolExecutor(max_workers=max(1, settings.PREVIEW_CONCURRENCY))
     try:
         futures: dict[Future[_PreviewResult], str] = {

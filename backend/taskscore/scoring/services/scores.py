@@ -71,11 +71,14 @@ def task_score_record(
     result: ScoreResult,
     run: AIRun | None = None,
     attributes: Mapping[str, Any] | None = None,
+    savepoint: bool = True,
 ) -> bool:
     """Store the score with its inputs; False when this (task, version) was already scored (a
     duplicate job).
 
     Call inside the caller's transaction: the savepoint keeps a duplicate from aborting it.
+    Without it (`savepoint=False`, a caller that ruled the duplicate out under a lock), a
+    duplicate raises IntegrityError and the caller's transaction is rolled back.
     """
     run = run or AIRun()
     assessments = run.results.values()
@@ -88,7 +91,7 @@ def task_score_record(
         run=run,
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             TaskScore.objects.create(
                 task_id=task_id,
                 version=version,
@@ -104,5 +107,7 @@ def task_score_record(
                 inputs=inputs,
             )
     except IntegrityError:
+        if not savepoint:
+            raise
         return False
     return True

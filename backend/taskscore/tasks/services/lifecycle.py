@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, usage_reserve
@@ -23,6 +23,7 @@ from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
 from taskscore.scoring.ai import SKIP_EXPLANATIONS, ai_run_criteria
 from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import NothingToScore, ai_criteria_count, score_compute
+from taskscore.scoring.models import ScoreOverride, ScoringVersion, TaskScore
 from taskscore.scoring.services import task_score_record, version_active_get_or_create
 from taskscore.tasks.limits import (
     ATTRIBUTE_ABS_MAX,
@@ -142,20 +143,38 @@ def task_submit(
     return task
 
 
+def _columns(model: type[Task] | type[TaskScore]) -> str:
+    return ", ".join(connection.ops.quote_name(str(f.column)) for f in model._meta.concrete_fields)
+
+
 def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     """Move the task to `scoring` for this worker, or return None when another worker holds it
-    or it is finished. A claim older than the lease (a killed worker) can be taken over."""
+    or it is finished. A claim older than the lease (a killed worker) can be taken over.
+
+    One statement: the conditional UPDATE returns the task it claimed."""
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
-    claimable = Q(status=TaskStatus.QUEUED) | Q(
-        status=TaskStatus.SCORING, claimed_at__lt=lease_expired
+    params = {
+        "id": uuid.UUID(str(task_id)),
+        "now": now,
+        "expired": lease_expired,
+        "queued": TaskStatus.QUEUED,
+        "scoring": TaskStatus.SCORING,
+    }
+    claimed = list(
+        Task.objects.raw(
+            f"""UPDATE {Task._meta.db_table}
+            SET status = %(scoring)s, claimed_at = %(now)s, attempts = attempts + 1,
+                updated_at = %(now)s
+            WHERE id = %(id)s
+              AND (status = %(queued)s OR (status = %(scoring)s AND claimed_at < %(expired)s))
+            RETURNING {_columns(Task)}""",  # noqa: S608 - names are the model's, not input
+            params,
+        )
     )
-    changed = Task.objects.filter(claimable, pk=task_id).update(
-        status=TaskStatus.SCORING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    if changed != 1:
+    if not claimed:
         return None
-    task = Task.objects.get(pk=task_id)
+    task = claimed[0]
     if task.attempts > settings.TASK_MAX_ATTEMPTS:
         # Every earlier attempt died without an answer (a worker killed or crashing on it):
         # give up instead of taking workers down forever.
@@ -166,6 +185,29 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
         )
         return None
     return task
+
+
+def _task_scored(*, task: Task, version: ScoringVersion, value: float) -> tuple[bool, bool] | None:
+    """End the claimed task as scored, with `value` as its current score unless this version
+    has scored it already (a duplicate job). One statement, which also locks the task's row until
+    the caller's transaction ends. None when the claim is no longer this job's (taken over, or
+    the task deleted); else (already scored with this version, has active overrides)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Task._meta.db_table} AS t
+            SET status = %(scored)s, failure_reason = '', updated_at = %(now)s,
+                score_value = CASE WHEN s.found THEN t.score_value ELSE %(value)s END
+            FROM (SELECT EXISTS (SELECT 1 FROM {TaskScore._meta.db_table}
+                                 WHERE task_id = %(id)s AND version_id = %(version)s) AS found) s
+            WHERE t.id = %(id)s AND t.status = %(scoring)s AND t.claimed_at = %(claim)s
+            RETURNING s.found, EXISTS (SELECT 1 FROM {ScoreOverride._meta.db_table} o
+                                       WHERE o.task_id = t.id AND o.cleared_at IS NULL)""",  # noqa: S608
+            {"id": task.pk, "version": version.pk, "value": value, "now": timezone.now(),
+             "claim": task.claimed_at, "scored": TaskStatus.SCORED,
+             "scoring": TaskStatus.SCORING},
+        )  # fmt: skip
+        row = cursor.fetchone()
+    return None if row is None else (bool(row[0]), bool(row[1]))
 
 
 @dataclass
@@ -201,10 +243,6 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
     except ValueError as exc:
         task_finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
         return True
-    # Give the connection back to the pool while waiting on the network (unless a caller's
-    # transaction, e.g. a test's, still needs it).
-    if not connection.in_atomic_block:
-        connection.close()
     try:
         run = ai_run_criteria(
             org_id=task.org_id, criteria=criteria, title=task.title, description=task.description
@@ -242,25 +280,26 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         )
         return True
     with transaction.atomic():
-        # Still ours, locked until the score is stored: a task deleted meanwhile (its org was
-        # deleted) or taken over by another worker gets nothing from this job.
-        if (
-            not Task.objects.select_for_update()
-            .filter(pk=task.pk, status=TaskStatus.SCORING, claimed_at=task.claimed_at)
-            .exists()
-        ):
+        # Still ours (a task deleted meanwhile, or taken over by another worker, gets nothing
+        # from this job), ended and locked in one statement until the score is stored.
+        ended = _task_scored(task=task, version=version, value=result.value)
+        if ended is None:
             return True
-        if task_score_record(
-            task_id=task.id,
-            version=version,
-            result=result,
-            run=run,
-            attributes=task.attributes,
-        ):
-            # The newest score is the task's current one (the list sorts by it), with the
-            # task's overrides applied.
-            task_score_value_refresh(task_id=task.pk)
-        task_finish(task, status=TaskStatus.SCORED, reason="")
+        already_scored, overridden = ended
+        if not already_scored:
+            # The row lock and the check above keep a second score of this version out; a
+            # duplicate would still fail on the unique constraint and roll all of this back.
+            task_score_record(
+                task_id=task.id,
+                version=version,
+                result=result,
+                run=run,
+                attributes=task.attributes,
+                savepoint=False,
+            )
+            if overridden:
+                # The newest score is the task's current one, with its overrides applied.
+                task_score_value_refresh(task_id=task.pk)
     return True
 
 

@@ -99,6 +99,7 @@ def test_the_request_log_records_messages_response_format_and_behaviour() -> Non
             "system": "Rate it.",
             "user": "a",
             "response_format": schema_format,
+            "authorization": "",
             "behaviour": "500",
         },
         {
@@ -110,6 +111,7 @@ def test_the_request_log_records_messages_response_format_and_behaviour() -> Non
             "system": "Rate it.",
             "user": "b",
             "response_format": None,
+            "authorization": "",
             "behaviour": "ok",
         },
     ]

@@ -222,6 +222,7 @@ def test_the_request_carries_the_prompt_messages(
     [request] = ai_server.requests()
     assert request["messages"] == build_messages(RUBRIC, TASK)
     assert request["model"] == "gpt-fake"
+    assert request["authorization"] == "Bearer sk-test"
 
 
 def test_the_next_request_after_a_fault_succeeds(
