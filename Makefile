@@ -170,6 +170,10 @@ chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis re
 chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
 	$(PY) bench/chaos_billing.py
 
+.PHONY: backup-drill
+backup-drill: $(PY_STAMP) services ## Dump, restore into a new database, compare every table (JSON last line)
+	$(PY) bench/backup_drill.py
+
 # Each benchmark in turn (one JSON line each; a failing one stops the rest, as it should).
 .PHONY: bench
 bench: ## Every benchmark and fault run in turn: scoring, api, rbac, judge, scale, chaos, chaos-billing, lighthouse
