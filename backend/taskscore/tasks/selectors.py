@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -24,10 +24,26 @@ class TaskPage:
 
 
 def _with_scores(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """`qs` with each task's newest score (one row per task: DISTINCT ON, served by the
+    (task_id, created_at) index; a task's older scores are another endpoint's) and its active
+    overrides. The score's inputs and AI figures, which no task view shows, are not loaded."""
     return qs.prefetch_related(
         Prefetch(
             "scores",
-            queryset=TaskScore.objects.select_related("version").order_by("-created_at", "-id"),
+            queryset=TaskScore.objects.select_related("version")
+            .only(
+                "id",
+                "task_id",
+                "version_id",
+                "value",
+                "breakdown",
+                "created_at",
+                "version__id",
+                "version__number",
+                "version__criteria",
+            )
+            .order_by("task_id", "-created_at", "-id")
+            .distinct("task_id"),
             to_attr="scores_newest_first",
         ),
         Prefetch(
@@ -102,6 +118,32 @@ TASK_ORDERINGS: dict[str, Ordering] = {
 TaskSort = Literal["-created_at", "created_at", "-score", "score"]
 
 
+class TaskSelection(TypedDict):
+    """The arguments of `task_list` and `task_list_version` (one page of one listing)."""
+
+    org_id: int
+    limit: int
+    cursor: str | None
+    sort: TaskSort
+    status: str | None
+    q: str | None
+    overridden: bool | None
+
+
+def _task_list_filtered(
+    *, org_id: int, status: str | None, q: str | None, overridden: bool | None
+) -> QuerySet[Task]:
+    tasks = Task.objects.filter(org_id=org_id)
+    if status is not None:
+        tasks = tasks.filter(status=status)
+    if overridden is not None:
+        active = ScoreOverride.objects.filter(task=OuterRef("pk"), cleared_at__isnull=True)
+        tasks = tasks.filter(Exists(active) if overridden else ~Exists(active))
+    if q:
+        tasks = tasks.filter(title__icontains=q)
+    return tasks
+
+
 def task_list(
     *,
     org_id: int,
@@ -115,18 +157,52 @@ def task_list(
     """A page of the org's tasks in `sort` order, optionally only those in `status`, those
     whose title contains `q` (any case), and those whose score a person overrode (or not). The
     cursor is bound to its sort."""
-    tasks = Task.objects.filter(org_id=org_id)
-    if status is not None:
-        tasks = tasks.filter(status=status)
-    if overridden is not None:
-        active = ScoreOverride.objects.filter(task=OuterRef("pk"), cleared_at__isnull=True)
-        tasks = tasks.filter(Exists(active) if overridden else ~Exists(active))
-    if q:
-        tasks = tasks.filter(title__icontains=q)
+    tasks = _task_list_filtered(org_id=org_id, status=status, q=q, overridden=overridden)
     items, next_cursor = page_keyset(
         _with_scores(tasks), ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
     )
     return TaskPage(items=items, next_cursor=next_cursor)
+
+
+def task_page_version(page: TaskPage) -> list[object]:
+    """What a page's representation depends on: its tasks and when each last changed (a score,
+    a status, an override: every write to what a task shows sets `updated_at`) and where the
+    next page starts. Equal versions, equal pages."""
+    return [*(f"{t.pk}@{t.updated_at.isoformat()}" for t in page.items), page.next_cursor]
+
+
+def task_list_version(
+    *,
+    org_id: int,
+    limit: int,
+    cursor: str | None,
+    sort: TaskSort = "-created_at",
+    status: str | None = None,
+    q: str | None = None,
+    overridden: bool | None = None,
+) -> list[object]:
+    """`task_page_version` of the page `task_list` would return, from the page's keys alone:
+    one query through the same index, no scores, no overrides (a conditional GET's check)."""
+    tasks = _task_list_filtered(org_id=org_id, status=status, q=q, overridden=overridden)
+    keys = tasks.only("id", "updated_at", "created_at", "score_value")
+    items, next_cursor = page_keyset(
+        keys, ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
+    )
+    return task_page_version(TaskPage(items=items, next_cursor=next_cursor))
+
+
+def task_version(*, org_id: int, task_id: uuid.UUID | str) -> list[object]:
+    """What one task's representation depends on (see `task_page_version`); NotFound as
+    `task_get`."""
+    try:
+        updated_at = (
+            Task.objects.filter(org_id=org_id, pk=task_id)
+            .values_list("updated_at", flat=True)
+            .get()
+        )
+    except (Task.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise NotFound(detail="No such task.") from exc
+    return [f"{task_id}@{updated_at.isoformat()}"]
 
 
 def task_count(*, org_id: int) -> int:

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
+from taskscore.api.common.conditional import (
+    etag_of,
+    if_none_match,
+    not_modified,
+    validators_set,
+)
 from taskscore.api.v2.presenters.common import page_out
 from taskscore.api.v2.presenters.tasks import rescore_all_out, task_out, task_score_out
 from taskscore.api.v2.schemas import (
@@ -38,11 +44,19 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[
     return Status(201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
 
 
-@router.get("/orgs/{org}/tasks", response=TaskPageOut, operation_id="task_list")
+# Names the representation of a task and of a page of tasks in the ETags: change it with the body.
+_TASK_REPRESENTATION = "v2.task.1"
+
+
+@router.get("/orgs/{org}/tasks", response={200: TaskPageOut, 304: None}, operation_id="task_list")
 @requires(Perm.TASK_READ)
-def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> dict[str, Any]:
+def task_list(
+    request: HttpRequest, response: HttpResponse, org: str, query: Query[TaskListQuery]
+) -> dict[str, Any] | HttpResponse:
+    """A page of tasks. Answers If-None-Match with a 304 while the page is unchanged (one
+    query of the page's keys), so polling for changes costs little."""
     principal = principal_of(request)
-    page = selectors.task_list(
+    selection = selectors.TaskSelection(
         org_id=principal.org_id,
         limit=query.limit,
         cursor=query.cursor,
@@ -51,6 +65,13 @@ def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> di
         q=query.q,
         overridden=query.overridden,
     )
+    if if_none_match(request):
+        etag = etag_of(_TASK_REPRESENTATION, selectors.task_list_version(**selection))
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
+    page = selectors.task_list(**selection)
+    validators_set(response, etag_of(_TASK_REPRESENTATION, selectors.task_page_version(page)))
     return page_out(page.items, page.next_cursor, task_out)
 
 
@@ -84,11 +105,26 @@ def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
     return Status(202, rescore_all_out(services.tasks_rescore_all(org_id=principal.org_id)))
 
 
-@router.get("/orgs/{org}/tasks/{task_id}", response=TaskOut, operation_id="task_get")
+@router.get(
+    "/orgs/{org}/tasks/{task_id}", response={200: TaskOut, 304: None}, operation_id="task_get"
+)
 @requires(Perm.TASK_READ)
-def task_get(request: HttpRequest, org: str, task_id: str) -> dict[str, Any]:
+def task_get(
+    request: HttpRequest, response: HttpResponse, org: str, task_id: str
+) -> dict[str, Any] | HttpResponse:
+    """One task. Answers If-None-Match with a 304 while it is unchanged (one query)."""
     principal = principal_of(request)
-    return task_out(selectors.task_get(org_id=principal.org_id, task_id=task_id))
+    if if_none_match(request):
+        version = selectors.task_version(org_id=principal.org_id, task_id=task_id)
+        unchanged = not_modified(request, etag_of(_TASK_REPRESENTATION, version))
+        if unchanged is not None:
+            return unchanged
+    task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
+    validators_set(
+        response,
+        etag_of(_TASK_REPRESENTATION, [f"{task.pk}@{task.updated_at.isoformat()}"]),
+    )
+    return task_out(task)
 
 
 @router.post(

@@ -76,7 +76,8 @@ def task_score_value_refresh(*, task_id: uuid.UUID) -> float | None:
         return None
     overrides = ScoreOverride.objects.filter(task_id=task_id, cleared_at__isnull=True)
     value = score_effective(score, overrides).value
-    Task.objects.filter(pk=task_id).update(score_value=value)
+    # updated_at too: what the task shows changed (conditional GETs compare it).
+    Task.objects.filter(pk=task_id).update(score_value=value, updated_at=timezone.now())
     return value
 
 

@@ -887,7 +887,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Task List */
+        /**
+         * Task List
+         * @description A page of tasks. Answers If-None-Match with a 304 while the page is unchanged (one
+         *     query of the page's keys), so polling for changes costs little.
+         */
         get: operations["task_list"];
         put?: never;
         /** Task Create */
@@ -966,7 +970,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Task Get */
+        /**
+         * Task Get
+         * @description One task. Answers If-None-Match with a 304 while it is unchanged (one query).
+         */
         get: operations["task_get"];
         put?: never;
         post?: never;
@@ -10068,6 +10075,13 @@ export interface operations {
                     "application/json": components["schemas"]["TaskPageOut"];
                 };
             };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Malformed request */
             400: {
                 headers: {
@@ -10771,6 +10785,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
                 };
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request */
             400: {
