@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from taskscore.core import request_context
+from taskscore.core import metrics, request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -16,6 +16,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
 # A job enqueued during a request logs with that request's id (X-Request-ID).
 request_context.celery_connect()
+# Every job counted and timed; a worker serves its metrics on METRICS_WORKER_PORT when set.
+metrics.celery_connect()
 
 
 @signals.setup_logging.connect(weak=False)

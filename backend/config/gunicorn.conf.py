@@ -1,6 +1,10 @@
 """gunicorn settings, read from the environment (see README "Configuration")."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from taskscore.core.logs import logging_config
 
@@ -18,3 +22,36 @@ logconfig_dict = logging_config(
 if os.environ.get("WEB_ACCESS_LOG", "") not in ("", "0"):
     logconfig_dict["loggers"]["gunicorn.access"]["level"] = "INFO"
 control_socket_disable = True
+
+# Metrics (taskscore.core.metrics): each worker writes its counters to files in
+# PROMETHEUS_MULTIPROC_DIR and `GET /metrics` adds them up (prometheus_client's multiprocess
+# mode). prometheus_client reads the variable when first imported, so it is set here, before any
+# worker (or a --preload'ed app) imports it: a new directory per start, removed at exit, unless
+# the environment names one, which is emptied at start. The owner is recorded as "<pid>:<dir>"
+# so that a configuration reload (HUP) or a re-executed master never removes another's.
+_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_METRICS_DIR_OWNER = "TASKSCORE_METRICS_DIR_OWNER"
+if not os.environ.get(_METRICS_DIR):
+    os.environ[_METRICS_DIR] = tempfile.mkdtemp(prefix="taskscore-metrics-")
+    os.environ[_METRICS_DIR_OWNER] = f"{os.getpid()}:{os.environ[_METRICS_DIR]}"
+
+
+def on_starting(server: Any) -> None:
+    """Counters of a previous run (a directory the environment named) start again from zero."""
+    directory = Path(os.environ[_METRICS_DIR])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that exited leaves its counters (they still count) but not its live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    directory = os.environ.get(_METRICS_DIR, "")
+    if os.environ.get(_METRICS_DIR_OWNER) == f"{os.getpid()}:{directory}":
+        shutil.rmtree(directory, ignore_errors=True)

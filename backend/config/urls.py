@@ -6,6 +6,7 @@ from django.views.defaults import server_error
 from taskscore.api.common.problems import problem_response
 from taskscore.api.dev import outbox_list, outbox_message
 from taskscore.api.health import healthz, readyz
+from taskscore.api.metrics import metrics_view
 from taskscore.api.v1 import api as api_v1
 from taskscore.api.v2 import api as api_v2
 from taskscore.api.webhooks.stripe import stripe_webhook
@@ -14,6 +15,8 @@ from taskscore.core.errors import ProblemType
 urlpatterns = [
     path("healthz", healthz),
     path("readyz", readyz),
+    # Prometheus, for the holder of METRICS_TOKEN only (404 while it is unset).
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", api_v1.urls),
     path("api/v2/", api_v2.urls),
     path("api/webhooks/stripe", stripe_webhook, name="stripe-webhook"),

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id (X-Request-ID) and the access log line cover every answer.
     "taskscore.core.request_context.RequestContextMiddleware",
+    # Then every answer is counted and timed by route and status (core.metrics).
+    "taskscore.core.metrics.HttpMetricsMiddleware",
     # Content-Security-Policy and Permissions-Policy on every answer, static files and 500s too.
     "taskscore.api.common.security_headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -348,6 +350,18 @@ try:
     LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
+
+# Metrics for Prometheus (core.metrics; docs/architecture.md "Metrics"). The web processes answer
+# `GET /metrics` only with `Authorization: Bearer <METRICS_TOKEN>` (`METRICS_TOKEN_FILE` reads it
+# from a file); empty, the default, turns the endpoint off (404). Each Celery worker serves its
+# own on METRICS_WORKER_HOST:METRICS_WORKER_PORT (plain HTTP, no token: keep that address where
+# only Prometheus reaches), the next free port up when several run on one host; 0, the default,
+# serves none.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or empty: off).")
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
+METRICS_WORKER_HOST = env_str("METRICS_WORKER_HOST", "127.0.0.1")
 
 # Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to the offline stand-in on loopback
 # (localstripe with local Checkout and portal pages, testing/stripe_standin, started by `make run`);

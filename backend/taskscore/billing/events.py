@@ -33,6 +33,7 @@ from taskscore.billing.models import (
 )
 from taskscore.billing.selectors import plan_for_price, plan_free, plans_in_force_forget
 from taskscore.billing.services import LIVE_STATUSES, STRIPE_ACTOR, billing_account_lock
+from taskscore.core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,15 @@ INVOICE_EVENTS = frozenset(
 )
 
 
+# The types this module acts on: the metrics' `type` label (any other type is "other").
+HANDLED_TYPES = SUBSCRIPTION_EVENTS | INVOICE_EVENTS | {"checkout.session.completed"}
+
+
+def event_type_label(event_type: str) -> str:
+    """An event's type as a metric label: from a closed set, whatever Stripe sends."""
+    return event_type if event_type in HANDLED_TYPES else "other"
+
+
 class EventApplyFailed(Exception):
     """Applying a stored event raised; it is marked `failed` and will be applied again."""
 
@@ -101,21 +111,25 @@ def stripe_event_record(*, event: dict[str, Any]) -> None:
 
 def stripe_event_apply(*, event_id: str) -> StripeEvent:
     """Apply a stored event unless it was applied (or ignored) already; raises EventApplyFailed
-    after marking it `failed` when applying raised (the caller answers 500 so Stripe retries)."""
+    after marking it `failed` when applying raised (the caller answers 500 so Stripe retries).
+
+    Counted by type and outcome (applied, ignored, duplicate: done before, failed), and an event
+    that takes effect now has its lag since Stripe created it observed (core.metrics)."""
+    event_type = "other"
     try:
         with transaction.atomic():
             row = StripeEvent.objects.select_for_update().get(event_id=event_id)
-            if row.status in (StripeEventStatus.APPLIED, StripeEventStatus.IGNORED):
-                return row
-            outcome = _dispatch(row.type, row.payload["data"]["object"], row.created)
-            row.status = outcome.status
-            row.reason = outcome.reason[:300]
-            row.org_id = outcome.org_id
-            row.attempts += 1
-            row.last_error = ""
-            row.applied_at = timezone.now()
-            row.save()
-            return row
+            event_type = event_type_label(row.type)
+            is_duplicate = row.status in (StripeEventStatus.APPLIED, StripeEventStatus.IGNORED)
+            if not is_duplicate:
+                outcome = _dispatch(row.type, row.payload["data"]["object"], row.created)
+                row.status = outcome.status
+                row.reason = outcome.reason[:300]
+                row.org_id = outcome.org_id
+                row.attempts += 1
+                row.last_error = ""
+                row.applied_at = timezone.now()
+                row.save()
     except Exception as exc:
         logger.exception("applying Stripe event %s failed", event_id)
         StripeEvent.objects.filter(event_id=event_id).exclude(
@@ -125,7 +139,14 @@ def stripe_event_apply(*, event_id: str) -> StripeEvent:
             attempts=F("attempts") + 1,
             last_error=f"{type(exc).__name__}: {exc}"[:5000],
         )
+        metrics.webhook_event_count(event_type=event_type, outcome="failed")
         raise EventApplyFailed(str(exc)) from exc
+    if is_duplicate:
+        metrics.webhook_event_count(event_type=event_type, outcome="duplicate")
+    else:
+        metrics.webhook_event_count(event_type=event_type, outcome=str(row.status))
+        metrics.webhook_lag_observe(created=row.created)
+    return row
 
 
 def _dispatch(event_type: str, obj: dict[str, Any], created: int) -> Outcome:

@@ -46,6 +46,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from taskscore.core import metrics
 from taskscore.core.errors import ProblemType, ServiceUnavailable
 from taskscore.rbac.catalog import CATALOG_VERSION
 
@@ -196,24 +197,30 @@ def _trusted(raw: list[Any]) -> Any:
 
 
 def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | None:
-    """The principal's grant: from Redis when current, else from `loader` (one SQL query)."""
+    """The principal's grant: from Redis when current, else from `loader` (one SQL query).
+    Each lookup is counted once (core.metrics): a hit, a miss (read from Postgres), or
+    unavailable (Redis unreachable; read from Postgres)."""
     entry_key, generation_key, change_key, fill_key = keys_of(principal)
     client = redis_client()
     try:
         raw = client.mget([entry_key, generation_key, change_key])
     except RedisError:
         logger.warning("permission cache unreachable; reading Postgres", exc_info=True)
+        metrics.rbac_cache_count(result="unavailable")
         return loader()
     cached = _trusted(raw)
     if cached is not _MISS:
+        metrics.rbac_cache_count(result="hit")
         return cached  # type: ignore[no-any-return]
     if _in_flight(raw[2]):  # a change is in flight: read the truth, cache nothing
+        metrics.rbac_cache_count(result="miss")
         return loader()
     generation = _generation(raw[1])
     token = uuid.uuid4().hex
     try:
         is_filler = bool(client.set(fill_key, token, nx=True, px=FILL_LOCK_MS))
     except RedisError:
+        metrics.rbac_cache_count(result="unavailable")
         return loader()
     if not is_filler:
         # Another request is loading this principal: wait briefly for its result.
@@ -225,8 +232,11 @@ def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | 
             except RedisError:
                 break
             if cached is not _MISS:
+                metrics.rbac_cache_count(result="hit")
                 return cached  # type: ignore[no-any-return]
+        metrics.rbac_cache_count(result="miss")
         return loader()
+    metrics.rbac_cache_count(result="miss")
     try:
         grant = loader()
     except BaseException:

@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from taskscore.billing.services import ai_calls_reserve, ai_calls_settle
+from taskscore.core import metrics
 from taskscore.core.db import connection_release
 from taskscore.core.request_context import submit_in_context
 from taskscore.integrations.ai.base import (
@@ -298,6 +299,7 @@ def ai_run_criteria(
         return run
     reservation = ai_calls_reserve(org_id=org_id, calls=len(run.to_rate))
     if reservation is None:
+        metrics.refusal_count(kind="ai_budget")
         return run.skip_all(Skip.BUDGET)
     # The rules and the reservation were read; no connection is held while the AI answers (a
     # worker's threads would otherwise queue for its pool's few connections behind the AI).

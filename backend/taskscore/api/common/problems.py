@@ -7,10 +7,19 @@ from typing import Any
 
 from django.http import HttpResponse
 
-from taskscore.core import request_context
+from taskscore.core import metrics, request_context
 from taskscore.core.errors import PROBLEMS, ProblemType
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# The refusals by a limit, counted as they are answered (core.metrics): every one of them leaves
+# through here, whichever limit raised it.
+_REFUSALS: dict[ProblemType, metrics.RefusalKind] = {
+    ProblemType.RATE_LIMITED: "rate_limit",
+    ProblemType.QUOTA_EXCEEDED: "quota",
+    ProblemType.PAYMENT_OVERDUE: "quota",
+    ProblemType.AI_BUDGET_EXCEEDED: "ai_budget",
+}
 
 
 def problem_response(
@@ -23,6 +32,9 @@ def problem_response(
 ) -> HttpResponse:
     """The answer for a problem of this kind: its status and title from `core.errors.PROBLEMS`."""
     spec = PROBLEMS[problem]
+    refusal = _REFUSALS.get(problem)
+    if refusal is not None:
+        metrics.refusal_count(kind=refusal)
     body: dict[str, Any] = {"type": problem.uri, "title": spec.title, "status": spec.status}
     if detail:
         body["detail"] = detail

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from taskscore.api.common.problems import problem_response
 from taskscore.billing.events import EventApplyFailed, stripe_event_apply, stripe_event_record
+from taskscore.core import metrics
 from taskscore.core.errors import ProblemType
 from taskscore.integrations.stripe import InvalidWebhook, webhook_event_verify
 
@@ -32,6 +33,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         logger.error("STRIPE_WEBHOOK_SECRET is not set; refusing Stripe webhooks")
+        metrics.webhook_event_count(event_type="unverified", outcome="not_configured")
         return problem_response(
             ProblemType.WEBHOOK_NOT_CONFIGURED,
             instance=request.path,
@@ -44,6 +46,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             tolerance_seconds=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
         )
     except InvalidWebhook as exc:
+        metrics.webhook_event_count(event_type="unverified", outcome="invalid")
         return problem_response(
             ProblemType.INVALID_WEBHOOK,
             detail=str(exc),

@@ -9,6 +9,10 @@ Single flight: on a miss, the caller that wins `SET lock NX PX` asks the provide
 answer; the others poll for it. If the lock disappears without a result (the owner failed or
 died), they race for it again; after `wait_timeout_seconds` a waiter asks the provider itself.
 Redis trouble never fails an assessment: the cache logs a warning and asks the provider directly.
+
+Every provider call made through the cache is measured here (`_ask`: count by outcome, latency,
+tokens and cost, `taskscore.core.metrics`), and each lookup counted as a hit or a miss: this is
+the one place the scoring code asks a provider.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
-from taskscore.integrations.ai.base import AIAssessment, AIProvider, Rubric
+from taskscore.core import metrics
+from taskscore.integrations.ai.base import (
+    AIAssessment,
+    AIProvider,
+    PermanentAIError,
+    RetryableAIError,
+    Rubric,
+)
 from taskscore.integrations.ai.prompt import PROMPT_VERSION
 
 __all__ = ["AIResultCache", "cache_key"]
@@ -76,6 +87,40 @@ def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
+def _counted_hit(assessment: AIAssessment) -> AIAssessment:
+    metrics.ai_cache_count(result="hit")
+    return assessment
+
+
+def _ask(provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessment:
+    """`provider.assess`, counted as a cache miss and measured: outcome, latency, and for an
+    answer its tokens and cost. Errors propagate."""
+    metrics.ai_cache_count(result="miss")
+    outcome: metrics.AIOutcome = "error"
+    assessment: AIAssessment | None = None
+    started = time.perf_counter()
+    try:
+        assessment = provider.assess(rubric=rubric, task_text=task_text)
+        outcome = "ok"
+        return assessment
+    except RetryableAIError:
+        outcome = "retryable_error"
+        raise
+    except PermanentAIError:
+        outcome = "permanent_error"
+        raise
+    finally:
+        metrics.ai_call_observe(
+            provider=provider.name,
+            model=provider.model,
+            outcome=outcome,
+            seconds=time.perf_counter() - started,
+            input_tokens=assessment.input_tokens if assessment else 0,
+            output_tokens=assessment.output_tokens if assessment else 0,
+            cost_usd=assessment.cost_usd if assessment else 0.0,
+        )
+
+
 class AIResultCache:
     """Caches provider assessments in Redis, with one provider call per key at a time.
 
@@ -116,7 +161,7 @@ class AIResultCache:
         Provider errors propagate and nothing is cached for them.
         """
         if time.monotonic() < self._skip_redis_until:
-            return provider.assess(rubric=rubric, task_text=task_text)
+            return _ask(provider, rubric=rubric, task_text=task_text)
         key = cache_key(
             provider, rubric=rubric, task_text=task_text, scope=scope, key_prefix=self._key_prefix
         )
@@ -127,7 +172,7 @@ class AIResultCache:
             try:
                 hit = self._get(key)
                 if hit is not None:
-                    return hit
+                    return _counted_hit(hit)
                 is_owner = bool(self._redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms))
                 if is_owner:
                     # The previous owner may have stored the result and released the lock
@@ -135,23 +180,23 @@ class AIResultCache:
                     hit = self._get(key)
                     if hit is not None:
                         self._release(lock_key, token)
-                        return hit
+                        return _counted_hit(hit)
                 else:
                     hit = self._wait(key, lock_key, deadline)
             except RedisError as exc:
                 self._redis_failed(exc)
-                return provider.assess(rubric=rubric, task_text=task_text)
+                return _ask(provider, rubric=rubric, task_text=task_text)
             if is_owner:
                 return self._compute(provider, rubric, task_text, key, lock_key, token)
             if hit is not None:
-                return hit
+                return _counted_hit(hit)
             if time.monotonic() >= deadline:
                 logger.warning(
                     "AI cache: no result for %s after %.1fs; asking the provider directly",
                     key,
                     self._wait_timeout_seconds,
                 )
-                assessment = provider.assess(rubric=rubric, task_text=task_text)
+                assessment = _ask(provider, rubric=rubric, task_text=task_text)
                 self._store(key, assessment, only_if_absent=True)
                 return assessment
             # The lock vanished without a result (its owner failed): race for it again.
@@ -182,7 +227,7 @@ class AIResultCache:
         token: str,
     ) -> AIAssessment:
         try:
-            assessment = provider.assess(rubric=rubric, task_text=task_text)
+            assessment = _ask(provider, rubric=rubric, task_text=task_text)
             self._store(key, assessment, only_if_absent=False)
         finally:
             # Released on failure too, so that waiters stop waiting and try for themselves.
