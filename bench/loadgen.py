@@ -13,7 +13,9 @@ connections, each sending its next request when the last is answered: a capacity
 Requests are taken in turn; "{n}" in a path or body is the request's number, "{run}" in a body this
 run's random mark. With "clients" > 0, request i belongs to client i % clients, which keeps the
 ETag of its last 200 and sends it as If-None-Match (the web app's polling, see
-`frontend/src/lib/queries/tasks.ts`). At most "max_in_flight" (64) requests are open at once; a
+`frontend/src/lib/queries/tasks.ts`); with "warm": true each client first loads the page once,
+unmeasured (the page load that gives it its first ETag), so that the run measures the polling. At
+most "max_in_flight" (64) requests are open at once; a
 request due beyond that is not sent but counted as an error ("overload"), so a rate far above the
 server's leaves no long backlog behind for the next measurement. Output (stdout, one JSON line):
 offered and achieved rate, completed, errors (a status >= 400, a timeout or a refused connection),
@@ -104,6 +106,19 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
         statuses[str(status)] += 1
         if client is not None and status == 200 and new_etag:
             etags[client] = new_etag
+
+    if clients and plan.get("warm"):  # each client's page load, before the schedule starts
+        gate = asyncio.Semaphore(8)
+
+        async def warm(client: int) -> None:
+            async with gate:
+                payload = _request_bytes(specs[client % len(specs)], client, None)
+                status, etag = await _one(port, payload, timeout)
+                if status == 200 and etag:
+                    etags[client] = etag
+
+        await asyncio.gather(*(warm(client) for client in range(clients)))
+        start = loop.time() + 0.05
 
     if plan.get("connections"):  # closed loop: each connection sends its next request at once
         deadline = start + duration
