@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useId, useRef, useState } from "react";
+import { memo, useEffect, useId, useRef, useState } from "react";
 
 import { Alert, Badge, Button, DateTime, EmptyState, Input, Select, Skeleton } from "@/components/ui";
 import type { Task } from "@/lib/api/types";
@@ -30,11 +30,17 @@ import { isPending, TASK_STATUSES } from "@/lib/tasks";
 
 import { STATUS_BADGE, StatusBadge } from "./StatusBadge";
 
-function TaskItem({ org, task, rank }: { org: string; task: Task; rank: number | null }) {
+// Memoized: the list re-renders on every poll and fetch state change, and each task keeps its
+// object while it is unchanged (TanStack Query's structural sharing), so only changed rows render.
+const TaskItem = memo(function TaskItem({ org, task, rank }: { org: string; task: Task; rank: number | null }) {
   return (
     <li data-testid="task-row" data-status={task.status} data-task-id={task.id}>
+      {/* No prefetch: fifty rows in view would each fetch and process a task page as the list
+          loads (main-thread work on a slow phone, requests on the API); the task page has its
+          own loading state. */}
       <Link
         href={paths.task(org, task.id)}
+        prefetch={false}
         className="grid grid-cols-[1fr_auto] items-center gap-x-4 gap-y-1 rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-xs hover:border-indigo-300 hover:bg-indigo-50/30 focus-visible:outline-2 focus-visible:outline-indigo-600 sm:grid-cols-[2.5rem_1fr_auto_5rem]"
       >
         <span className="hidden text-sm text-slate-500 tabular-nums sm:block" aria-hidden={rank === null}>
@@ -72,7 +78,7 @@ function TaskItem({ org, task, rank }: { org: string; task: Task; rank: number |
       </Link>
     </li>
   );
-}
+});
 
 function Toolbar({ filters, onChange }: { filters: ReturnType<typeof filtersFromParams>; onChange: (next: TaskFilters) => void }) {
   const id = useId();

@@ -68,6 +68,9 @@ export function taskListQuery(api: Client<paths>, org: string, filters: TaskFilt
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+    // The page the server rendered is not fetched again as the browser takes it over (a slow
+    // phone hydrates seconds later); polling keeps it fresh while tasks score.
+    staleTime: 10_000,
   });
 }
 
@@ -163,6 +166,9 @@ export function memberListQuery(api: Client<paths>, org: string) {
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+    // The page the server rendered is not fetched again as the browser takes it over (a slow
+    // phone hydrates seconds later); polling keeps it fresh while tasks score.
+    staleTime: 10_000,
   });
 }
 
@@ -177,6 +183,9 @@ export function invitationListQuery(api: Client<paths>, org: string) {
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+    // The page the server rendered is not fetched again as the browser takes it over (a slow
+    // phone hydrates seconds later); polling keeps it fresh while tasks score.
+    staleTime: 10_000,
   });
 }
 
@@ -209,6 +218,9 @@ export function apiKeyListQuery(api: Client<paths>, org: string) {
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+    // The page the server rendered is not fetched again as the browser takes it over (a slow
+    // phone hydrates seconds later); polling keeps it fresh while tasks score.
+    staleTime: 10_000,
   });
 }
 
@@ -227,6 +239,9 @@ export function auditListQuery(api: Client<paths>, org: string, filters: AuditFi
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,
+    // The page the server rendered is not fetched again as the browser takes it over (a slow
+    // phone hydrates seconds later); polling keeps it fresh while tasks score.
+    staleTime: 10_000,
   });
 }
 
