@@ -61,10 +61,11 @@ BUDGETS: dict[tuple[str, str], tuple[int | None, int | None]] = {
     ("POST", "/me/invitations/{invitation_id}/accept"): (15, None),
     ("POST", "/me/invitations/{invitation_id}/decline"): (11, None),
     ("POST", "/orgs/{org}/tasks"): (18, 16),
-    ("GET", "/orgs/{org}/tasks"): (5, 3),
+    # A miss of the rendered-body cache (off here): the page's keys (the ETag), then the page.
+    ("GET", "/orgs/{org}/tasks"): (6, 4),
     ("POST", "/orgs/{org}/tasks/batch"): (33, 31),
     ("POST", "/orgs/{org}/tasks/rescore"): (11, 9),
-    ("GET", "/orgs/{org}/tasks/{task_id}"): (5, 3),
+    ("GET", "/orgs/{org}/tasks/{task_id}"): (6, 4),
     ("POST", "/orgs/{org}/tasks/{task_id}/rescore"): (14, 12),
     ("GET", "/orgs/{org}/tasks/{task_id}/scores"): (6, 4),
     ("GET", "/orgs/{org}/scoring/templates"): (2, 0),
@@ -207,7 +208,10 @@ def test_every_v2_operation_has_a_budget_and_a_case() -> None:
 
 
 @pytest.mark.parametrize("case", V2_CASES, ids=str)
-def test_query_budget(world: World, case: Case) -> None:
+def test_query_budget(world: World, case: Case, settings: Any) -> None:
+    # Rendered bodies kept in Redis outlive each case's rolled-back transaction: off, so every
+    # case measures the work of building its answer (tests/test_conditional_get.py the hits).
+    settings.REPRESENTATION_CACHE_SECONDS = 0
     budget = BUDGETS.get((case.method, case.path), (None, None))
     failures: list[str] = []
     for index, principal in _callers(case):

@@ -166,6 +166,11 @@ CACHES = {
     }
 }
 
+# Rendered task and task-page bodies kept in that cache under their ETag (api.common.
+# representations): found again by the same cheap query that answers a 304. Keys change with
+# every write, so this only bounds how long an unread body stays; 0 turns it off.
+REPRESENTATION_CACHE_SECONDS = env_int("REPRESENTATION_CACHE_SECONDS", 60)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

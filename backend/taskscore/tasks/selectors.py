@@ -195,14 +195,12 @@ def task_version(*, org_id: int, task_id: uuid.UUID | str) -> list[object]:
     """What one task's representation depends on (see `task_page_version`); NotFound as
     `task_get`."""
     try:
-        updated_at = (
-            Task.objects.filter(org_id=org_id, pk=task_id)
-            .values_list("updated_at", flat=True)
-            .get()
+        pk, updated_at = (
+            Task.objects.filter(org_id=org_id, pk=task_id).values_list("id", "updated_at").get()
         )
     except (Task.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise NotFound(detail="No such task.") from exc
-    return [f"{task_id}@{updated_at.isoformat()}"]
+    return [f"{pk}@{updated_at.isoformat()}"]
 
 
 def task_count(*, org_id: int) -> int:

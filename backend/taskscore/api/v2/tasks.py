@@ -7,11 +7,12 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from taskscore.api.common.auth import principal_of, requires
-from taskscore.api.common.conditional import (
-    etag_of,
-    if_none_match,
-    not_modified,
-    validators_set,
+from taskscore.api.common.conditional import etag_of, not_modified
+from taskscore.api.common.representations import (
+    json_response,
+    render,
+    representation_get,
+    representation_put,
 )
 from taskscore.api.v2.presenters.common import page_out
 from taskscore.api.v2.presenters.tasks import rescore_all_out, task_out, task_score_out
@@ -50,11 +51,10 @@ _TASK_REPRESENTATION = "v2.task.1"
 
 @router.get("/orgs/{org}/tasks", response={200: TaskPageOut, 304: None}, operation_id="task_list")
 @requires(Perm.TASK_READ)
-def task_list(
-    request: HttpRequest, response: HttpResponse, org: str, query: Query[TaskListQuery]
-) -> dict[str, Any] | HttpResponse:
-    """A page of tasks. Answers If-None-Match with a 304 while the page is unchanged (one
-    query of the page's keys), so polling for changes costs little."""
+def task_list(request: HttpRequest, org: str, query: Query[TaskListQuery]) -> HttpResponse:
+    """A page of tasks. Answers If-None-Match with a 304 while the page is unchanged, so polling
+    for changes costs little: one query of the page's keys, which also finds the page's body
+    when an earlier request rendered it (`api.common.representations`)."""
     principal = principal_of(request)
     selection = selectors.TaskSelection(
         org_id=principal.org_id,
@@ -65,14 +65,18 @@ def task_list(
         q=query.q,
         overridden=query.overridden,
     )
-    if if_none_match(request):
-        etag = etag_of(_TASK_REPRESENTATION, selectors.task_list_version(**selection))
-        unchanged = not_modified(request, etag)
-        if unchanged is not None:
-            return unchanged
-    page = selectors.task_list(**selection)
-    validators_set(response, etag_of(_TASK_REPRESENTATION, selectors.task_page_version(page)))
-    return page_out(page.items, page.next_cursor, task_out)
+    etag = etag_of(_TASK_REPRESENTATION, selectors.task_list_version(**selection))
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    body = representation_get(etag)
+    if body is None:
+        page = selectors.task_list(**selection)
+        # The page as read now (a write may have come between the two queries).
+        etag = etag_of(_TASK_REPRESENTATION, selectors.task_page_version(page))
+        body = render(TaskPageOut, page_out(page.items, page.next_cursor, task_out))
+        representation_put(etag, body)
+    return json_response(body, etag)
 
 
 # Registered before /tasks/{task_id} so that "batch" and "rescore" are not taken for task ids.
@@ -109,22 +113,22 @@ def task_rescore_all(request: HttpRequest, org: str) -> Status[dict[str, int]]:
     "/orgs/{org}/tasks/{task_id}", response={200: TaskOut, 304: None}, operation_id="task_get"
 )
 @requires(Perm.TASK_READ)
-def task_get(
-    request: HttpRequest, response: HttpResponse, org: str, task_id: str
-) -> dict[str, Any] | HttpResponse:
-    """One task. Answers If-None-Match with a 304 while it is unchanged (one query)."""
+def task_get(request: HttpRequest, org: str, task_id: str) -> HttpResponse:
+    """One task. Answers If-None-Match with a 304 while it is unchanged (one query, which also
+    finds the task's body when an earlier request rendered it)."""
     principal = principal_of(request)
-    if if_none_match(request):
-        version = selectors.task_version(org_id=principal.org_id, task_id=task_id)
-        unchanged = not_modified(request, etag_of(_TASK_REPRESENTATION, version))
-        if unchanged is not None:
-            return unchanged
-    task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
-    validators_set(
-        response,
-        etag_of(_TASK_REPRESENTATION, [f"{task.pk}@{task.updated_at.isoformat()}"]),
-    )
-    return task_out(task)
+    version = selectors.task_version(org_id=principal.org_id, task_id=task_id)
+    etag = etag_of(_TASK_REPRESENTATION, version)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        return unchanged
+    body = representation_get(etag)
+    if body is None:
+        task = selectors.task_get(org_id=principal.org_id, task_id=task_id)
+        etag = etag_of(_TASK_REPRESENTATION, [f"{task.pk}@{task.updated_at.isoformat()}"])
+        body = render(TaskOut, task_out(task))
+        representation_put(etag, body)
+    return json_response(body, etag)
 
 
 @router.post(

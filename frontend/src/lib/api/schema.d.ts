@@ -889,8 +889,9 @@ export interface paths {
         };
         /**
          * Task List
-         * @description A page of tasks. Answers If-None-Match with a 304 while the page is unchanged (one
-         *     query of the page's keys), so polling for changes costs little.
+         * @description A page of tasks. Answers If-None-Match with a 304 while the page is unchanged, so polling
+         *     for changes costs little: one query of the page's keys, which also finds the page's body
+         *     when an earlier request rendered it (`api.common.representations`).
          */
         get: operations["task_list"];
         put?: never;
@@ -972,7 +973,8 @@ export interface paths {
         };
         /**
          * Task Get
-         * @description One task. Answers If-None-Match with a 304 while it is unchanged (one query).
+         * @description One task. Answers If-None-Match with a 304 while it is unchanged (one query, which also
+         *     finds the task's body when an earlier request rendered it).
          */
         get: operations["task_get"];
         put?: never;
