@@ -99,12 +99,13 @@ openapi: $(PY_STAMP) $(NPM_STAMP) ## Regenerate the committed v2 OpenAPI file, t
 	cd frontend && npm run --silent gen:api
 
 .PHONY: lint
-lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenAPI, error table), tsc, ESLint, shellcheck
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff, mypy, import-linter, drift checks (OpenAPI, error table), the migration linter, tsc, ESLint, shellcheck
 	cd backend && ../$(VENV)/bin/ruff check . ../bench && ../$(VENV)/bin/ruff format --check . ../bench
 	cd backend && ../$(VENV)/bin/mypy .
 	cd backend && ../$(VENV)/bin/lint-imports --no-cache
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py openapi --api v2 --check openapi/v2.json
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py problems --check ../docs/api.md
+	cd backend && DJANGO_SETTINGS_MODULE=config.settings.test ../$(PY) manage.py lintmigrations
 	cd backend && DJANGO_SETTINGS_MODULE=config.settings.production MAIL_OUTBOX_DIR= \
 	  DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  STRIPE_SECRET_KEY=check-deploy-only-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') \
