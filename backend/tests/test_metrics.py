@@ -203,15 +203,15 @@ def test_the_permission_cache_is_counted(alice: Actor) -> None:
 
 
 def test_a_job_run_is_counted_by_name_and_outcome() -> None:
-    labels = {"job": noop.name, "outcome": "success"}
+    labels = {"task": noop.name, "outcome": "success"}
     before = _scrape()
     noop.apply(args=("x",))
     after = _scrape()
     assert _value(after, "taskscore_celery_jobs_total", **labels) == (
         _value(before, "taskscore_celery_jobs_total", **labels) + 1
     )
-    assert _value(after, "taskscore_celery_job_duration_seconds_count", job=noop.name) == (
-        _value(before, "taskscore_celery_job_duration_seconds_count", job=noop.name) + 1
+    assert _value(after, "taskscore_celery_job_duration_seconds_count", task=noop.name) == (
+        _value(before, "taskscore_celery_job_duration_seconds_count", task=noop.name) + 1
     )
 
 
@@ -320,7 +320,7 @@ def test_a_worker_serves_its_metrics_on_its_port_and_the_next_one_up(
     noop.apply(args=("x",))
     with urllib.request.urlopen(f"http://127.0.0.1:{base + 1}/metrics", timeout=5) as response:
         text = response.read().decode()
-    assert _value(text, "taskscore_celery_jobs_total", job=noop.name, outcome="success") >= 1
+    assert _value(text, "taskscore_celery_jobs_total", task=noop.name, outcome="success") >= 1
 
 
 # ------------------------------------------------------------------------------ under gunicorn

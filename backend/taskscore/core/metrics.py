@@ -118,12 +118,12 @@ REFUSALS = Counter(
 CELERY_JOBS = Counter(
     "taskscore_celery_jobs_total",
     "Celery jobs run, by job name and outcome (success, failure, retry, rejected, ignored).",
-    ["job", "outcome"],
+    ["task", "outcome"],
 )
 CELERY_JOB_DURATION = Histogram(
     "taskscore_celery_job_duration_seconds",
     "Time a Celery job ran, by job name.",
-    ["job"],
+    ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0),
 )
 
@@ -350,9 +350,9 @@ def _on_job_end(
     job = str(task.name)
     # task_postrun's state covers task_failure and task_retry too (FAILURE, RETRY): one
     # signal per run, so a failed or retried run is never counted twice.
-    CELERY_JOBS.labels(job=job, outcome=(state or "unknown").lower()).inc()
+    CELERY_JOBS.labels(task=job, outcome=(state or "unknown").lower()).inc()
     if started is not None:
-        CELERY_JOB_DURATION.labels(job=job).observe(time.perf_counter() - started)
+        CELERY_JOB_DURATION.labels(task=job).observe(time.perf_counter() - started)
 
 
 # How many ports above METRICS_WORKER_PORT a worker tries when several run on one host.
