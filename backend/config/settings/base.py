@@ -260,6 +260,10 @@ STATIC_ROOT = env_str("STATIC_ROOT", "") or None
 WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 
 SESSION_COOKIE_SAMESITE = "Lax"
+# Sessions in Postgres with a short-lived copy in the cache (accounts.sessions: a failing cache
+# never fails a request; a copy outlives a deletion the cache missed by this long at most).
+SESSION_ENGINE = "taskscore.accounts.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 30)
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Celery: Redis is the default broker; any kombu URL (e.g. amqp://) works.
