@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from taskscore.core import metrics, request_context
+from taskscore.core import metrics, request_context, tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
@@ -18,6 +18,9 @@ app.autodiscover_tasks(related_name="jobs")
 request_context.celery_connect()
 # Every job counted and timed; a worker serves its metrics on METRICS_WORKER_PORT when set.
 metrics.celery_connect()
+# A worker traces its jobs when OTEL_EXPORTER_OTLP_ENDPOINT is set (set up in the process that
+# runs them: worker_init for the threads pool, worker_process_init after a prefork pool's fork).
+tracing.celery_connect()
 
 
 @signals.setup_logging.connect(weak=False)

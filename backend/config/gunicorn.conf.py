@@ -51,6 +51,24 @@ def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+# Traces (taskscore.core.tracing), when OTEL_EXPORTER_OTLP_ENDPOINT is set: set up in each worker
+# after the fork, before it loads the app (the span exporter's thread must be the worker's own,
+# and Django's instrumentation adds its middleware before the handler is built); flushed when the
+# worker exits. The app's default settings module, as config/wsgi.py, is chosen here because the
+# instrumentation reads the settings before the worker imports config/wsgi.py.
+def post_fork(server: Any, worker: Any) -> None:
+    from taskscore.core.tracing import WEB_SERVICE, tracing_setup
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    tracing_setup(WEB_SERVICE)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    from taskscore.core.tracing import tracing_shutdown
+
+    tracing_shutdown()
+
+
 def on_exit(server: Any) -> None:
     directory = os.environ.get(_METRICS_DIR, "")
     if os.environ.get(_METRICS_DIR_OWNER) == f"{os.getpid()}:{directory}":

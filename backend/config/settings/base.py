@@ -372,6 +372,11 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
 METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 METRICS_WORKER_HOST = env_str("METRICS_WORKER_HOST", "127.0.0.1")
 
+# Traces (core.tracing; docs/architecture.md "Tracing") have no setting here: each process sets
+# them up itself (gunicorn's post_fork, before the app is loaded; a Celery worker's start) from
+# the environment, which core.tracing and the OpenTelemetry SDK read: OTEL_EXPORTER_OTLP_ENDPOINT
+# (unset: off), OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER(_ARG), GIT_COMMIT, DEPLOYMENT_ENVIRONMENT.
+
 # Billing (Stripe). With no STRIPE_SECRET_KEY the SDK talks to the offline stand-in on loopback
 # (localstripe with local Checkout and portal pages, testing/stripe_standin, started by `make run`);
 # setting the key switches to Stripe itself. The API version is pinned here only.

@@ -3,7 +3,8 @@ from every process â€” gunicorn, Celery workers and beat, management commands â€
 configuration (`logging_config`), with secrets redacted.
 
 A JSON line holds `time` (UTC, ISO 8601), `level`, `logger`, `message`, the context's ids when
-known (`request_id`, `org_id`, `task_id`, `job`, `job_id`: `taskscore.core.request_context`), any
+known (`request_id`, `org_id`, `task_id`, `job`, `job_id`: `taskscore.core.request_context`; with
+tracing on, `trace_id` while a sampled span is current: `taskscore.core.tracing`), any
 scalar `extra` a call passed (e.g. `status`, `duration_ms`), and `exception` (the traceback as
 text) when there is one. Objects given as `extra` (Django's `request`) are left out.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -71,13 +73,29 @@ def redact(text: str) -> str:
     return text
 
 
+# More ids for every line, from outside the request context: the current trace's, when tracing is
+# on (core.tracing adds its source). No source, as with tracing off, costs nothing.
+_id_sources: list[Callable[[], Mapping[str, Any]]] = []
+
+
+def log_ids_source_add(source: Callable[[], Mapping[str, Any]]) -> None:
+    """Have `ContextFilter` copy the ids `source()` returns onto every record too."""
+    if source not in _id_sources:
+        _id_sources.append(source)
+
+
 class ContextFilter(logging.Filter):
-    """Copies the current request's or job's ids onto the record (`request_context.current`)."""
+    """Copies the current request's or job's ids onto the record (`request_context.current`),
+    and those of any other source (`log_ids_source_add`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for name, value in request_context.current().items():
             if not hasattr(record, name):
                 setattr(record, name, value)
+        for source in _id_sources:
+            for name, value in source().items():
+                if not hasattr(record, name):
+                    setattr(record, name, value)
         return True
 
 
@@ -107,7 +125,7 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "
     "asctime",
     "taskName",
 }
-_CONTEXT_FIELDS = ("request_id", "org_id", "task_id", "job", "job_id")
+_CONTEXT_FIELDS = ("request_id", "org_id", "task_id", "job", "job_id", "trace_id")
 
 
 def _moment(record: logging.LogRecord) -> str:

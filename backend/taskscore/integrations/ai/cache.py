@@ -11,8 +11,9 @@ died), they race for it again; after `wait_timeout_seconds` a waiter asks the pr
 Redis trouble never fails an assessment: the cache logs a warning and asks the provider directly.
 
 Every provider call made through the cache is measured here (`_ask`: count by outcome, latency,
-tokens and cost, `taskscore.core.metrics`), and each lookup counted as a hit or a miss: this is
-the one place the scoring code asks a provider.
+tokens and cost, `taskscore.core.metrics`; a span when tracing is on, `taskscore.core.tracing`),
+and each lookup counted as a hit or a miss: this is the one place the scoring code asks a
+provider.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
-from taskscore.core import metrics
+from taskscore.core import metrics, tracing
 from taskscore.integrations.ai.base import (
     AIAssessment,
     AIProvider,
@@ -94,31 +95,36 @@ def _counted_hit(assessment: AIAssessment) -> AIAssessment:
 
 def _ask(provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessment:
     """`provider.assess`, counted as a cache miss and measured: outcome, latency, and for an
-    answer its tokens and cost. Errors propagate."""
+    answer its tokens and cost; traced as a span `ai.assess` when tracing is on. Errors
+    propagate."""
     metrics.ai_cache_count(result="miss")
     outcome: metrics.AIOutcome = "error"
     assessment: AIAssessment | None = None
-    started = time.perf_counter()
-    try:
-        assessment = provider.assess(rubric=rubric, task_text=task_text)
-        outcome = "ok"
-        return assessment
-    except RetryableAIError:
-        outcome = "retryable_error"
-        raise
-    except PermanentAIError:
-        outcome = "permanent_error"
-        raise
-    finally:
-        metrics.ai_call_observe(
-            provider=provider.name,
-            model=provider.model,
-            outcome=outcome,
-            seconds=time.perf_counter() - started,
-            input_tokens=assessment.input_tokens if assessment else 0,
-            output_tokens=assessment.output_tokens if assessment else 0,
-            cost_usd=assessment.cost_usd if assessment else 0.0,
-        )
+    with tracing.ai_call_span(provider=provider.name, model=provider.model) as span:
+        started = time.perf_counter()
+        try:
+            assessment = provider.assess(rubric=rubric, task_text=task_text)
+            outcome = "ok"
+            return assessment
+        except RetryableAIError:
+            outcome = "retryable_error"
+            raise
+        except PermanentAIError:
+            outcome = "permanent_error"
+            raise
+        finally:
+            input_tokens = assessment.input_tokens if assessment else 0
+            output_tokens = assessment.output_tokens if assessment else 0
+            metrics.ai_call_observe(
+                provider=provider.name,
+                model=provider.model,
+                outcome=outcome,
+                seconds=time.perf_counter() - started,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_usd=assessment.cost_usd if assessment else 0.0,
+            )
+            span.finish(outcome=outcome, input_tokens=input_tokens, output_tokens=output_tokens)
 
 
 class AIResultCache:
