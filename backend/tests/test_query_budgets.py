@@ -5,11 +5,11 @@ The world is the authorization matrix's (`tests.authz_cases`), with several rows
 list shows (tasks with scores and overrides, members, keys, invitations, roles, scoring models,
 exports, audit events), so a query per row would show. Each operation is sent the matrix's valid
 request as a browser session (alice, the owner) and as an API key (the owner key); public ones
-anonymously, account ones as a session only. The count is the steady state: a session is read
-from its cached copy (`accounts.sessions`), the caller's permission entry is warm in the cache (a miss costs one query per RBAC_ENTRY_TTL_SECONDS, see
-`taskscore.rbac.cache`) and its key's last use was just recorded (written at most once a
-minute). A budget that changes is a decision: lower it when a query goes, raise it only with a
-reason."""
+anonymously, account ones as a session only. The count is the steady state: a session is read from
+its cached copy (`accounts.sessions`), the caller's permission entry is warm in the cache (a miss
+costs one query per RBAC_ENTRY_TTL_SECONDS, see `taskscore.rbac.cache`) and its key's last use was
+just recorded (written at most once a minute). A budget that changes is a decision: lower it when a
+query goes, raise it only with a reason."""
 
 from __future__ import annotations
 
