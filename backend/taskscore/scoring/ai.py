@@ -284,6 +284,7 @@ def ai_run_criteria(
     title: str,
     description: str,
     within: float | None = None,
+    rules: AIRules | None = None,
 ) -> AIRun:
     """Rate a task on each AI criterion under the org's rules (`ai_prepare`) and allowance.
 
@@ -291,9 +292,13 @@ def ai_run_criteria(
     all, every AI criterion is skipped for the budget. Reserved calls that the cache answered,
     or that were not made because the provider failed, are given back. Provider errors
     propagate. `within` (a web request): back after that many seconds at the most, the AI
-    criteria not yet rated skipped as slow (`ai_assess_within`); their calls are charged."""
+    criteria not yet rated skipped as slow (`ai_assess_within`); their calls are charged.
+    `rules`: the org's AI rules when the caller read them already (else they are read here)."""
     run = ai_prepare(
-        rules=ai_rules(org_id=org_id), criteria=criteria, title=title, description=description
+        rules=rules if rules is not None else ai_rules(org_id=org_id),
+        criteria=criteria,
+        title=title,
+        description=description,
     )
     if not run.to_rate:
         return run

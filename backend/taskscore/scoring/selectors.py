@@ -19,6 +19,23 @@ from taskscore.scoring.models import (
     TaskScore,
 )
 
+# Versions never change once created (a new version is a new row; only `is_active` moves, which
+# this copy is never asked), so a worker keeps the ones it scored with instead of reading them
+# for every task.
+_VERSIONS_KEPT = 256
+_versions: dict[int, ScoringVersion] = {}
+
+
+def version_get_cached(*, version_id: int) -> ScoringVersion:
+    """The version with this id, from this process's copy when it has one (see above)."""
+    version = _versions.get(version_id)
+    if version is None:
+        version = ScoringVersion.objects.get(pk=version_id)
+        if len(_versions) >= _VERSIONS_KEPT:
+            _versions.clear()
+        _versions[version_id] = version
+    return version
+
 
 def version_active_get(*, org_id: int) -> ScoringVersion | None:
     return ScoringVersion.objects.filter(org_id=org_id, is_active=True).first()

@@ -20,10 +20,13 @@ from taskscore.core import request_context
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
+from taskscore.orgs.models import Organization
+from taskscore.orgs.selectors import AIRules
 from taskscore.scoring.ai import SKIP_EXPLANATIONS, ai_run_criteria
 from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import NothingToScore, ai_criteria_count, score_compute
 from taskscore.scoring.models import ScoreOverride, ScoringVersion, TaskScore
+from taskscore.scoring.selectors import version_get_cached
 from taskscore.scoring.services import task_score_record, version_active_get_or_create
 from taskscore.tasks.limits import (
     ATTRIBUTE_ABS_MAX,
@@ -147,11 +150,16 @@ def _columns(model: type[Task] | type[TaskScore]) -> str:
     return ", ".join(connection.ops.quote_name(str(f.column)) for f in model._meta.concrete_fields)
 
 
-def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
-    """Move the task to `scoring` for this worker, or return None when another worker holds it
-    or it is finished. A claim older than the lease (a killed worker) can be taken over.
+@dataclass(frozen=True)
+class _Claim:
+    """A claimed task with what its job reads next, returned by the claim's own statement."""
 
-    One statement: the conditional UPDATE returns the task it claimed."""
+    task: Task
+    rules: AIRules
+    active_version_id: int | None
+
+
+def _claim(*, task_id: uuid.UUID | str) -> _Claim | None:
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
     params = {
@@ -161,20 +169,36 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
         "queued": TaskStatus.QUEUED,
         "scoring": TaskStatus.SCORING,
     }
+    task_columns = ", ".join(
+        f"t.{connection.ops.quote_name(str(f.column))}" for f in Task._meta.concrete_fields
+    )
     claimed = list(
         Task.objects.raw(
-            f"""UPDATE {Task._meta.db_table}
-            SET status = %(scoring)s, claimed_at = %(now)s, attempts = attempts + 1,
+            f"""UPDATE {Task._meta.db_table} AS t
+            SET status = %(scoring)s, claimed_at = %(now)s, attempts = t.attempts + 1,
                 updated_at = %(now)s
-            WHERE id = %(id)s
-              AND (status = %(queued)s OR (status = %(scoring)s AND claimed_at < %(expired)s))
-            RETURNING {_columns(Task)}""",  # noqa: S608 - names are the model's, not input
+            FROM {Organization._meta.db_table} AS o
+            WHERE t.id = %(id)s AND o.id = t.org_id
+              AND (t.status = %(queued)s OR (t.status = %(scoring)s AND t.claimed_at < %(expired)s))
+            RETURNING {task_columns}, o.ai_enabled AS org_ai_enabled,
+              o.ai_send_title AS org_ai_send_title,
+              o.ai_send_description AS org_ai_send_description,
+              (SELECT v.id FROM {ScoringVersion._meta.db_table} AS v
+               WHERE v.org_id = t.org_id AND v.is_active) AS org_active_version_id""",  # noqa: S608
             params,
         )
     )
     if not claimed:
         return None
     task = claimed[0]
+    extra = task.__dict__
+    rules = AIRules(
+        org_id=task.org_id,
+        enabled=extra.pop("org_ai_enabled"),
+        send_title=extra.pop("org_ai_send_title"),
+        send_description=extra.pop("org_ai_send_description"),
+    )
+    claim = _Claim(task=task, rules=rules, active_version_id=extra.pop("org_active_version_id"))
     if task.attempts > settings.TASK_MAX_ATTEMPTS:
         # Every earlier attempt died without an answer (a worker killed or crashing on it):
         # give up instead of taking workers down forever.
@@ -184,7 +208,17 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
             reason=f"Scoring stopped {task.attempts - 1} times without finishing; giving up.",
         )
         return None
-    return task
+    return claim
+
+
+def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
+    """Move the task to `scoring` for this worker, or return None when another worker holds it
+    or it is finished. A claim older than the lease (a killed worker) can be taken over.
+
+    One statement: the conditional UPDATE returns the task it claimed, with its org's AI rules
+    and active version (what the job reads next)."""
+    claim = _claim(task_id=task_id)
+    return None if claim is None else claim.task
 
 
 def _task_scored(*, task: Task, version: ScoringVersion, value: float) -> tuple[bool, bool] | None:
@@ -233,11 +267,16 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
     Raises RetryLater after releasing the task when the AI failed transiently and the retry
     budget (TASK_MAX_ATTEMPTS) is not spent."""
     request_context.bind(task_id=str(task_id))  # for the job's log lines, the AI calls' too
-    task = task_claim(task_id=task_id)
-    if task is None:
+    claim = _claim(task_id=task_id)
+    if claim is None:
         return False
+    task = claim.task
     request_context.bind(org_id=task.org_id)
-    version = version_active_get_or_create(org_id=task.org_id)
+    version = (
+        version_get_cached(version_id=claim.active_version_id)
+        if claim.active_version_id is not None
+        else version_active_get_or_create(org_id=task.org_id)
+    )
     try:
         criteria = criteria_parse(version.criteria)
     except ValueError as exc:
@@ -245,7 +284,11 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         return True
     try:
         run = ai_run_criteria(
-            org_id=task.org_id, criteria=criteria, title=task.title, description=task.description
+            org_id=task.org_id,
+            criteria=criteria,
+            title=task.title,
+            description=task.description,
+            rules=claim.rules,
         )
     except RetryableAIError as exc:
         if task.attempts >= settings.TASK_MAX_ATTEMPTS:
