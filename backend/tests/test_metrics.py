@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -274,8 +274,9 @@ def test_the_scrape_reports_the_tasks_as_the_database_holds_them(org: Organizati
     assert _value(text, "taskscore_metrics_source_up", source="tasks") == 1
 
 
-def test_the_scrape_reports_the_queue_depth_from_the_broker() -> None:
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+def test_the_scrape_reports_the_queue_depth_from_the_broker(settings: Any) -> None:
+    # A queue of this test's own: the run's queue holds whatever earlier tests enqueued.
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE = f"metrics-depth-{uuid.uuid4().hex}"
     redis = Redis.from_url(settings.CELERY_BROKER_URL)
     redis.rpush(queue, "not-a-message-1", "not-a-message-2")
     try:
