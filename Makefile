@@ -171,6 +171,15 @@ chaos: $(PY_STAMP) services ## 2,000 tasks while workers are SIGKILLed, Redis re
 chaos-billing: $(PY_STAMP) services ## 5,000+ signed Stripe events, duplicated, shuffled, with web workers SIGKILLed (JSON last line)
 	$(PY) bench/chaos_billing.py
 
+.PHONY: chaos-cluster
+chaos-cluster: $(PY_STAMP) services ## 5,000 tasks via two APIs and three worker nodes on RabbitMQ while a node, RabbitMQ and Redis restart (JSON last line)
+	@CELERY_BROKER_URL=$${CHAOS_CLUSTER_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//} scripts/services.sh ensure
+	$(PY) bench/chaos_cluster.py
+
+.PHONY: soak
+soak: $(PY_STAMP) services ## 10 min of browsing, submissions and webhooks from locust, a worker and a Redis restart midway: 5xx, lost tasks, RSS growth (JSON last line)
+	$(PY) bench/soak.py
+
 .PHONY: backup-drill
 backup-drill: $(PY_STAMP) services ## Dump, restore into a new database, compare every table (JSON last line)
 	$(PY) bench/backup_drill.py

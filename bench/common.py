@@ -79,3 +79,25 @@ def wait_until(predicate: object, *, timeout: float, interval: float = 0.25) -> 
             return True
         time.sleep(interval)
     return False
+
+
+def child_pids(pid: int) -> list[int]:
+    """The pids of a process's children (e.g. a gunicorn master's workers), from /proc."""
+    children: set[int] = set()
+    for path in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children.update(int(child) for child in path.read_text().split())
+        except OSError:
+            continue
+    return sorted(children)
+
+
+def rss_mb(pid: int) -> float | None:
+    """A process's resident set size (VmRSS) in MB, or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Make sure the Postgres and Redis that Taskscore is configured for answer, starting
-# project-local ones (under .local/) when nothing runs on a local address.
+# Make sure the Postgres, Redis (and RabbitMQ, when it is the broker) that Taskscore is
+# configured for answer, starting project-local ones (under .local/) when nothing runs on a
+# local address.
 #
 #   scripts/services.sh [ensure]   check, start what is missing, create the database
 #   scripts/services.sh status     report, start nothing (exit 1 if something is down)
 #   scripts/services.sh stop       stop only the project-local servers this script started
+#   scripts/services.sh rabbitmqctl ARGS...
+#                                  rabbitmqctl against the RabbitMQ node serving CELERY_BROKER_URL
+#                                  (the project-local one when it runs, else the default node)
 #
 # Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/taskscore), REDIS_URL
 # (default redis://127.0.0.1:6379/0) and CELERY_BROKER_URL (a redis URL on another
-# host/port is ensured too; an amqp URL is only checked).
-# Project-local data: .local/postgres/{data,postgres.log}, .local/redis/redis-PORT.{pid,log}.
+# host/port is ensured too; so is an amqp:// one: RabbitMQ, started from rabbitmq-server).
+# Project-local data: .local/postgres/{data,postgres.log}, .local/redis/redis-PORT.{pid,log},
+# .local/rabbitmq/{mnesia,log,rabbitmq.conf,rabbitmq.pid} (node taskscore-<hash>@localhost,
+# run as the invoking user, its Erlang cookie in .local/rabbitmq).
 # As root, Postgres runs as the `postgres` system user; if that user cannot reach the
 # checkout (e.g. under /root or a 0700 temp dir), the cluster lives in /tmp/taskscore-pg-<hash>.
 set -euo pipefail
@@ -17,6 +23,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 LOCAL="$ROOT/.local"
 REDIS_DIR="$LOCAL/redis"
+RMQ_DIR="$LOCAL/rabbitmq"
 WAIT_SECS="${SERVICES_WAIT_SECS:-20}"
 
 : "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/taskscore}"
@@ -82,6 +89,7 @@ if broker:
     s = u.scheme.lower()
     bhost = u.hostname or "localhost"
     user, pw = creds(u)
+    emit("BR_VHOST", unquote(u.path[1:]) if len(u.path) > 1 else "/")
     if s in ("redis", "rediss"):
         bport = port or 6379
         kind = "same" if (norm(bhost), bport) == (norm(rhost), rport) else "redis"
@@ -96,6 +104,7 @@ emit("BR_KIND", kind)
 emit("ROOT_HASH", hashlib.sha1(os.environ["TS_ROOT"].encode()).hexdigest()[:10])
 ')" || exit 1
 	eval "$parsed"
+	RMQ_NODE="taskscore-$ROOT_HASH@localhost"
 }
 
 # ---------------------------------------------------------------- locking (only on the slow path)
@@ -480,18 +489,123 @@ $(tail -n 15 "$logf" 2>/dev/null)"
 	say "$label: up at $(hostport "$h" "$p") ($how)"
 }
 
+# ---------------------------------------------------------------- RabbitMQ (an amqp:// broker)
+RMQ_NODE="" # the project-local node's name (set by parse_urls)
+
+rmq_bin() { # the real rabbitmq-server/rabbitmqctl: Debian's /usr/sbin ones switch to the
+	# `rabbitmq` user and its cookie when run as root, and refuse other users
+	if [[ -x /usr/lib/rabbitmq/bin/$1 ]]; then
+		printf '%s' "/usr/lib/rabbitmq/bin/$1"
+	else
+		command -v "$1"
+	fi
+}
+
+RMQ_VARS=()
+rmq_vars() { # sets RMQ_VARS: the project-local node's environment (its files, name, cookie)
+	local port=${BR_PORT:-5672} dist
+	dist=$((port + 20000))
+	((dist <= 65535)) || dist=$((port - 20000))
+	RMQ_VARS=(HOME="$RMQ_DIR" RABBITMQ_NODENAME="$RMQ_NODE" RABBITMQ_DIST_PORT="$dist"
+		RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf" RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
+		RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
+		RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins" RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia"
+		RABBITMQ_LOG_BASE="$RMQ_DIR/log" RABBITMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid"
+		ERL_EPMD_ADDRESS="$(listen_addr "${BR_HOST:-127.0.0.1}")")
+}
+
+rmq_env() { # run a command in the project-local node's environment
+	rmq_vars
+	env "${RMQ_VARS[@]}" "$@"
+}
+
+rmq_pid() { # pid of the running project-local node, if any
+	local pid
+	[[ -f $RMQ_DIR/rabbitmq.pid ]] || return 1
+	pid="$(cat "$RMQ_DIR/rabbitmq.pid" 2>/dev/null)" || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+		[[ "$(ps -p "$pid" -o comm= 2>/dev/null)" == *beam* ]] && printf '%s' "$pid"
+}
+
+rmq_stop_local() {
+	local pid
+	pid="$(rmq_pid)" || return 1
+	if ! rmq_env "$(rmq_bin rabbitmqctl)" -q -n "$RMQ_NODE" stop "$RMQ_DIR/rabbitmq.pid" >/dev/null 2>&1; then
+		kill "$pid" 2>/dev/null || true
+	fi
+	local deadline=$((SECONDS + 30))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+	rm -f "$RMQ_DIR/rabbitmq.pid"
+}
+
+rmq_start_local() { # sets how
+	local server log="$RMQ_DIR/startup.log"
+	server="$(rmq_bin rabbitmq-server)" || die "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT"), and rabbitmq-server is not installed.
+  Install it:  apt-get install rabbitmq-server   (Debian/Ubuntu)
+               brew install rabbitmq             (macOS)
+  or point CELERY_BROKER_URL at a running broker (or at Redis)."
+	mkdir -p "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
+	chmod 700 "$RMQ_DIR"
+	if rmq_pid >/dev/null && [[ "$(cat "$RMQ_DIR/port" 2>/dev/null)" != "$BR_PORT" ]]; then
+		say "celery broker: project-local RabbitMQ runs on port $(cat "$RMQ_DIR/port" 2>/dev/null); restarting it on port $BR_PORT"
+		rmq_stop_local || true
+	fi
+	if ! rmq_pid >/dev/null; then
+		# Its own files only: not /etc/rabbitmq's node name, listeners or plugins. The default user
+		# (the URL's, else guest, which RabbitMQ admits on loopback only) is made on first boot.
+		{
+			printf 'listeners.tcp.1 = %s:%s\n' "$(listen_addr "$BR_HOST")" "$BR_PORT"
+			if [[ -n $BR_USER && $BR_USER != guest ]]; then
+				printf 'default_user = %s\ndefault_pass = %s\n' "$BR_USER" "$BR_PASS"
+			fi
+			[[ $BR_VHOST == / ]] || printf 'default_vhost = %s\n' "$BR_VHOST"
+		} >"$RMQ_DIR/rabbitmq.conf"
+		: >"$RMQ_DIR/rabbitmq-env.conf"
+		printf '[].\n' >"$RMQ_DIR/enabled_plugins"
+		printf '%s\n' "$BR_PORT" >"$RMQ_DIR/port"
+		# exec, not a function call: the server must hold none of this script's descriptors (9>&-:
+		# the lock; a function's redirections would leave saved copies of them open)
+		rmq_vars
+		(cd "$RMQ_DIR" && exec setsid env "${RMQ_VARS[@]}" "$server" </dev/null >>"$log" 2>&1 9>&- &)
+	fi
+	local wait=$((WAIT_SECS > 60 ? WAIT_SECS : 60)) # an Erlang node boots in seconds, not at once
+	local deadline=$((SECONDS + wait))
+	until tcp_open "$BR_HOST" "$BR_PORT"; do
+		((SECONDS < deadline)) || die "celery broker: the project-local RabbitMQ did not answer at $(hostport "$BR_HOST" "$BR_PORT") within ${wait}s:
+$(tail -n 15 "$log" 2>/dev/null)
+--- $(pretty "$RMQ_DIR/log") (last lines)
+$(tail -n 15 "$RMQ_DIR/log/$RMQ_NODE.log" 2>/dev/null)"
+		sleep 0.3
+	done
+	how="started project-local in $(pretty "$RMQ_DIR"), node $RMQ_NODE"
+}
+
+rabbitmq_ensure() {
+	local how="already running"
+	if ! tcp_open "$BR_HOST" "$BR_PORT"; then
+		is_local "$BR_HOST" || die "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT") (not a local address, so not starting one)"
+		[[ $BR_SCHEME != amqps ]] || die "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT"), and this script does not start TLS (amqps://) brokers"
+		take_lock
+		if ! tcp_open "$BR_HOST" "$BR_PORT"; then rmq_start_local; fi
+	fi
+	say "celery broker: RabbitMQ ($BR_SCHEME) up at $(hostport "$BR_HOST" "$BR_PORT") ($how)"
+}
+
 broker_ensure() {
 	case $BR_KIND in
 	redis) redis_ensure "celery broker" "$BR_HOST" "$BR_PORT" "$BR_USER" "$BR_PASS" "$BR_SCHEME" ;;
-	amqp)
-		if tcp_open "$BR_HOST" "$BR_PORT"; then
-			say "celery broker: $BR_SCHEME up at $(hostport "$BR_HOST" "$BR_PORT") (already running)"
-		else
-			warn "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT") ($BR_SCHEME); start RabbitMQ
-  (apt-get install rabbitmq-server / brew install rabbitmq) or set CELERY_BROKER_URL to a redis URL"
-		fi
-		;;
+	amqp) rabbitmq_ensure ;;
 	esac
+}
+
+cmd_rabbitmqctl() { # the node serving the broker URL: the project-local one when it runs there
+	[[ $BR_KIND == amqp ]] || die "services.sh rabbitmqctl: CELERY_BROKER_URL is not an amqp:// URL"
+	if rmq_pid >/dev/null && [[ "$(cat "$RMQ_DIR/port" 2>/dev/null)" == "$BR_PORT" ]]; then
+		rmq_env "$(rmq_bin rabbitmqctl)" -n "$RMQ_NODE" "$@"
+	else
+		have rabbitmqctl || die "services.sh rabbitmqctl: rabbitmqctl is not installed"
+		rabbitmqctl "$@"
+	fi
 }
 
 # ---------------------------------------------------------------- status / stop
@@ -522,11 +636,14 @@ cmd_status() {
 		redis_status "celery broker" "$BR_HOST" "$BR_PORT" "$BR_USER" "$BR_PASS" "$BR_SCHEME" || ok=1
 	elif [[ $BR_KIND == amqp ]]; then
 		if tcp_open "$BR_HOST" "$BR_PORT"; then
-			say "celery broker: $BR_SCHEME up at $(hostport "$BR_HOST" "$BR_PORT")"
+			say "celery broker: RabbitMQ ($BR_SCHEME) up at $(hostport "$BR_HOST" "$BR_PORT")"
 		else
-			say "celery broker: $BR_SCHEME down at $(hostport "$BR_HOST" "$BR_PORT")"
+			say "celery broker: RabbitMQ ($BR_SCHEME) down at $(hostport "$BR_HOST" "$BR_PORT")"
 			ok=1
 		fi
+	fi
+	if pid="$(rmq_pid)"; then
+		say "  project-local rabbitmq node $RMQ_NODE on port $(cat "$RMQ_DIR/port" 2>/dev/null): running (pid $pid)"
 	fi
 	for pidf in "$REDIS_DIR"/redis-*.pid; do
 		redis_pid_alive "$pidf" || continue
@@ -576,6 +693,12 @@ cmd_stop() {
 		fi
 		rm -f "$pidf"
 	done
+	if pid="$(rmq_pid)"; then
+		port="$(cat "$RMQ_DIR/port" 2>/dev/null)"
+		BR_PORT=$port rmq_stop_local
+		say "rabbitmq: stopped project-local node $RMQ_NODE (port $port)"
+		stopped=1
+	fi
 	((stopped)) || say "services: no project-local servers running"
 }
 
@@ -590,6 +713,7 @@ ensure)
 	;;
 status) parse_urls && cmd_status ;;
 stop) parse_urls && cmd_stop ;;
+rabbitmqctl) shift && parse_urls && cmd_rabbitmqctl "$@" ;;
 -h | --help | help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" ;;
-*) die "usage: scripts/services.sh [ensure|status|stop]" ;;
+*) die "usage: scripts/services.sh [ensure|status|stop|rabbitmqctl ARGS...]" ;;
 esac

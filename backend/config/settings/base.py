@@ -281,6 +281,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message not acked within this many seconds is redelivered; longer than any job runs.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
+# RabbitMQ as the broker (an amqp:// CELERY_BROKER_URL; docs/architecture.md "Broker"): the queue
+# is a quorum queue (replicated, on disk), a publish returns once RabbitMQ confirmed it, and a
+# countdown retry waits in Celery's native delayed-delivery queues (they need a topic exchange),
+# not in a worker's memory. Celery turns global QoS off for quorum queues: each worker's prefetch
+# stays its threads × CELERY_WORKER_PREFETCH_MULTIPLIER. Acks stay late.
+if CELERY_BROKER_URL.split("://", 1)[0].lower() in ("amqp", "amqps", "pyamqp"):
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"  # a queue named with `-Q` too
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] = True
 CELERY_TIMEZONE = "UTC"
 
 # The sweeper re-enqueues tasks left queued longer than TASK_REQUEUE_AFTER_SECONDS (a lost broker
