@@ -8,11 +8,15 @@ services` with an amqp:// CELERY_BROKER_URL starts a project-local one)."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -149,3 +153,24 @@ def test_a_retry_with_a_countdown_comes_back_through_the_delayed_delivery_queues
     assert task.attempts == 2
     assert TaskScore.objects.filter(task_id=task_id).count() == 1
     assert "Direct exchanges are not supported" not in rabbit_stack.worker.log()
+
+
+BACKEND = Path(__file__).resolve().parents[1]
+
+
+def test_rabbitmq_refuses_retries_it_cannot_delay() -> None:
+    # Settings are read once per process: a process of their own, with RabbitMQ as the broker.
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//",
+        TASK_RETRY_BASE_SECONDS="0.5",
+    )
+    check = [sys.executable, "-c", "import django; django.setup()"]
+    refused = subprocess.run(check, env=env, cwd=BACKEND, capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "TASK_RETRY_BASE_SECONDS must be at least 2" in refused.stderr
+    allowed = subprocess.run(
+        check, env={**env, "TASK_RETRY_BASE_SECONDS": "2"}, cwd=BACKEND, capture_output=True
+    )
+    assert allowed.returncode == 0, allowed.stderr

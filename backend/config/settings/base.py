@@ -286,7 +286,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # countdown retry waits in Celery's native delayed-delivery queues (they need a topic exchange),
 # not in a worker's memory. Celery turns global QoS off for quorum queues: each worker's prefetch
 # stays its threads × CELERY_WORKER_PREFETCH_MULTIPLIER. Acks stay late.
-if CELERY_BROKER_URL.split("://", 1)[0].lower() in ("amqp", "amqps", "pyamqp"):
+RABBITMQ_BROKER = CELERY_BROKER_URL.split("://", 1)[0].lower() in (
+    "amqp",
+    "amqps",
+    "pyamqp",
+)
+if RABBITMQ_BROKER:
     CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
     CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"  # a queue named with `-Q` too
     CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
@@ -307,6 +312,13 @@ TASK_CLAIM_LEASE_SECONDS = env_int("TASK_CLAIM_LEASE_SECONDS", 900)
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 6)
 TASK_RETRY_BASE_SECONDS = env_float("TASK_RETRY_BASE_SECONDS", 2.0)
 TASK_RETRY_MAX_SECONDS = env_float("TASK_RETRY_MAX_SECONDS", 300.0)
+# RabbitMQ's native delayed delivery counts whole seconds and drops a countdown under one (the
+# task would wait for the sweeper): the first retry (at least half the base) must be ≥ 1 s.
+if RABBITMQ_BROKER and TASK_RETRY_BASE_SECONDS < 2:
+    raise ImproperlyConfigured(
+        "With RabbitMQ as the broker, TASK_RETRY_BASE_SECONDS must be at least 2 (a retry "
+        "sooner than 1 s cannot be delayed there)."
+    )
 TASK_SWEEP_INTERVAL_SECONDS = env_int("TASK_SWEEP_INTERVAL_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "tasks-sweep-stuck": {
