@@ -27,8 +27,6 @@ from pathlib import Path
 
 from common import bench_env, django_setup, emit
 
-from taskscore.rbac.callers import OPERATOR
-
 TASKS = int(os.environ.get("CHAOS_TASKS", "2000"))
 SUBMITTERS = int(os.environ.get("CHAOS_SUBMITTERS", "8"))
 FAIL_RATE = float(os.environ.get("CHAOS_AI_FAIL_RATE", "0.1"))
@@ -75,6 +73,7 @@ def main() -> None:
     from taskscore.billing.models import OrgBilling, Plan
     from taskscore.orgs.models import Organization
     from taskscore.orgs.services import api_key_create
+    from taskscore.rbac.callers import OPERATOR
     from taskscore.scoring.models import TaskScore
     from taskscore.tasks.models import Task, TaskStatus
 
