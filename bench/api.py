@@ -43,7 +43,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, bench_env, django_setup, emit, wait_until
+from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, wait_until
 
 WEB_WORKERS = int(os.environ.get("BENCH_API_WEB_WORKERS", "2"))
 STEP_S = float(os.environ.get("BENCH_API_STEP_S", "3"))
@@ -54,7 +54,6 @@ POLL_P99_MS = 25.0
 POLL_INTERVAL_S = 1.0  # POLL_MIN_MS in frontend/src/lib/tasks.ts
 SEED_TASKS = 200
 PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
-UNLIMITED = "1000000000"
 
 
 def settle(port: int) -> None:
@@ -167,11 +166,7 @@ def main() -> None:
         AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
         AI_MODEL="fake-model",
         AI_TIMEOUT_SECONDS="60",
-        RATE_LIMIT_PER_CALLER_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_PER_ORG_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_ACCOUNT_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_FAILED_AUTH_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_ANONYMOUS_PER_MINUTE=UNLIMITED,
+        **NO_RATE_LIMITS,
         MAIL_OUTBOX_DIR="",
     )
     django_setup(env)

@@ -16,6 +16,19 @@ BACKEND = ROOT / "backend"
 sys.path.insert(0, str(BACKEND))
 
 
+# A benchmark's stack measures throughput and reliability, not quotas: every rate limit lifted.
+NO_RATE_LIMITS = dict.fromkeys(
+    (
+        "RATE_LIMIT_PER_CALLER_PER_MINUTE",
+        "RATE_LIMIT_PER_ORG_PER_MINUTE",
+        "RATE_LIMIT_ACCOUNT_PER_MINUTE",
+        "RATE_LIMIT_FAILED_AUTH_PER_MINUTE",
+        "RATE_LIMIT_ANONYMOUS_PER_MINUTE",
+    ),
+    "1000000000",
+)
+
+
 def bench_env(name: str, **overrides: str) -> dict[str, str]:
     """Environment for this process and its children: a `taskscore_bench` database next to the
     configured one, a private queue and cache prefix, so nothing touches real data."""

@@ -60,7 +60,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, bench_env, child_pids, django_setup, emit, rss_mb, wait_until
+from common import (
+    NO_RATE_LIMITS,
+    ROOT,
+    bench_env,
+    child_pids,
+    django_setup,
+    emit,
+    rss_mb,
+    wait_until,
+)
 
 DURATION_S = float(os.environ.get("SOAK_DURATION_S", "600"))
 USERS = int(os.environ.get("SOAK_USERS", "40"))
@@ -72,7 +81,6 @@ DRAIN_TIMEOUT_S = float(os.environ.get("SOAK_DRAIN_TIMEOUT_S", "300"))
 AI_LATENCY = "0.2:1.0"
 SAMPLE_EVERY_S = 10.0
 WARM_UP_SHARE = 0.2
-UNLIMITED = "1000000000"
 
 
 class RssSampler:
@@ -150,11 +158,7 @@ def main() -> None:
         AI_MODEL="fake-model",
         AI_TIMEOUT_SECONDS="30",
         STRIPE_WEBHOOK_SECRET=webhook_secret,
-        RATE_LIMIT_PER_CALLER_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_PER_ORG_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_ACCOUNT_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_FAILED_AUTH_PER_MINUTE=UNLIMITED,
-        RATE_LIMIT_ANONYMOUS_PER_MINUTE=UNLIMITED,
+        **NO_RATE_LIMITS,
         MAIL_OUTBOX_DIR="",
     )
     django_setup(env)
