@@ -43,7 +43,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, wait_until
+from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, production_env, wait_until
 
 WEB_WORKERS = int(os.environ.get("BENCH_API_WEB_WORKERS", "2"))
 STEP_S = float(os.environ.get("BENCH_API_STEP_S", "3"))
@@ -172,15 +172,7 @@ def main() -> None:
     django_setup(env)
     # The servers run as production does: production settings, its secrets from the environment
     # (throwaway ones), HTTPS known from the proxy's X-Forwarded-Proto that each request carries.
-    server_env = env | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "STRIPE_SECRET_KEY": f"sk_test_bench_{secrets.token_hex(8)}",
-        "STRIPE_WEBHOOK_SECRET": f"whsec_bench_{secrets.token_hex(8)}",
-        "STRIPE_API_BASE": "http://127.0.0.1:9",  # nothing on this path calls Stripe
-        "TRUST_X_FORWARDED_PROTO": "true",
-        "LOG_LEVEL": os.environ.get("BENCH_API_LOG_LEVEL", "INFO"),
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-    }
+    server_env = production_env(env, log_level=os.environ.get("BENCH_API_LOG_LEVEL", "INFO"))
     worker_env = server_env | {"DATABASE_POOL_MAX_SIZE": "20"}
     from django.core.management import call_command
     from django.test import Client

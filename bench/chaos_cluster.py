@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, wait_until
+from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, production_env, wait_until
 
 TASKS = int(os.environ.get("CHAOS_CLUSTER_TASKS", "5000"))
 SUBMITTERS = int(os.environ.get("CHAOS_CLUSTER_SUBMITTERS", "16"))
@@ -187,15 +187,7 @@ def main() -> None:
     _drop_database(env["DATABASE_URL"])
     django_setup(env)
     # The servers and workers run as production does (as bench/api.py starts them).
-    server_env = env | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "STRIPE_SECRET_KEY": f"sk_test_bench_{secrets.token_hex(8)}",
-        "STRIPE_WEBHOOK_SECRET": f"whsec_bench_{secrets.token_hex(8)}",
-        "STRIPE_API_BASE": "http://127.0.0.1:9",  # nothing on this path calls Stripe
-        "TRUST_X_FORWARDED_PROTO": "true",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "LOG_LEVEL": LOG_LEVEL,
-    }
+    server_env = production_env(env, log_level=LOG_LEVEL)
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count

@@ -29,6 +29,25 @@ NO_RATE_LIMITS = dict.fromkeys(
 )
 
 
+def production_env(env: dict[str, str], *, log_level: str) -> dict[str, str]:
+    """`env` for servers and workers run as production runs them: the production settings,
+    throwaway Stripe secrets (a webhook secret already in `env` is kept: a run that signs webhooks
+    set it), HTTPS known from the proxy's X-Forwarded-Proto, no mail sent. Nothing a benchmark
+    sends calls Stripe."""
+    import secrets
+
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "STRIPE_SECRET_KEY": f"sk_test_bench_{secrets.token_hex(8)}",
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET")
+        or f"whsec_bench_{secrets.token_hex(8)}",
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
+        "TRUST_X_FORWARDED_PROTO": "true",
+        "LOG_LEVEL": log_level,
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
+
+
 def bench_env(name: str, **overrides: str) -> dict[str, str]:
     """Environment for this process and its children: a `taskscore_bench` database next to the
     configured one, a private queue and cache prefix, so nothing touches real data."""

@@ -67,6 +67,7 @@ from common import (
     child_pids,
     django_setup,
     emit,
+    production_env,
     rss_mb,
     wait_until,
 )
@@ -162,14 +163,7 @@ def main() -> None:
         MAIL_OUTBOX_DIR="",
     )
     django_setup(env)
-    server_env = env | {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "STRIPE_SECRET_KEY": f"sk_test_soak_{secrets.token_hex(8)}",
-        "STRIPE_API_BASE": "http://127.0.0.1:9",  # nothing on these paths calls Stripe
-        "TRUST_X_FORWARDED_PROTO": "true",
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-    }
+    server_env = production_env(env, log_level="WARNING")
     worker_env = server_env | {"DATABASE_POOL_MAX_SIZE": "20"}
     from django.conf import settings
     from django.core.management import call_command
