@@ -80,6 +80,14 @@ def _post_task(api: str, token: str, title: str) -> str:
         return task_id
 
 
+def _sweep(env: dict[str, str]) -> None:
+    """The sweeper as beat runs it: in its own process, on the broker `env` names."""
+    subprocess.run(
+        [sys.executable, "manage.py", "sweep"], cwd=BACKEND_DIR, env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
 def test_a_broker_restart_loses_queued_jobs_and_the_sweeper_recovers_them_all(
     owner_key: CreatedKey, processes: list[Process], tmp_path: Path
 ) -> None:
@@ -102,14 +110,49 @@ def test_a_broker_restart_loses_queued_jobs_and_the_sweeper_recovers_them_all(
     assert Task.objects.filter(pk__in=ids, status=TaskStatus.QUEUED).count() == 20
 
     # then the sweeper (as beat runs it, on the same broker) re-enqueues them after the deadline
-    def sweep() -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", "sweep"], cwd=BACKEND_DIR, env=env, check=True,
-            capture_output=True,
-        )  # fmt: skip
-
     time.sleep(2.1)  # TASK_REQUEUE_AFTER_SECONDS in test settings
-    sweep()
+    _sweep(env)
     for task_id in ids:
         assert wait_terminal(task_id, timeout=30).status == TaskStatus.SCORED
     assert TaskScore.objects.filter(task_id__in=ids).count() == 20
+
+
+def test_a_worker_lives_through_redis_restarts_while_it_scores(
+    owner_key: CreatedKey, fake_ai: FakeAIServer, processes: list[Process], tmp_path: Path
+) -> None:
+    # given an API and a busy worker on a private Redis broker: jobs running, acks still due
+    fake_ai.configure(latency=(0.2, 0.6))
+    redis_port, api_port = free_port(), free_port()
+    processes.append(start_redis(port=redis_port, log_dir=tmp_path))
+    broker = f"redis://127.0.0.1:{redis_port}/0"
+    env = test_process_env() | {"CELERY_BROKER_URL": broker, "REDIS_URL": broker}
+    processes.append(start_gunicorn(env, port=api_port, log_dir=tmp_path))
+    worker = start_worker(env, log_dir=tmp_path, name="steady", concurrency=40)
+    processes.append(worker)
+    api = f"http://127.0.0.1:{api_port}"
+
+    # when Redis is SIGKILLed and started again, empty, three times while the worker scores
+    ids: list[str] = []
+    for restart in range(3):
+        ids += [_post_task(api, owner_key.token, f"Restart {restart}.{i}") for i in range(40)]
+        time.sleep(0.7)
+        processes[0].kill()
+        time.sleep(0.3)
+        processes[0] = start_redis(port=redis_port, log_dir=tmp_path)
+
+    # then the same worker still runs (it reconnected each time), and with the sweeper every task
+    # is scored exactly once
+    assert worker.is_running(), worker.log()[-3000:]
+    last_sweep = 0.0
+
+    def sweep() -> None:
+        nonlocal last_sweep
+        if time.monotonic() - last_sweep > 1.5:
+            last_sweep = time.monotonic()
+            _sweep(env)
+
+    for task_id in ids:
+        assert wait_terminal(task_id, timeout=60, tick=sweep).status == TaskStatus.SCORED
+    assert worker.is_running(), worker.log()[-3000:]
+    assert TaskScore.objects.filter(task_id__in=ids).count() == len(ids)
+    assert "Unrecoverable error" not in worker.log()

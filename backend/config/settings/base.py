@@ -298,6 +298,10 @@ if RABBITMQ_BROKER:
     CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
     CELERY_WORKER_DETECT_QUORUM_QUEUES = True
     CELERY_BROKER_TRANSPORT_OPTIONS["confirm_publish"] = True
+# Redis as the broker: kombu's Redis transport with one fix, so that a Redis restart cannot end a
+# worker (taskscore.core.broker explains; docs/reliability.md "Soak").
+if CELERY_BROKER_URL.split("://", 1)[0].lower() in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "taskscore.core.broker:Transport"
 CELERY_TIMEZONE = "UTC"
 
 # The sweeper re-enqueues tasks left queued longer than TASK_REQUEUE_AFTER_SECONDS (a lost broker

@@ -1,0 +1,67 @@
+"""The Redis broker transport (taskscore.core.broker) on a real, throwaway Redis: the state a
+Redis restart can leave a worker's channel in, with kombu's own transport and with ours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kombu import Connection, Queue
+from kombu.transport.base import StdChannel
+
+from taskscore.core.broker import TRANSPORT
+from taskscore.testing.processes import free_port, start_redis
+
+QUEUE = "broker-transport-test"
+
+
+@pytest.fixture
+def broker_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    server = start_redis(port=port, log_dir=tmp_path)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.stop()
+
+
+def _holding_an_unacked_message(url: str, transport: str) -> tuple[Connection, StdChannel]:
+    """A connection whose default channel holds one delivered, unacknowledged message, as a
+    worker's does while a late-acked job runs."""
+    connection = Connection(url, transport=transport)
+    channel = connection.default_channel
+    queue = Queue(QUEUE, channel=channel)
+    queue.declare()
+    connection.Producer(channel).publish({"job": 1}, routing_key=QUEUE)
+    assert queue.get(no_ack=False) is not None
+    return connection, channel
+
+
+def _detached(connection: Connection) -> None:
+    """What `Connection.collect` leaves when the channel's first close failed part-way (its
+    pending BRPOP raised ConnectionError, which `maybe_close_channel` swallows): the transport
+    let go of the connection while the channel is still open."""
+    connection._do_close_transport()
+
+
+def test_kombus_own_transport_ends_the_worker_on_a_detached_channel(broker_url: str) -> None:
+    # If this fails, kombu fixed the bug upstream: taskscore.core.broker can go.
+    connection, channel = _holding_an_unacked_message(broker_url, "redis")
+    _detached(connection)
+    with pytest.raises(AttributeError, match="hostname"):
+        connection.maybe_close_channel(channel)  # not a connection error: the worker dies
+
+
+def test_ours_reports_a_connection_error_that_the_reconnect_ignores(broker_url: str) -> None:
+    connection, channel = _holding_an_unacked_message(broker_url, TRANSPORT)
+    _detached(connection)
+    connection.maybe_close_channel(channel)  # swallowed, as the consumer does before reconnecting
+    assert channel.closed  # type: ignore[attr-defined]  # virtual channels have it
+
+
+def test_ours_still_gives_unacked_messages_back_on_a_normal_close(broker_url: str) -> None:
+    connection, _ = _holding_an_unacked_message(broker_url, TRANSPORT)
+    connection.close()
+    with Connection(broker_url, transport=TRANSPORT) as again:
+        message = Queue(QUEUE, channel=again.default_channel).get(no_ack=True)
+        assert message is not None
+        assert message.payload == {"job": 1}
