@@ -13,7 +13,9 @@ def test_healthz_needs_no_dependency() -> None:
 def test_readyz_reports_each_dependency() -> None:
     response = Client().get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {
+        "postgres": "ok", "redis": "ok", "permission_cache": "ok", "ai_cache": "ok", "broker": "ok"
+    }  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -26,6 +28,17 @@ def test_readyz_names_the_unreachable_part() -> None:
     assert body["detail"] == "Unreachable: redis."
     assert body["checks"]["postgres"] == "ok"
     assert body["checks"]["redis"].startswith("error")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["RBAC_REDIS_URL", "AI_CACHE_REDIS_URL"])
+def test_readyz_probes_a_cache_on_a_redis_of_its_own(role: str) -> None:
+    with override_settings(**{role: "redis://127.0.0.1:9/0"}):
+        response = Client().get("/readyz")
+    assert response.status_code == 503
+    name = {"RBAC_REDIS_URL": "permission_cache", "AI_CACHE_REDIS_URL": "ai_cache"}[role]
+    assert response.json()["detail"] == f"Unreachable: {name}."
+    assert response.json()["checks"]["redis"] == "ok"
 
 
 @pytest.mark.slow

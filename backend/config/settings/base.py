@@ -135,6 +135,11 @@ DATABASES = {
         conn_max_age=0 if DATABASE_POOL_MAX_SIZE else env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+# Behind pgbouncer in transaction mode: a server-side cursor (QuerySet.iterator()) would outlive
+# the transaction that lends it a server connection (docs/operations.md, "Database connections").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
+)
 if DATABASE_POOL_MAX_SIZE:
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
@@ -377,6 +382,8 @@ AI_PRICE_OUTPUT_PER_MTOK = env_float("AI_PRICE_OUTPUT_PER_MTOK", 0.0)
 AI_STRUCTURED_OUTPUT = env_bool("AI_STRUCTURED_OUTPUT", True)
 AI_CACHE_TTL_SECONDS = env_int("AI_CACHE_TTL_SECONDS", 7 * 24 * 3600)
 AI_CACHE_KEY_PREFIX = env_str("AI_CACHE_KEY_PREFIX", "ai")
+# The AI result cache is most of Redis's memory and may evict: a Redis of its own if wanted.
+AI_CACHE_REDIS_URL = env_str("AI_CACHE_REDIS_URL", REDIS_URL)
 
 # Logs: one JSON object per line on stderr (`text`: readable lines, what `make run` shows), with the
 # request id and secrets redacted, in every process (gunicorn.conf.py and config/celery.py apply

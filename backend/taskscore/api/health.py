@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -21,8 +23,8 @@ def _check_postgres() -> None:
         cursor.execute("SELECT 1")
 
 
-def _check_redis() -> None:
-    Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+def _ping(url: str) -> None:
+    Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
 
 
 def _check_broker() -> None:
@@ -30,7 +32,20 @@ def _check_broker() -> None:
         conn.ensure_connection(max_retries=0)
 
 
-_CHECKS = {"postgres": _check_postgres, "redis": _check_redis, "broker": _check_broker}
+def _checks() -> list[tuple[str, str, Callable[[], None]]]:
+    """Each dependency by its role, with what it probes: a Redis role on a URL of its own gets
+    its own ping; roles that share a URL share one (docs/operations.md, "Redis")."""
+    redis_roles = {
+        "redis": settings.REDIS_URL,
+        "permission_cache": settings.RBAC_REDIS_URL,
+        "ai_cache": settings.AI_CACHE_REDIS_URL,
+    }
+    return [
+        ("postgres", "postgres", _check_postgres),
+        *((name, url, functools.partial(_ping, url)) for name, url in redis_roles.items()),
+        ("broker", "broker", _check_broker),
+    ]
+
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +65,18 @@ def readyz(request: HttpRequest) -> HttpResponse:
     """Every dependency answers; 503 naming the ones that do not. The answer says which, never
     why: an error's text (hosts, ports, users, versions) is logged, not shown."""
     results: dict[str, str] = {}
-    for name, check in _CHECKS.items():
+    by_target: dict[str, str] = {}
+    for name, target, check in _checks():
+        if target in by_target:
+            results[name] = by_target[target]
+            continue
         try:
             check()
             results[name] = "ok"
         except Exception:  # any failure means "not ready"
             logger.warning("readiness: %s does not answer", name, exc_info=True)
             results[name] = "error"
+        by_target[target] = results[name]
     failing = [name for name, result in results.items() if result != "ok"]
     if failing:
         return problem_response(

@@ -77,7 +77,7 @@ def ai_result_cache() -> AIResultCache:
     """One cache (and Redis connection pool) per process and configuration. The single-flight
     lock outlives one provider call (its timeout), so a waiting job never calls twice."""
     return _cache(
-        settings.REDIS_URL,
+        settings.AI_CACHE_REDIS_URL,
         settings.AI_CACHE_TTL_SECONDS,
         settings.AI_CACHE_KEY_PREFIX,
         settings.AI_TIMEOUT_SECONDS + 5,
