@@ -10,18 +10,30 @@ import hashlib
 import json
 import threading
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from conftest import Actor
 from taskscore.audit.models import AuditEvent
 from taskscore.billing.models import AIUsage, Plan
-from taskscore.billing.selectors import ai_allowance
-from taskscore.billing.services import ai_calls_reserve, ai_calls_settle
+from taskscore.billing.selectors import (
+    ai_allowance,
+    billing_account_of,
+    plan_free,
+    plan_in_force,
+    usage_period_start,
+)
+from taskscore.billing.services import (
+    ai_calls_reserve,
+    ai_calls_settle,
+    billing_account_get_or_create,
+)
 from taskscore.integrations.ai.redact import redact
 from taskscore.orgs.models import Organization
 from taskscore.scoring.models import ScoringVersion, TaskScore
@@ -335,6 +347,54 @@ def test_concurrent_reservations_never_pass_the_allowance() -> None:
         assert AIUsage.objects.get(org=org).calls == 10
     finally:
         _allow(1000)
+
+
+_LIMITS = {"free": 3, "pro": 5, "business": 7}
+
+
+@pytest.mark.parametrize("period", ["current", "over", "none"])
+@pytest.mark.parametrize("granted", [None, "pro", "business"])
+@pytest.mark.parametrize("subscribed", ["pro", "business"])
+@pytest.mark.parametrize("status", [None, "active", "trialing", "past_due", "canceled", "unpaid"])
+def test_a_reservation_counts_against_the_plan_in_force_and_its_period(
+    org: Organization, status: str | None, subscribed: str, granted: str | None, period: str
+) -> None:
+    """The reserving statement decides the allowance and the period in SQL: it must agree with
+    `plan_in_force` and `usage_period_start` over every status, plan and grant."""
+    # given plans with allowances that tell them apart, and the org's billing in that state
+    for code, calls in _LIMITS.items():
+        Plan.objects.filter(code=code).update(monthly_ai_calls=calls)
+    if status is not None:
+        now = timezone.now()
+        starts = {"current": now - timedelta(days=3), "over": now - timedelta(days=40)}
+        billing = billing_account_get_or_create(org_id=org.pk)
+        billing.status = status
+        billing.plan = Plan.objects.get(code=subscribed)
+        billing.granted_plan = Plan.objects.get(code=granted) if granted else None
+        billing.current_period_start = starts.get(period)
+        billing.current_period_end = (
+            starts[period] + timedelta(days=30) if period in starts else None
+        )
+        billing.save()
+    account = billing_account_of(org_id=org.pk)
+    limit = plan_in_force(account, free=plan_free())[0].monthly_ai_calls
+    assert limit is not None
+
+    # then one call more than the allowance is refused, and the allowance itself is reserved
+    # in the period Python names
+    assert ai_calls_reserve(org_id=org.pk, calls=limit + 1) is None
+    reservation = ai_calls_reserve(org_id=org.pk, calls=limit)
+    assert reservation is not None
+    assert reservation.period_start == usage_period_start(account)
+    assert AIUsage.objects.get(org=org, period_start=reservation.period_start).calls == limit
+    assert ai_calls_reserve(org_id=org.pk, calls=1) is None
+
+
+def test_an_unlimited_plan_reserves_whatever_is_asked(org: Organization) -> None:
+    _allow(None)
+    for _ in range(3):
+        assert ai_calls_reserve(org_id=org.pk, calls=10_000) is not None
+    assert AIUsage.objects.get(org=org).calls == 30_000
 
 
 def test_settling_gives_back_what_was_not_used_and_adds_the_cost(alice: Actor) -> None:

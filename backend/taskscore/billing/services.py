@@ -45,7 +45,6 @@ from taskscore.billing.selectors import (
     entitlement_of,
     plan_free,
     plan_get,
-    plan_in_force,
     plans_in_force_forget,
     trial_days_for,
     trial_used,
@@ -171,37 +170,68 @@ class AIReservation:
     calls: int
 
 
+# The allowance and its period, as `plan_in_force` and `usage_period_start` decide them, worked
+# out by Postgres in the statement that reserves (a scoring job pays one statement, not three;
+# tests/test_ai_rules.py holds the two to the same answers over every status, plan and grant).
+_RESERVE_SQL = f"""
+WITH free AS (
+    SELECT monthly_ai_calls AS calls_limit, sort_order FROM {Plan._meta.db_table}
+    WHERE code = %(free)s
+), account AS (
+    SELECT b.status = ANY(%(paid)s) AS paid,
+           b.current_period_start AS starts, b.current_period_end AS ends,
+           p.monthly_ai_calls AS plan_limit, p.sort_order AS plan_order,
+           g.monthly_ai_calls AS grant_limit, g.sort_order AS grant_order
+    FROM {OrgBilling._meta.db_table} AS b
+    JOIN {Plan._meta.db_table} AS p ON p.id = b.plan_id
+    LEFT JOIN {Plan._meta.db_table} AS g ON g.id = b.granted_plan_id
+    WHERE b.org_id = %(org)s
+), base AS (
+    SELECT coalesce(a.paid, false) AS paid, a.starts, a.ends, a.grant_limit, a.grant_order,
+           CASE WHEN a.paid THEN a.plan_limit ELSE f.calls_limit END AS calls_limit,
+           CASE WHEN a.paid THEN a.plan_order ELSE f.sort_order END AS sort_order
+    FROM free AS f LEFT JOIN account AS a ON true
+), allowance AS (
+    SELECT
+        CASE WHEN grant_order > sort_order THEN grant_limit ELSE calls_limit END AS calls_limit,
+        CASE WHEN paid AND starts <= %(now)s AND %(now)s < ends THEN starts
+             ELSE date_trunc('month', %(now)s AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+        END AS period_start
+    FROM base
+)
+INSERT INTO {AIUsage._meta.db_table} AS u (org_id, period_start, calls, cost_usd, updated_at)
+SELECT %(org)s, period_start, %(calls)s, 0, %(now)s FROM allowance
+WHERE calls_limit IS NULL OR %(calls)s <= calls_limit
+ON CONFLICT (org_id, period_start) DO UPDATE
+SET calls = u.calls + EXCLUDED.calls, updated_at = EXCLUDED.updated_at
+WHERE (SELECT calls_limit FROM allowance) IS NULL
+   OR u.calls + EXCLUDED.calls <= (SELECT calls_limit FROM allowance)
+RETURNING period_start
+"""  # noqa: S608 - table names are the models', not input
+
+
 def ai_calls_reserve(*, org_id: int, calls: int) -> AIReservation | None:
     """Reserve `calls` AI calls in the org's current period, or None when its plan's monthly
     allowance cannot cover them all (nothing is reserved then).
 
-    One statement on the org's usage row, an insert-or-conditional-update: on a conflict
-    Postgres locks the row and re-checks the condition on its newest version, so concurrent
-    reservations at the limit cannot both pass. Commits on its own (autocommit) unless the
-    caller holds a transaction."""
-    billing = billing_account_get_or_create(org_id=org_id)
-    plan, _ = plan_in_force(billing, free=plan_free())
-    period_start = usage_period_start(billing)
-    limit = plan.monthly_ai_calls
+    One statement: it finds the plan in force and the period (as `plan_in_force` and
+    `usage_period_start`), then inserts or conditionally updates the org's usage row; on a
+    conflict Postgres locks the row and re-checks the condition on its newest version, so
+    concurrent reservations at the limit cannot both pass. Commits on its own (autocommit)
+    unless the caller holds a transaction."""
     if calls <= 0:
+        period_start = usage_period_start(billing_account_of(org_id=org_id))
         return AIReservation(org_id=org_id, period_start=period_start, calls=0)
-    if limit is not None and calls > limit:
-        return None
-    table = AIUsage._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (org_id, period_start, calls, cost_usd, updated_at)
-            VALUES (%(org)s, %(period)s, %(calls)s, 0, %(now)s)
-            ON CONFLICT (org_id, period_start) DO UPDATE
-            SET calls = {table}.calls + EXCLUDED.calls, updated_at = EXCLUDED.updated_at
-            WHERE %(limit)s::integer IS NULL OR {table}.calls + EXCLUDED.calls <= %(limit)s
-            RETURNING calls""",  # noqa: S608 - the table name is the model's, not input
-            {"org": org_id, "period": period_start, "calls": calls, "now": timezone.now(),
-             "limit": limit},
+            _RESERVE_SQL,
+            {"org": org_id, "calls": calls, "now": timezone.now(), "free": FREE_PLAN,
+             "paid": sorted(status.value for status in PAID_STATUSES)},
         )  # fmt: skip
-        if cursor.fetchone() is None:
-            return None
-    return AIReservation(org_id=org_id, period_start=period_start, calls=calls)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return AIReservation(org_id=org_id, period_start=row[0], calls=calls)
 
 
 def ai_calls_settle(*, reservation: AIReservation, used: int, cost_usd: Decimal) -> None:
