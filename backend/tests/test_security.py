@@ -1231,8 +1231,14 @@ def test_readyz_with_its_dependencies_down_names_them_without_their_errors() -> 
             "type": "/problems/not-ready",
             "title": "Not ready",
             "status": 503,
-            "detail": "Unreachable: postgres, redis, broker.",
-            "checks": {"postgres": "error", "redis": "error", "broker": "error"},
+            "detail": "Unreachable: postgres, redis, permission_cache, ai_cache, broker.",
+            "checks": {
+                "postgres": "error",
+                "redis": "error",
+                "permission_cache": "error",
+                "ai_cache": "error",
+                "broker": "error",
+            },
         },
     }
     for name in ("postgres", "redis", "broker"):
