@@ -55,6 +55,33 @@ end
 return 0
 """
 
+# A lookup in one round trip: the stored result (a hit), else the lock taken with our token (we
+# ask the provider), else neither (someone else is asking: wait). Atomic, so a result stored and
+# a lock released between a GET and a SET NX cannot make us pay for a call already answered.
+# ARGV[3] = "1" passes over a stored entry (one we could not read: it is to be replaced).
+_GET_OR_LOCK = """
+local stored = false
+if ARGV[3] ~= "1" then
+    stored = redis.call("get", KEYS[1])
+end
+if stored then
+    return {stored, 0}
+end
+if redis.call("set", KEYS[2], ARGV[1], "NX", "PX", ARGV[2]) then
+    return {false, 1}
+end
+return {false, 0}
+"""
+
+# The answer stored and our lock released in one round trip (the lock only if still ours).
+_STORE_AND_RELEASE = """
+redis.call("set", KEYS[1], ARGV[1], "EX", ARGV[2])
+if redis.call("get", KEYS[2]) == ARGV[3] then
+    redis.call("del", KEYS[2])
+end
+return 1
+"""
+
 
 def cache_key(
     provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str, key_prefix: str = "ai"
@@ -158,6 +185,8 @@ class AIResultCache:
         # cost every assessment the client's connect timeouts and retries, and a warning each.
         self._skip_redis_until = 0.0
         self._release_lock = redis.register_script(_RELEASE_LOCK)
+        self._get_or_lock = redis.register_script(_GET_OR_LOCK)
+        self._store_and_release = redis.register_script(_STORE_AND_RELEASE)
 
     def assess(
         self, provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str
@@ -176,18 +205,18 @@ class AIResultCache:
         deadline = time.monotonic() + self._wait_timeout_seconds
         while True:
             try:
-                hit = self._get(key)
+                stored, owner = self._get_or_lock(
+                    keys=[key, lock_key], args=[token, self._lock_ttl_ms, 0]
+                )
+                hit = None if stored is None else self._decode(key, stored)
                 if hit is not None:
                     return _counted_hit(hit)
-                is_owner = bool(self._redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms))
-                if is_owner:
-                    # The previous owner may have stored the result and released the lock
-                    # between our GET and our SET: check again before paying for a call.
-                    hit = self._get(key)
-                    if hit is not None:
-                        self._release(lock_key, token)
-                        return _counted_hit(hit)
-                else:
+                if stored is not None:  # unreadable: a miss, whose answer replaces it
+                    _, owner = self._get_or_lock(
+                        keys=[key, lock_key], args=[token, self._lock_ttl_ms, 1]
+                    )
+                is_owner = bool(owner)
+                if not is_owner:
                     hit = self._wait(key, lock_key, deadline)
             except RedisError as exc:
                 self._redis_failed(exc)
@@ -234,10 +263,17 @@ class AIResultCache:
     ) -> AIAssessment:
         try:
             assessment = _ask(provider, rubric=rubric, task_text=task_text)
-            self._store(key, assessment, only_if_absent=False)
-        finally:
+        except BaseException:
             # Released on failure too, so that waiters stop waiting and try for themselves.
             self._release(lock_key, token)
+            raise
+        try:
+            self._store_and_release(
+                keys=[key, lock_key], args=[_encoded(assessment), self._ttl_seconds, token]
+            )
+        except RedisError as exc:
+            # The lock expires by itself after lock_ttl_seconds; waiters then ask themselves.
+            self._redis_failed(exc)
         return assessment
 
     def _wait(self, key: str, lock_key: str, deadline: float) -> AIAssessment | None:
@@ -261,14 +297,9 @@ class AIResultCache:
             if lock is None:
                 return None
 
-    def _get(self, key: str) -> AIAssessment | None:
-        stored = self._redis.get(key)
-        return None if stored is None else self._decode(key, stored)
-
     def _store(self, key: str, assessment: AIAssessment, *, only_if_absent: bool) -> None:
-        value = json.dumps(dataclasses.asdict(assessment), sort_keys=True)
         try:
-            self._redis.set(key, value, ex=self._ttl_seconds, nx=only_if_absent)
+            self._redis.set(key, _encoded(assessment), ex=self._ttl_seconds, nx=only_if_absent)
         except RedisError as exc:
             self._redis_failed(exc)
 
@@ -304,3 +335,7 @@ class AIResultCache:
             exc,
             self._unavailable_backoff_seconds,
         )
+
+
+def _encoded(assessment: AIAssessment) -> str:
+    return json.dumps(dataclasses.asdict(assessment), sort_keys=True)
