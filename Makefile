@@ -34,7 +34,10 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # ------------------------------------------------------------------------------ install
+# System programs (python3-venv, Node.js with npm, the servers, chromium): scripts/system-deps.sh
+# installs Debian's packages when run as root, or says which to install (docs/operations.md).
 $(PY_STAMP): backend/requirements.txt backend/requirements-dev.txt backend/requirements-nodeps.txt
+	@test -x $(PY) || PYTHON=$(PYTHON) scripts/system-deps.sh install python node
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt
@@ -43,7 +46,7 @@ $(PY_STAMP): backend/requirements.txt backend/requirements-dev.txt backend/requi
 	@touch $@
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
+	@scripts/system-deps.sh install node
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -51,15 +54,8 @@ $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 install: $(PY_STAMP) $(NPM_STAMP) ## Create .venv and install Python and npm dependencies (when missing)
 
 .PHONY: browser
-browser: ## Install Debian's chromium for the browser tests (when missing)
-	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing chromium (Debian package) for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "Chromium is missing at $(CHROMIUM_PATH): run 'sudo apt-get install chromium' or set CHROMIUM_PATH"; exit 1; \
-	  fi; \
-	fi
+browser: ## Install Debian's chromium, and the redis-server and pg_dump the tests start, when missing (as root; else say what to install)
+	@CHROMIUM_PATH="$(CHROMIUM_PATH)" scripts/system-deps.sh install browser test-tools
 
 $(FRONTEND_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
 	cd frontend && npm run build --silent
@@ -70,12 +66,16 @@ build: $(FRONTEND_BUILD) ## Build the Next.js app (when its sources changed)
 
 # ------------------------------------------------------------------------------ run
 .PHONY: services
-services: ## Make sure Postgres and Redis answer (starts project-local ones if none runs)
+services: ## Make sure Postgres and Redis answer (starts project-local ones if none runs; installs missing server packages as root)
 	@scripts/services.sh ensure
 
 .PHONY: services-stop
 services-stop: ## Stop the project-local Postgres/Redis started by `make services`
 	@scripts/services.sh stop
+
+.PHONY: bare-debian-check
+bare-debian-check: ## As root: `make run`, then `make test`, in a new Debian 12 root (debootstrap) with its own network namespace (an hour or more)
+	scripts/bare-debian-check.sh check
 
 .PHONY: migrate
 migrate: $(PY_STAMP) services ## Apply database migrations

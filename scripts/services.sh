@@ -18,6 +18,9 @@
 # run as the invoking user, its Erlang cookie in .local/rabbitmq).
 # As root, Postgres runs as the `postgres` system user; if that user cannot reach the
 # checkout (e.g. under /root or a 0700 temp dir), the cluster lives in /tmp/taskscore-pg-<hash>.
+# A server it must start whose binaries are missing is installed by scripts/system-deps.sh
+# (as root on Debian: the Debian package, its own service neither started nor enabled), or
+# that script says which package to install and this one exits 1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -41,6 +44,12 @@ listen_addr() { if [[ $1 == ::1 ]]; then echo ::1; else echo 127.0.0.1; fi; }
 # shellcheck disable=SC2016  # $0 and $1 belong to the inner bash, which expands them
 tcp_open() { with_timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 pretty() { case "$1" in "$ROOT"/*) printf '%s' "${1#"$ROOT"/}" ;; *) printf '%s' "$1" ;; esac; }
+proc_name() { if [[ -r /proc/$1/comm ]]; then cat "/proc/$1/comm"; else ps -p "$1" -o comm= 2>/dev/null; fi; }
+# group message -> install a missing server's package (root on Debian), else say what to install
+need() {
+	"$ROOT/scripts/system-deps.sh" install "$1" 9>&- && return 0
+	die "$2"
+}
 
 # ---------------------------------------------------------------- URL parsing (one python3 call)
 parse_urls() {
@@ -175,6 +184,17 @@ pg_install_hint() {
   Install them:  apt-get install postgresql     (Debian/Ubuntu)
                  brew install postgresql@16      (macOS)
   or point DATABASE_URL at a running server."
+}
+
+pg_need_bins() { # install the server binaries when none are there (or say how, and exit)
+	local d
+	have pg_ctl && have initdb && return 0
+	for d in /usr/lib/postgresql/*/bin /usr/pgsql-*/bin /opt/homebrew/opt/postgresql@*/bin \
+		/usr/local/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /usr/local/opt/postgresql/bin; do
+		[[ -x $d/pg_ctl && -x $d/initdb ]] && return 0
+	done
+	need postgres "postgres: nothing answers at $(pg_where), and no Postgres server binaries (initdb, pg_ctl) are installed
+  to start a project-local one (macOS: brew install postgresql@16); or point DATABASE_URL at a running server."
 }
 
 pg_major_of() { # bindir -> major version
@@ -395,6 +415,7 @@ pg_ensure() {
   Start Postgres, or use a TCP URL (e.g. postgres://postgres@127.0.0.1:5432/taskscore) so this
   script can start a project-local one."
 		is_local "$PG_HOST" || die "postgres: nothing answers at $(pg_where) (not a local address, so not starting one)"
+		pg_need_bins # before pg_set_runas: Debian's package makes the postgres user
 		pg_set_runas
 		pg_find_bin || pg_install_hint
 		take_lock
@@ -442,7 +463,7 @@ redis_pid_alive() { # pidfile -> 0 if it names a running redis-server
 	[[ -f $1 ]] || return 1
 	pid="$(cat "$1" 2>/dev/null)" || return 1
 	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ "$(ps -p "$pid" -o comm= 2>/dev/null)" == *redis* ]]
+		[[ "$(proc_name "$pid")" == *redis* ]]
 }
 
 redis_ensure() { # label host port user pass scheme
@@ -455,10 +476,8 @@ redis_ensure() { # label host port user pass scheme
 	if ! redis_ping "$h" "$p" "$user" "$pass" "$scheme"; then
 		is_local "$h" || die "$label: nothing answers at $(hostport "$h" "$p") (not a local address, so not starting one)"
 		[[ $scheme == redis ]] || die "$label: nothing answers at $(hostport "$h" "$p"), and this script does not start TLS (rediss://) servers"
-		have redis-server || die "$label: nothing answers at $(hostport "$h" "$p"), and redis-server is not installed.
-  Install it:  apt-get install redis-server   (Debian/Ubuntu)
-               brew install redis             (macOS)
-  or point REDIS_URL at a running server."
+		have redis-server || need redis "$label: nothing answers at $(hostport "$h" "$p"), and redis-server is not installed
+  to start a project-local one (macOS: brew install redis); or point REDIS_URL at a running server."
 		take_lock
 		if redis_ping "$h" "$p" "$user" "$pass" "$scheme"; then
 			:
@@ -524,7 +543,7 @@ rmq_pid() { # pid of the running project-local node, if any
 	[[ -f $RMQ_DIR/rabbitmq.pid ]] || return 1
 	pid="$(cat "$RMQ_DIR/rabbitmq.pid" 2>/dev/null)" || return 1
 	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ "$(ps -p "$pid" -o comm= 2>/dev/null)" == *beam* ]] && printf '%s' "$pid"
+		[[ "$(proc_name "$pid")" == *beam* ]] && printf '%s' "$pid"
 }
 
 rmq_stop_local() {
@@ -585,6 +604,8 @@ rabbitmq_ensure() {
 	if ! tcp_open "$BR_HOST" "$BR_PORT"; then
 		is_local "$BR_HOST" || die "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT") (not a local address, so not starting one)"
 		[[ $BR_SCHEME != amqps ]] || die "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT"), and this script does not start TLS (amqps://) brokers"
+		rmq_bin rabbitmq-server >/dev/null || need rabbitmq "celery broker: nothing answers at $(hostport "$BR_HOST" "$BR_PORT"), and rabbitmq-server is not installed
+  to start a project-local one (macOS: brew install rabbitmq); or point CELERY_BROKER_URL at a running broker (or at Redis)."
 		take_lock
 		if ! tcp_open "$BR_HOST" "$BR_PORT"; then rmq_start_local; fi
 	fi
@@ -703,10 +724,39 @@ cmd_stop() {
 }
 
 # ---------------------------------------------------------------- main
+# Before starting anything: the server packages needed to start what does not answer, all at once
+# (installed as root on Debian; else every missing package is named in one message).
+preflight() {
+	local groups=() rc=0
+	case $PG_SCHEME in
+	postgres | postgresql | pgsql | postgis | postgres+* | postgresql+*)
+		pg_probe || rc=$?
+		((rc == 2)) && [[ -n $PG_HOST ]] && is_local "$PG_HOST" && groups+=(postgres)
+		;;
+	esac
+	if [[ $RD_SCHEME == redis ]] && is_local "$RD_HOST" && ! have redis-server &&
+		! redis_ping "$RD_HOST" "$RD_PORT" "$RD_USER" "$RD_PASS" "$RD_SCHEME"; then
+		groups+=(redis)
+	fi
+	if [[ $BR_KIND == redis && $BR_SCHEME == redis ]] && is_local "$BR_HOST" && ! have redis-server &&
+		! redis_ping "$BR_HOST" "$BR_PORT" "$BR_USER" "$BR_PASS" "$BR_SCHEME"; then
+		groups+=(redis)
+	fi
+	if [[ $BR_KIND == amqp && $BR_SCHEME != amqps ]] && is_local "$BR_HOST" &&
+		! rmq_bin rabbitmq-server >/dev/null && ! tcp_open "$BR_HOST" "$BR_PORT"; then
+		groups+=(rabbitmq)
+	fi
+	((${#groups[@]})) || return 0
+	"$ROOT/scripts/system-deps.sh" install "${groups[@]}" 9>&- ||
+		die "services: or point DATABASE_URL, REDIS_URL, CELERY_BROKER_URL at running servers
+  (macOS: brew install postgresql@16 redis rabbitmq)"
+}
+
 cmd="${1:-ensure}"
 case $cmd in
 ensure)
 	parse_urls
+	preflight
 	pg_ensure
 	redis_ensure "redis" "$RD_HOST" "$RD_PORT" "$RD_USER" "$RD_PASS" "$RD_SCHEME"
 	broker_ensure
