@@ -5,15 +5,25 @@ same — one with 1,000,000 tasks, one with 10,000 — are loaded with bulk SQL 
 over `generate_series`, one transaction per table, the secondary indexes dropped before and rebuilt
 after, as a restore does; then `VACUUM ANALYZE`), not through the API: each task's score (97%
 scored, 2% failed, 1% queued), the task's usage record, and one audit event per 20 tasks, all
-spread over the last 180 days; the newest 30 days of usage count in the current period (a month's
-usage, as on a period's last day: 166,667 records at 1M). Each read is then timed through the whole
-API stack in this process (Django's test client: middleware, API-key auth, the permission cache,
-the selectors, the presenters), the two orgs alternating so that both share the machine's load:
+spread over the last 180 days; the newest 30 days of usage count in the current period (a
+month's usage, as on a period's last day: 166,667 records at 1M). The titles' words (the title
+search's index, `tasks_taskword`) are added by its trigger as the tasks are inserted, its primary
+key built after them. Each read is then timed through the whole API stack in this process
+(Django's test client: middleware, API-key auth, the permission cache, the selectors, the
+presenters), the two orgs alternating so that both share the machine's load:
 
   list_first    GET /api/v2/orgs/{org}/tasks (50, newest first)
   list_deep     the same, with the cursor ~4,000 rows deep (followed through next_cursor)
   get           GET /api/v2/orgs/{org}/tasks/{id} (ids spread over the whole org)
-  search        ?q=<a word in 0.1% of titles>
+  search        ?q=<a word in 0.1% of titles> (a page of its 10 tasks at 10k, of 50 of 1,000 at 1M)
+  search_10     the same with limit=10: a full page at both sizes (10 of 10, 10 of 1,000), which
+                tells the cost of the matches from that of the page's size
+  search_page   ?q=<a word in 0.5% of titles>: a full page of 50 at both sizes (of 50, of 5,000)
+  search_prefix ?q=<the first letters of that word> (as typed)
+  search_words  ?q=<a word in 5% of titles> <the first letters of the rare one> (all of its titles
+                have both)
+  search_ranked ?q=<the rare word>&sort=-score (the index does not hold the score: the word's
+                tasks are gathered and sorted, so this one is not flat; left out of the maximum)
   ranked        ?sort=-score
   status        ?status=failed
   audit         GET /api/v2/orgs/{org}/audit-events
@@ -21,7 +31,8 @@ the selectors, the presenters), the two orgs alternating so that both share the 
   v1_offset     GET /api/v1/tasks?offset=4000 (v1 pages by offset and returns the count)
 
 The last line prints each read's median and p95 at both sizes, `<read>_ratio_1m_to_10k`
-(median over median) and `max_ratio_1m_to_10k`, plus v1 at offset 900,000 (1M only).
+(median over median) and `max_ratio_1m_to_10k` (over the reads that must be flat), plus v1 at
+offset 900,000 (1M only).
 
 Knobs: BENCH_SCALE_BIG (1000000), BENCH_SCALE_SMALL (10000), BENCH_SCALE_REPS (30),
 BENCH_SCALE_KEEP=1 keeps the database (a second run then skips the load).
@@ -43,7 +54,8 @@ REPS = int(os.environ.get("BENCH_SCALE_REPS", "30"))
 KEEP = os.environ.get("BENCH_SCALE_KEEP", "") == "1"
 DATABASE = "taskscore_scale"
 SPAN_DAYS = 180
-RARE_WORD = "zephyr"  # in 1 title of 1,000
+RARE_WORD = "zephyr"  # in 1 title of 1,000 (each of them begins with "Add", in 5% of titles)
+PAGE_WORD = "nimbus"  # in 1 title of 200: 50 at 10k, a full page
 DEEP_ROWS = 4000
 
 VERBS = ["Add", "Fix", "Improve", "Remove", "Speed up", "Document", "Redesign", "Test",
@@ -146,7 +158,32 @@ def _foreign_keys(cursor: Any, table: str) -> list[tuple[str, str]]:
     return list(cursor.fetchall())
 
 
-TABLES = ["tasks_task", "scoring_taskscore", "billing_usagerecord", "audit_auditevent"]
+def _primary_key(cursor: Any, table: str) -> tuple[str, str]:
+    """(DROP, ADD) statements of the table's primary key."""
+    cursor.execute(
+        """
+        SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', %s, conname),
+               format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', %s, conname,
+                      pg_get_constraintdef(oid))
+        FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'
+        """,
+        [table, table, table],
+    )
+    return cursor.fetchone()
+
+
+TABLES = [
+    "tasks_task",
+    "scoring_taskscore",
+    "billing_usagerecord",
+    "audit_auditevent",
+    "tasks_taskword",
+]
+# Filled by a trigger as tasks are inserted, nothing refers to it: its primary key is built once
+# after the load (sorted) rather than entry by entry during it.
+DERIVED = ["tasks_taskword"]
+# Reads whose cost follows the matches by design (docs/performance.md): left out of the maximum.
+NOT_FLAT = {"search_ranked"}
 
 
 def _load(org_id: int, version_id: int, count: int, variants: list[Any]) -> None:
@@ -168,6 +205,7 @@ def _load(org_id: int, version_id: int, count: int, variants: list[Any]) -> None
         "objects": OBJECTS,
         "areas": AREAS,
         "rare": RARE_WORD,
+        "page_word": PAGE_WORD,
     }
     # Row i (0 = newest) of the org: created at now - i/n of the span; a deterministic id.
     task_rows = f"""
@@ -190,6 +228,7 @@ def _load(org_id: int, version_id: int, count: int, variants: list[Any]) -> None
                      || (%(objects)s::text[])[1 + (t.i * 11) %% {len(OBJECTS)}] || ' '
                      || (%(areas)s::text[])[1 + (t.i * 13) %% {len(AREAS)}]
                      || CASE WHEN t.i %% 1000 = 500 THEN ' (' || %(rare)s || ')' ELSE '' END
+                     || CASE WHEN t.i %% 200 = 37 THEN ' [' || %(page_word)s || ']' ELSE '' END
                      || ' #' || t.i,
                    'As a user I want this so that my team saves time. Done when it ships.',
                    ((%(attributes)s::text[])[t.variant])::jsonb,
@@ -277,7 +316,7 @@ def _prepare(count_big: int, count_small: int) -> dict[str, Any]:
                 d
                 for table in TABLES
                 for d in _foreign_keys(cursor, table) + _secondary_indexes(cursor, table)
-            ]
+            ] + [_primary_key(cursor, table) for table in DERIVED]
             for drop, _ in dropped:
                 cursor.execute(drop)
         for label, count in (("big", count_big), ("small", count_small)):
@@ -376,6 +415,11 @@ def main() -> None:
                 "list_deep": f"{base}/tasks?limit=50&cursor={deep[label]}",
                 "get": f"{base}/tasks/{ids[label][rep % len(ids[label])]}",
                 "search": f"{base}/tasks?limit=50&q={RARE_WORD}",
+                "search_10": f"{base}/tasks?limit=10&q={RARE_WORD}",
+                "search_page": f"{base}/tasks?limit=50&q={PAGE_WORD}",
+                "search_prefix": f"{base}/tasks?limit=50&q={RARE_WORD[:4]}",
+                "search_words": f"{base}/tasks?limit=50&q=add%20{RARE_WORD[:4]}",
+                "search_ranked": f"{base}/tasks?limit=50&q={RARE_WORD}&sort=-score",
                 "ranked": f"{base}/tasks?limit=50&sort=-score",
                 "status": f"{base}/tasks?limit=50&status=failed",
                 "audit": f"{base}/audit-events?limit=50",
@@ -416,8 +460,10 @@ def main() -> None:
             ratios[name] = statistics.median(big) / statistics.median(small)
             figures[f"{name}_ratio_1m_to_10k"] = round(ratios[name], 3)
         figures[f"v1_offset_{far_offset}_1m_ms"] = round(statistics.median(far), 2)
-        figures["max_ratio_1m_to_10k"] = round(max(ratios.values()), 3)
-        figures["max_ratio_read"] = max(ratios, key=lambda k: ratios[k])
+        flat = {name: ratio for name, ratio in ratios.items() if name not in NOT_FLAT}
+        figures["max_ratio_1m_to_10k"] = round(max(flat.values()), 3)
+        figures["max_ratio_read"] = max(flat, key=lambda k: flat[k])
+        figures["not_flat_by_design"] = sorted(NOT_FLAT)
         figures["errors"] = errors
         figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     finally:

@@ -160,11 +160,13 @@ def test_filters_by_status_and_title(alice: Actor) -> None:
     assert scored[0] == "t4"
     assert sorted(scored) == ["t0", "t1", "t2", "t4", "t5"]
     assert _walk(alice.client, "status=queued")[0] in (["t6", "t3"], ["t3", "t6"])
-    # and the search matches a part of the title in any case, combined with the rest
-    found, _ = _walk(alice.client, "q=ark%20MoDe&sort=created_at")
+    # and the search matches the title's words in any case, the last one as typed so far,
+    # combined with the rest (tests/test_task_search.py has the rest of the search)
+    found, _ = _walk(alice.client, "q=DARK%20Mo&sort=created_at")
     assert found == ["Dark mode toggle", "Settings: DARK MODE"]
-    assert _walk(alice.client, "q=ark%20mode&status=scored")[0] == []
-    assert _walk(alice.client, "q=%25")[0] == []  # a LIKE wildcard is literal text
+    assert _walk(alice.client, "q=dark%20mode&status=scored")[0] == []
+    assert _walk(alice.client, "q=ark%20mode")[0] == []  # words, not any part of the title
+    assert _walk(alice.client, "q=%25_")[0] == _walk(alice.client, "")[0]  # no word: no filter
 
 
 def test_a_cursor_is_refused_with_another_sort(alice: Actor) -> None:

@@ -71,8 +71,9 @@ class Task(TimestampedModel):
             # The list filtered by status, newest first (a rare status would otherwise scan the
             # org's whole list for one page).
             models.Index(fields=["org", "status", "-created_at", "-id"], name="task_org_status"),
-            # The title search (`title__icontains`, which Django writes UPPER(title) LIKE
-            # UPPER('%q%')): trigrams of the upper-cased title (pg_trgm), for any q of 3+ chars.
+            # The title search of the release before TaskWord (`title__icontains`: trigrams of
+            # the upper-cased title, pg_trgm). Nothing reads it now; it goes in a later release
+            # (a contract step), once no running release searches through it.
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="task_title_trgm"),
         ]
 
@@ -93,3 +94,32 @@ class TaskCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id}: {self.tasks}"
+
+
+class TaskWord(models.Model):
+    """One word of a task's title, for the title search (`tasks.search`): a row per distinct word
+    (letters and digits, lower-cased, as `tasks_title_words()` splits the title), keyed in the
+    task list's order so that the newest tasks with a word are the first rows of one index range
+    (ADR 0014). Kept by Postgres itself (triggers on tasks_task, migration 0006) in the
+    transaction that inserts, retitles or deletes the task, so that every way tasks are written
+    (the services, a bulk insert, a restore, the org deletion's batches) keeps it exact.
+
+    Derived data, not the org's: no foreign key (the deletion of the task deletes its words), not
+    exported, and not in the data-rights registry (`datarights.registry` follows foreign keys)."""
+
+    pk = models.CompositePrimaryKey("org_id", "word", "created_at", "task_id")
+    org_id = models.BigIntegerField()
+    # Compared byte by byte, so that a prefix is one range of the index whatever the database's
+    # collation.
+    word = models.TextField(db_collation="C")
+    created_at = models.DateTimeField()  # the task's
+    task_id = models.UUIDField()
+
+    class Meta:
+        indexes = [
+            # A task's words, for the triggers that delete them with the task or its old title.
+            models.Index(fields=["task_id"], name="taskword_task"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.word} ({self.task_id})"

@@ -15,6 +15,7 @@ from taskscore.scoring.models import ScoreOverride, TaskScore
 from taskscore.scoring.recompute import EffectiveScore, score_effective
 from taskscore.scoring.selectors import version_active_require
 from taskscore.tasks.models import Task, TaskCount, TaskStatus
+from taskscore.tasks.search import title_search_page
 
 
 @dataclass(frozen=True)
@@ -131,17 +132,38 @@ class TaskSelection(TypedDict):
 
 
 def _task_list_filtered(
-    *, org_id: int, status: str | None, q: str | None, overridden: bool | None
+    *, org_id: int, status: str | None, overridden: bool | None
 ) -> QuerySet[Task]:
+    """The org's tasks with the list's filters but the title search (`_task_page` applies it)."""
     tasks = Task.objects.filter(org_id=org_id)
     if status is not None:
         tasks = tasks.filter(status=status)
     if overridden is not None:
         active = ScoreOverride.objects.filter(task=OuterRef("pk"), cleared_at__isnull=True)
         tasks = tasks.filter(Exists(active) if overridden else ~Exists(active))
-    if q:
-        tasks = tasks.filter(title__icontains=q)
     return tasks
+
+
+def _task_page(
+    tasks: QuerySet[Task],
+    *,
+    org_id: int,
+    q: str | None,
+    sort: TaskSort,
+    limit: int,
+    cursor: str | None,
+    keys: bool = False,
+) -> TaskPage:
+    """One keyset page of `tasks` in `sort`, only those whose title matches `q` if any (read
+    through the title's words index: `tasks.search`)."""
+    ordering = TASK_ORDERINGS[sort]
+    if not q:
+        items, next_cursor = page_keyset(tasks, ordering=ordering, limit=limit, cursor=cursor)
+    else:
+        items, next_cursor = title_search_page(
+            tasks, org_id=org_id, q=q, ordering=ordering, limit=limit, cursor=cursor, keys=keys
+        )
+    return TaskPage(items=items, next_cursor=next_cursor)
 
 
 def task_list(
@@ -155,13 +177,13 @@ def task_list(
     overridden: bool | None = None,
 ) -> TaskPage:
     """A page of the org's tasks in `sort` order, optionally only those in `status`, those
-    whose title contains `q` (any case), and those whose score a person overrode (or not). The
-    cursor is bound to its sort."""
-    tasks = _task_list_filtered(org_id=org_id, status=status, q=q, overridden=overridden)
-    items, next_cursor = page_keyset(
-        _with_scores(tasks), ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
+    whose title has the words of `q` (the last one may be the start of a word; any case:
+    `tasks.search`), and those whose score a person overrode (or not). The cursor is bound to
+    its sort."""
+    tasks = _task_list_filtered(org_id=org_id, status=status, overridden=overridden)
+    return _task_page(
+        _with_scores(tasks), org_id=org_id, q=q, sort=sort, limit=limit, cursor=cursor
     )
-    return TaskPage(items=items, next_cursor=next_cursor)
 
 
 def task_page_version(page: TaskPage) -> list[object]:
@@ -182,13 +204,13 @@ def task_list_version(
     overridden: bool | None = None,
 ) -> list[object]:
     """`task_page_version` of the page `task_list` would return, from the page's keys alone:
-    one query through the same index, no scores, no overrides (a conditional GET's check)."""
-    tasks = _task_list_filtered(org_id=org_id, status=status, q=q, overridden=overridden)
+    one query through the same index, no scores, no overrides (a conditional GET's check; for a
+    search of one word too, its parse and its page's rows in one query: `tasks.search`)."""
+    tasks = _task_list_filtered(org_id=org_id, status=status, overridden=overridden)
     keys = tasks.only("id", "updated_at", "created_at", "score_value")
-    items, next_cursor = page_keyset(
-        keys, ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
+    return task_page_version(
+        _task_page(keys, org_id=org_id, q=q, sort=sort, limit=limit, cursor=cursor, keys=True)
     )
-    return task_page_version(TaskPage(items=items, next_cursor=next_cursor))
 
 
 def task_version(*, org_id: int, task_id: uuid.UUID | str) -> list[object]:

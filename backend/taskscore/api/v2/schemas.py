@@ -172,7 +172,10 @@ class TaskListQuery(PageQuery):
         min_length=1,
         max_length=200,
         pattern=r"^[^\x00]*$",
-        description="Only tasks whose title contains this text (any case).",
+        description="Only tasks whose title has every word of this text, in any order and any "
+        "case; the last word may be the start of a title's word (as typed so far: 'dark mo' "
+        "finds 'Dark mode'). Words are runs of letters and digits; text without any filters "
+        "nothing.",
     )
 
 

@@ -32,6 +32,10 @@ def test_the_migrations_create_the_indexes_the_list_relies_on() -> None:
         assert cursor.fetchone() == ("pg_trgm",)
     assert "(org_id, status, created_at DESC, id DESC)" in indexes["task_org_status"]
     assert "USING gin (upper((title)::text) gin_trgm_ops)" in indexes["task_title_trgm"]
+    # The title search's words, in the list's order per word (tests/test_task_search.py).
+    words = _indexes("tasks_taskword")
+    assert "(org_id, word, created_at, task_id)" in words["tasks_taskword_pkey"]
+    assert "(task_id)" in words["taskword_task"]
     # The sorts' indexes, which the list already relied on.
     assert "(org_id, created_at DESC, id DESC)" in indexes["task_org_created"]
     assert "score_value DESC NULLS LAST" in indexes["task_org_score_desc"]

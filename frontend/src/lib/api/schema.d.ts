@@ -2511,7 +2511,7 @@ export interface components {
             overridden?: boolean | null;
             /**
              * Q
-             * @description Only tasks whose title contains this text (any case).
+             * @description Only tasks whose title has every word of this text, in any order and any case; the last word may be the start of a title's word (as typed so far: 'dark mo' finds 'Dark mode'). Words are runs of letters and digits; text without any filters nothing.
              */
             q?: string | null;
             /**
@@ -10057,7 +10057,7 @@ export interface operations {
                 status?: ("queued" | "scoring" | "scored" | "failed") | null;
                 /** @description true: only tasks whose score or a criterion a person overrode; false: only the others. */
                 overridden?: boolean | null;
-                /** @description Only tasks whose title contains this text (any case). */
+                /** @description Only tasks whose title has every word of this text, in any order and any case; the last word may be the start of a title's word (as typed so far: 'dark mo' finds 'Dark mode'). Words are runs of letters and digits; text without any filters nothing. */
                 q?: string | null;
             };
             header?: never;
