@@ -4,14 +4,23 @@
 //
 //   node scripts/lighthouse.mjs '{"urls": [...], "cookies": [{"name", "value", "url"}],
 //                                 "chromePath": "/usr/bin/chromium", "preset": "mobile"|"desktop",
-//                                 "outputDir": "/tmp/..."}'
+//                                 "outputDir": "/tmp/...", "cache": "cold"|"warm"|"shared",
+//                                 "warmupPath": "/password/forgot"}'
 //
-// Prints one JSON object: {url: {scores, metrics, failing, console, report}}.
+// "cache": "cold" (the default) empties the browser's HTTP cache before each page, so every page
+// loads its scripts as a first visit does (with Lighthouse's storage reset off, the pages would
+// otherwise share one cache, and each page after the first would find most scripts cached);
+// "warm" empties it and then opens "warmupPath" (another page of the app) before each page, so
+// every page finds the shared scripts cached and loads only its own; "shared" keeps the cache from
+// page to page. Cookies are kept in every case.
+//
+// Prints one JSON object: {url: {scores, metrics, numeric, cpuMs, blockingCpuMs, failing, console, report}}.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import lighthouse from "lighthouse";
 import desktopConfig from "lighthouse/core/config/desktop-config.js";
+import { TraceProcessor } from "lighthouse/core/lib/tracehouse/trace-processor.js";
 import puppeteer from "puppeteer-core";
 
 const CATEGORIES = ["performance", "accessibility", "best-practices"];
@@ -23,6 +32,27 @@ const METRICS = [
   "speed-index",
   "interactive",
 ];
+
+/**
+ * The main thread's CPU time in the page's trace, less sensitive than wall-clock figures to other
+ * work on a shared machine (a task that waits for a core takes longer, not more CPU): `cpuMs`, the
+ * thread time of every task from the navigation on; `blockingCpuMs`, what total blocking time
+ * would be from thread times (each task after the first contentful paint, times the preset's CPU
+ * slowdown, less 50 ms).
+ */
+function cpuFigures(trace, slowdown) {
+  const processed = TraceProcessor.processTrace(trace);
+  const { timestamps } = TraceProcessor.processNavigation(processed);
+  let cpu = 0;
+  let blocking = 0;
+  for (const event of processed.mainThreadEvents) {
+    if (!TraceProcessor.isScheduleableTask(event) || !event.dur || event.ts < processed.timeOriginEvt.ts) continue;
+    const ms = (event.tdur ?? event.dur) / 1000;
+    cpu += ms;
+    if (event.ts >= timestamps.firstContentfulPaint) blocking += Math.max(0, ms * slowdown - 50);
+  }
+  return { cpuMs: Math.round(cpu), blockingCpuMs: Math.round(blocking) };
+}
 
 const options = JSON.parse(process.argv[2]);
 const browser = await puppeteer.launch({
@@ -43,16 +73,31 @@ try {
   await browser.setCookie(...options.cookies);
   for (const [index, url] of options.urls.entries()) {
     const page = await browser.newPage();
+    if (options.cache !== "shared") {
+      const session = await page.createCDPSession();
+      await session.send("Network.clearBrowserCache");
+      await session.detach();
+    }
+    if (options.cache === "warm") {
+      // What a person who has just opened another page of the app has in the cache: the framework's
+      // and the shared components' scripts and styles (not this page's own code, nor its data).
+      const warmup = await browser.newPage();
+      await warmup.goto(new URL(options.warmupPath, url).href, { waitUntil: "networkidle0" });
+      await warmup.close();
+    }
     const flags = { onlyCategories: CATEGORIES, disableStorageReset: true, output: "json", logLevel: "error" };
     const config = options.preset === "desktop" ? desktopConfig : undefined;
     const result = await lighthouse(url, flags, config, page);
     const { lhr } = result;
     const report = join(options.outputDir, `report-${index}.json`);
     writeFileSync(report, result.report);
+    const slowdown = lhr.configSettings.throttlingMethod === "simulate" ? lhr.configSettings.throttling.cpuSlowdownMultiplier : 1;
     results[url] = {
       finalUrl: lhr.finalDisplayedUrl,
       scores: Object.fromEntries(CATEGORIES.map((id) => [id, Math.round(100 * (lhr.categories[id]?.score ?? 0))])),
       metrics: Object.fromEntries(METRICS.map((id) => [id, lhr.audits[id]?.displayValue ?? null])),
+      numeric: Object.fromEntries(METRICS.map((id) => [id, lhr.audits[id]?.numericValue ?? null])),
+      ...cpuFigures(result.artifacts.Trace, slowdown),
       failing: Object.values(lhr.audits)
         .filter((audit) => audit.scoreDisplayMode === "binary" && audit.score !== null && audit.score < 1)
         .map((audit) => audit.id),

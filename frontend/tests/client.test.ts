@@ -7,7 +7,7 @@ import type { TaskInput } from "@/lib/api/types";
 import { ApiProblem } from "@/lib/api/problem";
 import { taskListQuery } from "@/lib/queries/options";
 
-import { BASE_URL, fakeFetch, jsonResponse, makeClient, makeTask, problemResponse } from "./helpers";
+import { BASE_URL, fakeFetch, jsonResponse, makeClient, makeTask, problemResponse, scoredTask } from "./helpers";
 
 const ME = {
   id: 7,
@@ -113,6 +113,25 @@ describe("createApiClient", () => {
     expect(sent[0]?.path).toBe("/api/v2/orgs/acme/tasks");
     expect(Object.fromEntries(sent[0]?.search ?? [])).toEqual({ limit: "50", cursor: "abc==", sort: "-score", status: "scored", q: "dark" });
     expect(options.queryKey).toEqual(["orgs", "acme", "tasks", "list", { sort: "-score", status: "scored", q: "dark" }]);
+  });
+
+  it("keeps of each listed task only what its row shows (the server sends the list with the page)", async () => {
+    const task = scoredTask(72.5, { description: "A long description", overrides: [] });
+    const { fetch } = fakeFetch(() => jsonResponse(200, { items: [task, makeTask({ title: "Waiting" })], next_cursor: "next==" }));
+    const options = taskListQuery(makeClient(fetch).api, "acme", {});
+
+    const page = await options.queryFn!({ pageParam: null, queryKey: options.queryKey, signal: new AbortController().signal, meta: undefined, direction: "forward", client: new QueryClient() });
+
+    expect(page.next_cursor).toBe("next==");
+    expect(page.items[0]).toEqual({
+      id: task.id,
+      title: task.title,
+      status: "scored",
+      created_at: task.created_at,
+      score: { value: 72.5, machine_value: 72.5, overridden: false },
+    });
+    expect(page.items[1]).toMatchObject({ title: "Waiting", status: "queued", score: null });
+    expect(Object.keys(page.items[1] ?? {}).sort()).toEqual(["created_at", "id", "score", "status", "title"]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Task, TaskStatus } from "./api/types";
+import type { Task, TaskPage, TaskScore, TaskStatus } from "./api/types";
 
 /** Every task status, in lifecycle order. The checks below fail to compile if the API adds one. */
 export const TASK_STATUSES = ["queued", "scoring", "scored", "failed"] as const satisfies readonly TaskStatus[];
@@ -27,8 +27,11 @@ export function nextPollDelay(previous: number | undefined, changed: boolean): n
   return Math.min(POLL_MAX_MS, Math.round(previous * POLL_BACKOFF));
 }
 
+/** What the polling watches of a task (a whole task, or a row of the list). */
+type PolledTask = Pick<Task, "id" | "status"> & { score: Pick<TaskScore, "value"> | null };
+
 /** What the polling watches: each task's id, status and score. */
-export function tasksFingerprint(tasks: readonly Pick<Task, "id" | "status" | "score">[]): string {
+export function tasksFingerprint(tasks: readonly PolledTask[]): string {
   return tasks.map((task) => `${task.id}:${task.status}:${task.score?.value ?? ""}`).join("|");
 }
 
@@ -39,7 +42,7 @@ export function tasksFingerprint(tasks: readonly Pick<Task, "id" | "status" | "s
 export function createTaskPoller() {
   let delay: number | undefined;
   let lastFingerprint: string | undefined;
-  return (tasks: readonly Pick<Task, "id" | "status" | "score">[] | undefined): number => {
+  return (tasks: readonly PolledTask[] | undefined): number => {
     if (tasks === undefined) return POLL_MIN_MS;
     const fingerprint = tasksFingerprint(tasks);
     const changed = fingerprint !== lastFingerprint;
@@ -51,4 +54,36 @@ export function createTaskPoller() {
     delay = nextPollDelay(delay, changed);
     return delay;
   };
+}
+
+/**
+ * A task as a row of the task list shows it (and its polling watches). The list keeps only this of
+ * each task: the first page is rendered by the server and sent to the browser with the page, where
+ * the whole task (description, attributes, breakdown, overrides) would be most of its weight.
+ */
+export interface TaskRow {
+  id: Task["id"];
+  title: Task["title"];
+  status: TaskStatus;
+  created_at: Task["created_at"];
+  score: Pick<TaskScore, "value" | "machine_value" | "overridden"> | null;
+}
+
+export interface TaskRowPage extends Omit<TaskPage, "items"> {
+  items: TaskRow[];
+}
+
+export function taskRowOf(task: Task): TaskRow {
+  const { id, title, status, created_at, score } = task;
+  return {
+    id,
+    title,
+    status,
+    created_at,
+    score: score ? { value: score.value, machine_value: score.machine_value, overridden: score.overridden } : null,
+  };
+}
+
+export function taskRowPageOf(page: TaskPage): TaskRowPage {
+  return { ...page, items: page.items.map(taskRowOf) };
 }

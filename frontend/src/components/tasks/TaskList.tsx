@@ -5,7 +5,6 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { memo, useEffect, useId, useRef, useState } from "react";
 
 import { Alert, Badge, Button, DateTime, EmptyState, Input, Select, Skeleton } from "@/components/ui";
-import type { Task } from "@/lib/api/types";
 import { describeError } from "@/lib/errors";
 import { formatScore } from "@/lib/format";
 import { paths } from "@/lib/paths";
@@ -26,13 +25,13 @@ import {
 } from "@/lib/task-filters";
 import { tasksOf } from "@/lib/queries/options";
 import { useRecentPending, useTaskList } from "@/lib/queries/tasks";
-import { isPending, TASK_STATUSES } from "@/lib/tasks";
+import { isPending, TASK_STATUSES, type TaskRow } from "@/lib/tasks";
 
 import { STATUS_BADGE, StatusBadge } from "./StatusBadge";
 
 // Memoized: the list re-renders on every poll and fetch state change, and each task keeps its
 // object while it is unchanged (TanStack Query's structural sharing), so only changed rows render.
-const TaskItem = memo(function TaskItem({ org, task, rank }: { org: string; task: Task; rank: number | null }) {
+const TaskItem = memo(function TaskItem({ org, task, rank }: { org: string; task: TaskRow; rank: number | null }) {
   return (
     <li data-testid="task-row" data-status={task.status} data-task-id={task.id}>
       {/* No prefetch: fifty rows in view would each fetch and process a task page as the list

@@ -7,8 +7,9 @@ import type { Client } from "openapi-fetch";
 
 import { unwrap } from "@/lib/api/client";
 import type { paths } from "@/lib/api/schema";
-import type { Me, Task, TaskPage } from "@/lib/api/types";
+import type { Me } from "@/lib/api/types";
 import { auditQueryOf } from "@/lib/audit";
+import { taskRowPageOf, type TaskRow, type TaskRowPage } from "@/lib/tasks";
 
 import { queryKeys, type AuditFilters, type TaskFilters } from "./keys";
 
@@ -38,7 +39,7 @@ export function optionalMeQuery(api: Client<paths>) {
   });
 }
 
-export function tasksOf(data: { pages: readonly TaskPage[] } | undefined): Task[] {
+export function tasksOf(data: { pages: readonly TaskRowPage[] } | undefined): TaskRow[] {
   return data?.pages.flatMap((page) => page.items) ?? [];
 }
 
@@ -57,14 +58,18 @@ export function taskListQuery(api: Client<paths>, org: string, filters: TaskFilt
   const clean = cleanFilters(filters);
   return infiniteQueryOptions({
     queryKey: queryKeys.taskList(org, clean),
+    // Each task as its row shows it (TaskRow): what the server sends with the page, and what
+    // polling compares, is then a fraction of the whole tasks.
     queryFn: async ({ pageParam }) =>
-      unwrap(
-        await api.GET("/api/v2/orgs/{org}/tasks", {
-          params: {
-            path: { org },
-            query: { limit: TASK_PAGE_SIZE, ...clean, ...(pageParam ? { cursor: pageParam } : {}) },
-          },
-        }),
+      taskRowPageOf(
+        unwrap(
+          await api.GET("/api/v2/orgs/{org}/tasks", {
+            params: {
+              path: { org },
+              query: { limit: TASK_PAGE_SIZE, ...clean, ...(pageParam ? { cursor: pageParam } : {}) },
+            },
+          }),
+        ),
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (lastPage) => lastPage.next_cursor ?? undefined,

@@ -9,7 +9,7 @@ import { useState } from "react";
 import { expectOk, IDEMPOTENCY_HEADER, unwrap } from "@/lib/api/client";
 import { useApiClient } from "@/lib/api/context";
 import type { OverrideInput, TaskBatchInput, TaskInput } from "@/lib/api/types";
-import { createTaskPoller, isPending } from "@/lib/tasks";
+import { createTaskPoller, isPending, taskRowOf } from "@/lib/tasks";
 
 import { queryKeys, type TaskFilters } from "./keys";
 import { scoreDetailQuery, taskListQuery, taskQuery, taskScoresQuery, tasksOf } from "./options";
@@ -204,7 +204,7 @@ export function useRecentPending(org: string, q: string | undefined, enabled: bo
         await api.GET("/api/v2/orgs/{org}/tasks", {
           params: { path: { org }, query: { limit: RECENT_LIMIT, ...(q ? { q } : {}) } },
         }),
-      ).items,
+      ).items.map(taskRowOf),
     enabled,
     refetchInterval: (current) => poll(current.state.data),
   });
