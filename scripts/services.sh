@@ -187,12 +187,8 @@ pg_install_hint() {
 }
 
 pg_need_bins() { # install the server binaries when none are there (or say how, and exit)
-	local d
-	have pg_ctl && have initdb && return 0
-	for d in /usr/lib/postgresql/*/bin /usr/pgsql-*/bin /opt/homebrew/opt/postgresql@*/bin \
-		/usr/local/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /usr/local/opt/postgresql/bin; do
-		[[ -x $d/pg_ctl && -x $d/initdb ]] && return 0
-	done
+	# system-deps.sh knows where each platform keeps the server binaries
+	"$ROOT/scripts/system-deps.sh" check postgres >/dev/null 2>&1 && return 0
 	need postgres "postgres: nothing answers at $(pg_where), and no Postgres server binaries (initdb, pg_ctl) are installed
   to start a project-local one (macOS: brew install postgresql@16); or point DATABASE_URL at a running server."
 }
