@@ -92,11 +92,32 @@ def billing_account_get_or_create(*, org_id: int) -> OrgBilling:
 
 
 def billing_account_lock(*, org_id: int) -> OrgBilling:
-    """The org's billing row locked FOR UPDATE until the caller's transaction ends."""
+    """The org's billing row, with its plans, locked FOR UPDATE until the caller's transaction
+    ends. One statement when the row exists and its plans did not change while it waited."""
+    billing = (
+        OrgBilling.objects.select_for_update(of=("self",))
+        .select_related("plan", "granted_plan")
+        .filter(org_id=org_id)
+        .first()
+    )
+    if billing is not None and _plans_joined(billing):
+        return billing
+    # No row yet, or a concurrent transaction changed its plans while this one waited for the
+    # lock: Postgres then re-checks the row's newest version against the plan rows it joined
+    # before the wait, so the row comes back without them (the subscribed plan: no row at all;
+    # the granted one: NULLs). The lock is ours now, or taken without the join; the plans are
+    # read again, from the row as committed.
     billing_account_get_or_create(org_id=org_id)
-    # No join in the locking query: when a concurrent transaction changes `plan_id`, Postgres
-    # re-checks the locked row against the old joined plan row and returns nothing.
-    return OrgBilling.objects.select_for_update().get(org_id=org_id)
+    list(OrgBilling.objects.select_for_update().filter(org_id=org_id).values_list("pk"))
+    return OrgBilling.objects.select_related("plan", "granted_plan").get(org_id=org_id)
+
+
+def _plans_joined(billing: OrgBilling) -> bool:
+    """Whether the plans loaded with `billing` are the ones its row names."""
+    granted = billing.granted_plan
+    return billing.plan.pk == billing.plan_id and (
+        (granted.pk if granted is not None else None) == billing.granted_plan_id
+    )
 
 
 def billing_plan_grant(*, org_id: int, plan_code: str | None, caller: Caller) -> OrgBilling:
@@ -125,20 +146,21 @@ def billing_plan_grant(*, org_id: int, plan_code: str | None, caller: Caller) ->
 # ------------------------------------------------------------------------------ usage, quota
 
 
-@transaction.atomic
 def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
     """Count one task against the org's quota for the current period, inside the caller's
-    transaction (task submission), or raise PlanQuotaExceeded and write nothing.
+    transaction (task submission; the lock refuses to run outside one), or raise
+    PlanQuotaExceeded and write nothing. No savepoint of its own: a refusal comes before any
+    write, and a savepoint would cost two round trips a task.
 
     The org's billing row stays locked until the caller commits, so concurrent submissions at
     the limit cannot both pass. Calling it again for the same task returns the first record."""
     billing = billing_account_lock(org_id=org_id)
-    existing = UsageRecord.objects.filter(task_id=task_id, org_id=org_id).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
     entitlement = entitlement_of(billing, free=plan_free(), now=now)
     if not entitlement.can_submit:
+        existing = UsageRecord.objects.filter(task_id=task_id, org_id=org_id).first()
+        if existing is not None:
+            return existing
         overdue = entitlement.status == SubscriptionStatus.PAST_DUE and (
             entitlement.grace_ends_at is not None and now >= entitlement.grace_ends_at
         )
@@ -149,9 +171,22 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
             used=entitlement.used,
             limit=entitlement.quota,
         )
-    record = UsageRecord.objects.create(
-        org_id=org_id, task_id=task_id, period_start=entitlement.period_start
-    )
+    # A task is counted once: a second call for it inserts nothing and returns the first record.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {UsageRecord._meta.db_table} (org_id, task_id, period_start, created_at)
+            VALUES (%s, %s, %s, %s) ON CONFLICT (task_id) DO NOTHING RETURNING id""",  # noqa: S608
+            [org_id, task_id, entitlement.period_start, now],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return UsageRecord.objects.get(task_id=task_id, org_id=org_id)
+    record = UsageRecord(
+        id=inserted[0], org_id=org_id, task_id=task_id, period_start=entitlement.period_start,
+        created_at=now,
+    )  # fmt: skip
+    record._state.adding = False
+    record._state.db = connection.alias
     # Only a subscription is billed by use: a granted plan's usage is reported to no meter.
     if entitlement.plan.is_metered and entitlement.source == "subscription":
         MeterOutbox.objects.create(org_id=org_id, identifier=f"task-{task_id}", quantity=1)

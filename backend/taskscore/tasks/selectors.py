@@ -97,6 +97,15 @@ def task_overrides_history(task: Task) -> list[ScoreOverride]:
     )
 
 
+def task_submitted(task: Task) -> Task:
+    """A task its submission just stored, as this module's selectors load it: no scores and no
+    overrides yet (its scoring job starts once the submission has committed). Shown as stored,
+    without reading it back."""
+    task.scores_newest_first = []  # type: ignore[attr-defined]
+    task.overrides_active = []  # type: ignore[attr-defined]
+    return task
+
+
 def task_get(*, org_id: int, task_id: uuid.UUID | str) -> Task:
     """The task with its scores; NotFound for an unknown id or another org's task."""
     try:
@@ -241,12 +250,6 @@ def task_list_offset(*, org_id: int, limit: int, offset: int) -> tuple[list[Task
     page_ids = newest_first.values("pk")[offset : offset + limit]
     items = list(_with_scores(newest_first.filter(pk__in=page_ids)))
     return items, task_count(org_id=org_id)
-
-
-def task_list_by_ids(*, org_id: int, ids: list[uuid.UUID]) -> list[Task]:
-    """The org's tasks with these ids, in the given order."""
-    found = {t.pk: t for t in _with_scores(Task.objects.filter(org_id=org_id, pk__in=ids))}
-    return [found[i] for i in ids if i in found]
 
 
 def tasks_rescorable(*, org_id: int, version_id: int) -> QuerySet[Task]:

@@ -49,7 +49,7 @@ def task_create(request: HttpRequest, payload: TaskV1In) -> Status[dict[str, Any
         data=services.TaskInput(**payload.model_dump()),
         api_key_id=principal.api_key_id,
     )
-    return Status(201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
+    return Status(201, task_out(selectors.task_submitted(task)))
 
 
 @api.get("/tasks/{task_id}", response=TaskV1Out, tags=["tasks"], operation_id="v1_task_get")

@@ -42,7 +42,7 @@ def task_create(request: HttpRequest, org: str, payload: TaskIn) -> Status[dict[
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
     )
-    return Status(201, task_out(selectors.task_get(org_id=principal.org_id, task_id=task.id)))
+    return Status(201, task_out(selectors.task_submitted(task)))
 
 
 # Names the representation of a task and of a page of tasks in the ETags: change it with the body.
@@ -95,8 +95,8 @@ def task_create_batch(
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
     )
-    page = selectors.task_list_by_ids(org_id=principal.org_id, ids=[t.pk for t in tasks])
-    return Status(201, {"items": [task_out(t) for t in page]})  # all of them: no cursor
+    items = [task_out(selectors.task_submitted(task)) for task in tasks]
+    return Status(201, {"items": items})  # all of them: no cursor
 
 
 @router.post(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -21,6 +24,7 @@ from taskscore.billing.selectors import (
 )
 from taskscore.billing.services import (
     billing_account_get_or_create,
+    billing_account_lock,
     billing_plan_grant,
     plans_seed,
     usage_reserve,
@@ -143,6 +147,56 @@ def test_plans_seed_is_idempotent() -> None:
     assert list(Plan.objects.values_list("code", "monthly_task_quota", "is_metered")) == [
         ("free", 100, False), ("pro", 5000, False), ("business", None, True)
     ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "change",
+    [{"plan": "pro", "status": "active"}, {"granted_plan": "business"},
+     {"plan": "pro", "status": "active", "granted_plan": "business"}],
+    ids=["subscribed plan", "granted plan", "both"],
+)  # fmt: skip
+def test_the_lock_returns_the_plans_a_change_committed_while_it_waited(
+    org: Organization, change: dict[str, str]
+) -> None:
+    """The lock reads the row with its plans in one statement; when another transaction changes
+    the plans while it waits, Postgres re-checks the new row against the plans joined before the
+    wait. What the lock returns is the row as committed, with the plans it names."""
+    billing_account_get_or_create(org_id=org.pk)
+    plans = {plan.code: plan for plan in Plan.objects.all()}
+    locked: list[OrgBilling] = []
+
+    def lock() -> None:
+        try:
+            with transaction.atomic():
+                locked.append(billing_account_lock(org_id=org.pk))
+        finally:
+            connection.close()
+
+    waiter = threading.Thread(target=lock)
+    # given a transaction that changes the org's plans and holds the row
+    with transaction.atomic():
+        OrgBilling.objects.filter(org_id=org.pk).update(
+            **{field: plans[code] if field != "status" else code for field, code in change.items()}
+        )
+        # when another asks for the lock meanwhile, and waits for it
+        waiter.start()
+        deadline = time.monotonic() + 10
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the lock did not wait")
+    waiter.join(timeout=10)
+    # then it has the row with the plans the change committed
+    (billing,) = locked
+    assert billing.plan.code == change.get("plan", "free")
+    granted = billing.granted_plan
+    assert (granted.code if granted else None) == change.get("granted_plan")
+    assert billing.status == change.get("status", "none")
 
 
 # ------------------------------------------------------------------------------ grants, features
