@@ -14,7 +14,8 @@ same run. A phase ends when the queue and the broker's unacked set hold none of 
 ack late).
 
 Profile: with BENCH_PROFILE=1, py-spy samples the first worker (every thread, idle ones left
-out) through the scoring phase; the collapsed stacks go to the log directory and the top frames
+out) through the scoring phase (BENCH_PROFILE=gil: only the thread holding the GIL, i.e. where
+the worker's Python spends CPU); the collapsed stacks go to the log directory and the top frames
 by own time and by total time are printed before the JSON line (docs/performance.md keeps them).
 Sampling costs the worker CPU, so the figures of a profiled run are not the benchmark's.
 
@@ -63,7 +64,8 @@ def profile_start(pid: int, out: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
         [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-         "--output", str(out), "--nonblocking"],
+         "--output", str(out), "--nonblocking",
+         *(["--gil"] if os.environ.get("BENCH_PROFILE") == "gil" else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -30,3 +30,13 @@ def _logging_as_configured(**_: Any) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.worker_init.connect(weak=False)
+def _provider_preloaded(**_: Any) -> None:
+    """The AI provider's code is imported as the worker starts (before a prefork pool's fork),
+    not by its first jobs: the OpenAI SDK's import holds the GIL for about half a second, which
+    every other thread of a threads pool would wait through."""
+    from taskscore.scoring.ai import ai_provider_preload
+
+    ai_provider_preload()

@@ -32,7 +32,7 @@ from taskscore.integrations.ai.base import (
 )
 from taskscore.integrations.ai.cache import AIResultCache
 from taskscore.integrations.ai.prompt import PROMPT_VERSION
-from taskscore.integrations.ai.providers import provider_from_config
+from taskscore.integrations.ai.providers import provider_from_config, provider_preload
 from taskscore.integrations.ai.redact import redact
 from taskscore.orgs.selectors import AIRules, ai_rules
 from taskscore.scoring.engine import AICriterion, Criterion
@@ -55,6 +55,11 @@ def ai_config() -> AIConfig:
 
 def ai_provider() -> AIProvider:
     return provider_from_config(ai_config())
+
+
+def ai_provider_preload() -> None:
+    """Import the configured provider's code before a job needs it (a worker, at start)."""
+    provider_preload(ai_config())
 
 
 @functools.cache

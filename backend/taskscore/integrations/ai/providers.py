@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
+from collections.abc import Callable
 
 from taskscore.integrations.ai.base import AIConfig, AIProvider
 
-__all__ = ["clear_provider_cache", "provider_from_config"]
+__all__ = ["clear_provider_cache", "provider_from_config", "provider_preload"]
 
 _lock = threading.Lock()
 _providers: dict[AIConfig, AIProvider] = {}
@@ -37,20 +39,32 @@ def clear_provider_cache() -> None:
         _providers.clear()
 
 
+# Each provider's code, imported on demand: the SDK or the local model's dependencies are heavy
+# (the local ones optional), and a process loads only the one it is configured with.
+_IMPLEMENTATIONS = {
+    "openai": ("taskscore.integrations.ai.openai_provider", "OpenAIProvider"),
+    "local": ("taskscore.integrations.ai.judge.provider", "JudgeProvider"),
+    "local-anchor": ("taskscore.integrations.ai.local_provider", "AnchorSimilarityProvider"),
+}
+
+
+def provider_class(name: str) -> Callable[[AIConfig], AIProvider]:
+    """The class of the provider called `name`, its module imported (once per process; a
+    worker does it at start, `provider_preload`). ValueError for an unknown name."""
+    if name not in _IMPLEMENTATIONS:
+        raise ValueError(
+            f"unknown AI provider {name!r} (expected 'openai', 'local' or 'local-anchor')"
+        )
+    module, attribute = _IMPLEMENTATIONS[name]
+    cls: Callable[[AIConfig], AIProvider] = getattr(importlib.import_module(module), attribute)
+    return cls
+
+
+def provider_preload(config: AIConfig) -> None:
+    """Import the configured provider's code now, so that the first job does not: the OpenAI
+    SDK's import costs about half a second of CPU, during which a worker's other threads wait."""
+    provider_class(config.provider)
+
+
 def _build(config: AIConfig) -> AIProvider:
-    if config.provider == "openai":
-        from taskscore.integrations.ai.openai_provider import OpenAIProvider
-
-        return OpenAIProvider(config)
-    if config.provider == "local":
-        # Imported on demand: the local model's dependencies are heavy and optional.
-        from taskscore.integrations.ai.judge.provider import JudgeProvider
-
-        return JudgeProvider(config)
-    if config.provider == "local-anchor":
-        from taskscore.integrations.ai.local_provider import AnchorSimilarityProvider
-
-        return AnchorSimilarityProvider(config)
-    raise ValueError(
-        f"unknown AI provider {config.provider!r} (expected 'openai', 'local' or 'local-anchor')"
-    )
+    return provider_class(config.provider)(config)

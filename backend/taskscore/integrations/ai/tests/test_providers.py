@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +12,7 @@ from taskscore.integrations.ai.base import AIConfig
 from taskscore.integrations.ai.openai_provider import OpenAIProvider
 from taskscore.integrations.ai.providers import clear_provider_cache, provider_from_config
 
+BACKEND = Path(__file__).resolve().parents[4]
 OPENAI = AIConfig(provider="openai", model="gpt-fake", base_url="http://127.0.0.1:9/v1")
 
 
@@ -51,3 +56,29 @@ def test_local_anchor_config_gives_anchor_similarity() -> None:
 def test_an_unknown_provider_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown AI provider 'gemini'"):
         provider_from_config(AIConfig(provider="gemini", model="x"))
+
+
+def test_a_starting_worker_imports_the_configured_provider_before_any_job() -> None:
+    # given a fresh process with the Celery app loaded, configured for the OpenAI provider
+    script = (
+        "import sys\n"
+        "from celery import signals\n"
+        "from config.celery import app\n"
+        "module = 'taskscore.integrations.ai.openai_provider'\n"
+        "before = module in sys.modules\n"
+        # when a worker starts, as Celery's WorkController does before it consumes: the loader
+        # imports the jobs' modules (Django is set up), then worker_init is sent
+        "app.loader.init_worker()\n"
+        "signals.worker_init.send(sender=type('Worker', (), {'app': app})())\n"
+        "print(before, module in sys.modules)\n"
+    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test", "AI_PROVIDER": "openai",
+        "AI_BASE_URL": "http://127.0.0.1:9/v1", "AI_MODEL": "gpt-fake",
+    }  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=BACKEND, capture_output=True, text=True,
+        check=True, timeout=120,
+    )  # fmt: skip
+    # then the SDK's provider was imported by the start, not left to the first job
+    assert out.stdout.split() == ["False", "True"], out.stderr
