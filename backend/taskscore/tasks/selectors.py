@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from taskscore.core.cursor import Ordering, SortKey, page_keyset
@@ -222,16 +223,24 @@ def task_list_version(
     )
 
 
+# Every read of one task asks this first (its ETag): written as SQL, it costs a third of the
+# CPU the ORM's query building took (`make bench-api`'s get_task).
+_TASK_VERSION_SQL = f"SELECT updated_at FROM {Task._meta.db_table} WHERE id = %s AND org_id = %s"  # noqa: S608
+
+
 def task_version(*, org_id: int, task_id: uuid.UUID | str) -> list[object]:
     """What one task's representation depends on (see `task_page_version`); NotFound as
     `task_get`."""
     try:
-        pk, updated_at = (
-            Task.objects.filter(org_id=org_id, pk=task_id).values_list("id", "updated_at").get()
-        )
-    except (Task.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        pk = task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(task_id)
+    except (ValueError, TypeError, AttributeError) as exc:
         raise NotFound(detail="No such task.") from exc
-    return [f"{pk}@{updated_at.isoformat()}"]
+    with connection.cursor() as cursor:
+        cursor.execute(_TASK_VERSION_SQL, [pk, org_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(detail="No such task.")
+    return [f"{pk}@{row[0].isoformat()}"]
 
 
 def task_count(*, org_id: int) -> int:
