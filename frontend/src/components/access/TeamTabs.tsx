@@ -1,8 +1,6 @@
 "use client";
 
-import Link from "next/link";
-
-import { cn } from "@/components/ui";
+import { cn, IntentLink } from "@/components/ui";
 import { paths } from "@/lib/paths";
 
 type TeamTab = "members" | "roles" | "security";
@@ -14,14 +12,17 @@ const TABS: Record<TeamTab, { label: string; href: (org: string) => string }> = 
 };
 const TAB_NAMES = Object.keys(TABS) as TeamTab[];
 
-/** Moves between the members, the roles and the security settings of the org (pages under Members). */
+/**
+ * Moves between the members, the roles and the security settings of the org (pages under Members);
+ * each tab prefetches its page on intent, like the shell's navigation.
+ */
 export function TeamTabs({ org, current }: { org: string; current: TeamTab }) {
   return (
     <nav aria-label="Team" className="mb-6 border-b border-slate-200">
       <ul className="-mb-px flex gap-4 overflow-x-auto">
         {TAB_NAMES.map((tab) => (
           <li key={tab}>
-            <Link
+            <IntentLink
               href={TABS[tab].href(org)}
               aria-current={tab === current ? "page" : undefined}
               className={cn(
@@ -31,7 +32,7 @@ export function TeamTabs({ org, current }: { org: string; current: TeamTab }) {
               )}
             >
               {TABS[tab].label}
-            </Link>
+            </IntentLink>
           </li>
         ))}
       </ul>

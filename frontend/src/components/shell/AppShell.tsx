@@ -6,7 +6,7 @@ import { usePathname } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 
 import { Logo } from "@/components/Logo";
-import { Alert, Button, ButtonLink, cn, LoadingState } from "@/components/ui";
+import { Alert, Button, ButtonLink, cn, IntentLink, LoadingState } from "@/components/ui";
 import type { Org } from "@/lib/api/types";
 import { describeError, PERMISSION_WORDS } from "@/lib/errors";
 import { queryKeys, type PermissionDenial } from "@/lib/queries/keys";
@@ -19,9 +19,10 @@ import { isCurrent, ORG_NAV } from "./nav";
 import { OrgSwitcher } from "./OrgSwitcher";
 import { TwoFactorRequired } from "./TwoFactorRequired";
 
+// The shell's links are on every page: each prefetches its page on intent (IntentLink), not on view.
 function NavLink({ href, current, children }: { href: string; current: boolean; children: ReactNode }) {
   return (
-    <Link
+    <IntentLink
       href={href}
       aria-current={current ? "page" : undefined}
       className={cn(
@@ -31,7 +32,7 @@ function NavLink({ href, current, children }: { href: string; current: boolean; 
       )}
     >
       {children}
-    </Link>
+    </IntentLink>
   );
 }
 
@@ -158,10 +159,10 @@ export function AppShell({ org, children }: { org?: string; children: ReactNode 
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-3">
           <div className="flex min-w-0 items-center gap-4">
-            <Link href={paths.home} className="rounded-md focus-visible:outline-2 focus-visible:outline-indigo-600">
+            <IntentLink href={paths.home} className="rounded-md focus-visible:outline-2 focus-visible:outline-indigo-600">
               <Logo />
               <span className="sr-only">Home</span>
-            </Link>
+            </IntentLink>
             {me ? <OrgSwitcher orgs={me.orgs} current={membership?.slug} /> : null}
           </div>
           <div className="flex min-w-0 items-center gap-3">

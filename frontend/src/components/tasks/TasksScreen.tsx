@@ -2,7 +2,7 @@
 
 import type { ReactNode } from "react";
 
-import { ButtonLink, PageHeader } from "@/components/ui";
+import { buttonClassName, ButtonLink, IntentLink, PageHeader } from "@/components/ui";
 import { paths } from "@/lib/paths";
 import { can, orgOf, useMe } from "@/lib/queries/me";
 
@@ -32,9 +32,10 @@ export function TasksScreen({ org, children }: { org: string; children: ReactNod
                 <ButtonLink href="#new-task" className="lg:hidden">
                   New task
                 </ButtonLink>
-                <ButtonLink href={paths.importTasks(org)} variant="secondary">
+                {/* Prefetched on intent: most visits to the list do not import. */}
+                <IntentLink href={paths.importTasks(org)} className={buttonClassName({ variant: "secondary" })}>
                   Import CSV
-                </ButtonLink>
+                </IntentLink>
               </>
             ) : null}
             {canRescore ? <RescoreAllButton org={org} /> : null}

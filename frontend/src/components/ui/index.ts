@@ -8,6 +8,7 @@ export { ConfirmDialog, Dialog } from "./Dialog";
 export { EmptyState } from "./EmptyState";
 export { Field, FieldError, type FieldControlProps } from "./Field";
 export { Checkbox, Input, Select, Textarea, controlClassName } from "./Input";
+export { IntentLink, type IntentLinkProps } from "./IntentLink";
 export { Meter, type MeterTone } from "./Meter";
 export { LoadingState, Skeleton, Spinner } from "./Spinner";
 export { Switch } from "./Switch";
