@@ -8,11 +8,13 @@ import json
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conftest import Actor
+from taskscore.api.common import representations
 from taskscore.scoring.services import scoring_model_create, version_activate, version_publish
 from taskscore.tasks.models import Task
 from taskscore.tasks.services import task_score_run
@@ -115,6 +117,37 @@ def test_a_failing_cache_only_costs_the_building(bob: Actor, settings: Any) -> N
     response = _get(bob.client, LIST)
     assert response.status_code == 200
     assert response.content == kept.content
+
+
+def test_a_body_this_process_served_is_served_again_from_its_memory(
+    bob: Actor, settings: Any
+) -> None:
+    _scored_tasks(bob, 2)
+    kept = _get(bob.client, LIST)
+    # given the body gone from Redis (expired, or evicted)
+    cache.delete(representations._key(kept["ETag"]))
+    # when the page is read again, unchanged
+    again, tables = _reads(bob.client, LIST)
+    # then this process's copy answers: the page's keys are read, its scores are not
+    assert (again.content, again["ETag"]) == (kept.content, kept["ETag"])
+    assert "scoring_taskscore" not in tables
+    # and with no memory for bodies, Redis missing it means building it again
+    settings.REPRESENTATION_MEMORY_BYTES = 0
+    cache.delete(representations._key(kept["ETag"]))
+    built, tables = _reads(bob.client, LIST)
+    assert built.content == kept.content
+    assert "scoring_taskscore" in tables
+
+
+def test_the_bodies_kept_in_memory_stay_within_their_budget_least_recently_used_out() -> None:
+    recent = representations.RecentBodies()
+    for name in "abcd":
+        recent.put(name, b"x" * 25, budget=100)
+    recent.get("a")  # used: the oldest now is "b"
+    recent.put("e", b"x" * 25, budget=100)
+    assert [recent.get(name) is not None for name in "abcde"] == [True, False, True, True, True]
+    recent.put("big", b"x" * 26, budget=100)  # more than a quarter of the room: not kept
+    assert recent.get("big") is None
 
 
 def test_the_etag_matches_among_several_and_in_its_strong_form(bob: Actor) -> None:

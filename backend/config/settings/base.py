@@ -175,6 +175,8 @@ CACHES = {
 # representations): found again by the same cheap query that answers a 304. Keys change with
 # every write, so this only bounds how long an unread body stays; 0 turns it off.
 REPRESENTATION_CACHE_SECONDS = env_int("REPRESENTATION_CACHE_SECONDS", 60)
+# And the bodies a process served last, in its memory (a body never changes under its ETag).
+REPRESENTATION_MEMORY_BYTES = env_int("REPRESENTATION_MEMORY_BYTES", 8_000_000)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
