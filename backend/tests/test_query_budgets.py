@@ -26,6 +26,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from taskscore.api.common.auth import AUTHENTICATED, PUBLIC
+from taskscore.billing.selectors import plan_in_force_cached, plans_in_force_forget
 from taskscore.datarights.services import org_export_create, org_export_execute
 from taskscore.orgs.services import invitation_create, keys
 from taskscore.scoring.services import scoring_model_create
@@ -187,6 +188,11 @@ def _warm(world: World, principal: Principal) -> None:
     """Fill the caller's permission entry and record its key's use, as a steady caller has."""
     if principal.kind == "anonymous":
         return
+    # The org's plan in force as a steady caller's process holds it, read now: a case that
+    # changed the plan and was rolled back leaves its copy in this process (the forgetting runs
+    # on commit), and a feature check would then confirm a refusal from Postgres (two queries).
+    plans_in_force_forget()
+    plan_in_force_cached(org_id=world.org.pk)
     keys._touched.clear()  # the once-a-minute write happens now, not during the measured request
     warm = next(c for c in V2_CASES if (c.method, c.path) == ("GET", "/orgs/{org}/tasks/{task_id}"))
     if principal.kind == "session":
