@@ -25,6 +25,10 @@ measurement, which then measures polling a list that does not change.
 completion request waits 60 s; 300 submitted tasks hold the workers' threads on it), over the
 same measured just before without the fault.
 
+`submit_task_api_only`: submissions again once the workers are stopped (as where they run on
+machines of their own): the API's own cost per submission, without the scoring that shares this
+machine's two cores in `submit_task`.
+
 Environment knobs: BENCH_API_WEB_WORKERS (2), BENCH_API_STEP_S (3), BENCH_API_HALF_S (6),
 BENCH_API_P99_LIMIT_MS (100), BENCH_API_ISOLATION_S (20), BENCH_API_AI_LATENCY ("0.2:2.0"),
 BENCH_API_LOG_LEVEL (INFO).
@@ -319,7 +323,24 @@ def main() -> None:
         )
         http_json(f"http://127.0.0.1:{ai_port}/_control/config", {"latency": AI_LATENCY})
 
-        for name in ("get_task", "list_tasks", "submit_task"):
+        # submissions with no worker on the machine (as when the workers run on machines of
+        # their own): what the API itself costs per submission, beside the figure above
+        for worker in workers:
+            worker.stop()
+        rates["submit_task_api_only"], step_errors = max_rate(
+            api_port, submit, "submit_task_api_only"
+        )
+        errors += step_errors
+        half = at_rate(api_port, submit, rates["submit_task_api_only"] / 2, "submit_task_api_only")
+        errors += half["errors"]
+        figures["submit_task_api_only_rps"] = rates["submit_task_api_only"]
+        figures["submit_task_api_only_p50_ms"] = half["p50_ms"]
+        figures["submit_task_api_only_p99_ms"] = half["p99_ms"]
+        from config.celery import app
+
+        app.control.purge()  # the jobs no worker will take
+
+        for name in ("get_task", "list_tasks", "submit_task", "submit_task_api_only"):
             figures[f"{name}_ratio"] = (
                 round(rates[name] / rates["bare"], 3) if rates["bare"] else None
             )
