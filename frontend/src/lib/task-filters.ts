@@ -20,7 +20,7 @@ export function isSort(value: string | null): value is TaskSort {
 export type ReviewFilter = "all" | "overridden" | "not-overridden";
 
 export const REVIEW_FILTER_LABELS: Record<ReviewFilter, string> = {
-  all: "Overridden or not",
+  all: "Any review",
   overridden: "Overridden",
   "not-overridden": "Not overridden",
 };
