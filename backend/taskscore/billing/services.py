@@ -156,7 +156,9 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
     the limit cannot both pass. Calling it again for the same task returns the first record."""
     billing = billing_account_lock(org_id=org_id)
     now = timezone.now()
-    entitlement = entitlement_of(billing, free=plan_free(), now=now)
+    # Free is the row's own plan until a subscription changes it (a grant does not): no query.
+    free = billing.plan if billing.plan.code == FREE_PLAN else plan_free()
+    entitlement = entitlement_of(billing, free=free, now=now)
     if not entitlement.can_submit:
         existing = UsageRecord.objects.filter(task_id=task_id, org_id=org_id).first()
         if existing is not None:
