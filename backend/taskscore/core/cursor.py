@@ -22,6 +22,7 @@ from django.db.models import F, Model, OrderBy, Q, QuerySet
 from taskscore.core.errors import FieldError, ValidationFailed
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # a page's rows: model instances, or the named rows of values_list(named=True)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ def _decode_value(key: SortKey, raw: Any) -> Any:
     return str(raw)
 
 
-def cursor_encode(ordering: Ordering, row: Model) -> str:
+def cursor_encode(ordering: Ordering, row: Any) -> str:
+    """The cursor after `row` (anything with the ordering's fields as attributes)."""
     values = [_encode_value(k, getattr(row, k.field)) for k in ordering.keys]
     raw = json.dumps({"sort": ordering.name, "after": values}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -141,8 +143,8 @@ def _bound(key: SortKey, value: Any, descending: bool) -> Q:
 
 
 def page_keyset(
-    queryset: QuerySet[M], *, ordering: Ordering, limit: int, cursor: str | None
-) -> tuple[list[M], str | None]:
+    queryset: QuerySet[Any, R], *, ordering: Ordering, limit: int, cursor: str | None
+) -> tuple[list[R], str | None]:
     """One page of `queryset` in `ordering`, and the cursor of the next page (None on the last)."""
     ordered = queryset.order_by(*ordering.order_by())
     want = limit + 1

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -200,7 +201,11 @@ def task_page_version(page: TaskPage) -> list[object]:
     """What a page's representation depends on: its tasks and when each last changed (a score,
     a status, an override: every write to what a task shows sets `updated_at`) and where the
     next page starts. Equal versions, equal pages."""
-    return [*(f"{t.pk}@{t.updated_at.isoformat()}" for t in page.items), page.next_cursor]
+    return _page_version(page.items, page.next_cursor)
+
+
+def _page_version(rows: Iterable[Any], next_cursor: str | None) -> list[object]:
+    return [*(f"{row.pk}@{row.updated_at.isoformat()}" for row in rows), next_cursor]
 
 
 def task_list_version(
@@ -217,6 +222,13 @@ def task_list_version(
     one query through the same index, no scores, no overrides (a conditional GET's check; for a
     search of one word too, its parse and its page's rows in one query: `tasks.search`)."""
     tasks = _task_list_filtered(org_id=org_id, status=status, overridden=overridden)
+    if not q:
+        # Plain rows, not model instances: a tenth of a poll's CPU went on building 51 tasks.
+        rows = tasks.values_list("pk", "updated_at", "created_at", "score_value", named=True)
+        items, next_cursor = page_keyset(
+            rows, ordering=TASK_ORDERINGS[sort], limit=limit, cursor=cursor
+        )
+        return _page_version(items, next_cursor)
     keys = tasks.only("id", "updated_at", "created_at", "score_value")
     return task_page_version(
         _task_page(keys, org_id=org_id, q=q, sort=sort, limit=limit, cursor=cursor, keys=True)
