@@ -155,6 +155,19 @@ def poll_clients(port: int, request: dict[str, Any], start: int) -> int:
     return low
 
 
+def endpoint_figures(
+    port: int, requests: list[dict[str, Any]], name: str, figures: dict[str, Any]
+) -> tuple[float, int]:
+    """`name`'s maximum sustainable rate, then p50/p99 at half of it, into `figures`
+    (`<name>_rps`, `_p50_ms`, `_p99_ms`); returns the rate and the errors seen."""
+    rate, errors = max_rate(port, requests, name)
+    half = at_rate(port, requests, rate / 2, name)
+    figures[f"{name}_rps"] = rate
+    figures[f"{name}_p50_ms"] = half["p50_ms"]
+    figures[f"{name}_p99_ms"] = half["p99_ms"]
+    return rate, errors + half["errors"]
+
+
 def http_json(url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}), method=None)
@@ -270,26 +283,18 @@ def main() -> None:
         errors = 0
         rates: dict[str, float] = {}
         for name, requests in (("bare", bare), ("get_task", get_task), ("list_tasks", list_tasks)):
-            rates[name], step_errors = max_rate(api_port, requests, name)
+            rates[name], step_errors = endpoint_figures(api_port, requests, name, figures)
             errors += step_errors
-            half = at_rate(api_port, requests, rates[name] / 2, name)
-            errors += half["errors"]
-            figures[f"{name}_rps"] = rates[name]
-            figures[f"{name}_p50_ms"] = half["p50_ms"]
-            figures[f"{name}_p99_ms"] = half["p99_ms"]
 
         figures["poll_clients_at_p99_25ms"] = poll_clients(
             api_port, poll, start=int(rates["list_tasks"] / 4)
         )
 
         # submissions: the workers score what arrives while the API accepts more
-        rates["submit_task"], step_errors = max_rate(api_port, submit, "submit_task")
+        rates["submit_task"], step_errors = endpoint_figures(
+            api_port, submit, "submit_task", figures
+        )
         errors += step_errors
-        half = at_rate(api_port, submit, rates["submit_task"] / 2, "submit_task")
-        errors += half["errors"]
-        figures["submit_task_rps"] = rates["submit_task"]
-        figures["submit_task_p50_ms"] = half["p50_ms"]
-        figures["submit_task_p99_ms"] = half["p99_ms"]
 
         drained = wait_until(
             lambda: not Task.objects.filter(org__slug=slug, status=TaskStatus.QUEUED).exists(),
@@ -327,15 +332,10 @@ def main() -> None:
         # their own): what the API itself costs per submission, beside the figure above
         for worker in workers:
             worker.stop()
-        rates["submit_task_api_only"], step_errors = max_rate(
-            api_port, submit, "submit_task_api_only"
+        rates["submit_task_api_only"], step_errors = endpoint_figures(
+            api_port, submit, "submit_task_api_only", figures
         )
         errors += step_errors
-        half = at_rate(api_port, submit, rates["submit_task_api_only"] / 2, "submit_task_api_only")
-        errors += half["errors"]
-        figures["submit_task_api_only_rps"] = rates["submit_task_api_only"]
-        figures["submit_task_api_only_p50_ms"] = half["p50_ms"]
-        figures["submit_task_api_only_p99_ms"] = half["p99_ms"]
         from config.celery import app
 
         app.control.purge()  # the jobs no worker will take
