@@ -12,6 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,17 +45,29 @@ def processes() -> Iterator[list[Process]]:
 
 
 def test_a_worker_killed_while_scoring_loses_nothing_and_doubles_nothing(
-    owner_key: CreatedKey, fake_ai: FakeAIServer, processes: list[Process], tmp_path: Path
+    owner_key: CreatedKey,
+    fake_ai: FakeAIServer,
+    processes: list[Process],
+    tmp_path: Path,
+    settings: Any,
 ) -> None:
-    # given a worker in the middle of a slow AI call
+    # given a worker in the middle of a slow AI call. The lease outlasts a job, as production's
+    # settings require (TASK_CLAIM_LEASE_SECONDS > AI_TIMEOUT_SECONDS per AI criterion), and the
+    # dead worker's single-flight lock in the AI cache (AI_TIMEOUT_SECONDS + 5): a job that the
+    # sweeper hands on before that lock expires would wait for it past its own lease.
     fake_ai.configure(latency=(3.0, 3.0))
-    env = test_process_env() | {"AI_TIMEOUT_SECONDS": "5"}
+    settings.TASK_CLAIM_LEASE_SECONDS = 9  # the sweeper's (this process)
+    env = test_process_env() | {"AI_TIMEOUT_SECONDS": "3.5", "TASK_CLAIM_LEASE_SECONDS": "9"}
     processes.append(start_worker(env, log_dir=tmp_path, name="doomed"))
     task_id = submit_task(owner_key.token, title=f"Killed {uuid.uuid4()}")
     deadline = time.monotonic() + 10
     while Task.objects.get(pk=task_id).status != TaskStatus.SCORING:
         assert time.monotonic() < deadline, "the worker never claimed the task"
         time.sleep(0.05)
+    # (its AI call made: the single-flight lock is taken before it)
+    while fake_ai.stats().calls == 0:
+        assert time.monotonic() < deadline, "the worker never called the AI"
+        time.sleep(0.02)
 
     # when the worker is SIGKILLed (its message stays unacknowledged in Redis) and another starts
     processes[0].kill()

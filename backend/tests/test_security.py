@@ -50,7 +50,7 @@ from taskscore.billing.models import (
 from taskscore.billing.selectors import ai_allowance
 from taskscore.core import request_context
 from taskscore.core.errors import ApiKeyExpired
-from taskscore.core.logs import ContextFilter, JsonFormatter, RedactSecrets, logging_config
+from taskscore.core.logs import ContextFilter, JsonFormatter, RedactSecrets
 from taskscore.integrations.ai.cache import cache_key
 from taskscore.orgs.keys import key_generate, key_parse
 from taskscore.orgs.models import ApiKey, Invitation, Membership, Organization
@@ -1460,22 +1460,6 @@ def test_a_log_line_is_one_json_object_with_the_context_s_ids(log_output: io.Str
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["time"])
     assert failed["exception"].endswith("ValueError: boom")
     assert "request_id" not in outside
-
-
-def test_an_ai_call_logs_one_line_of_ours_not_the_http_clients_too(settings: Any) -> None:
-    # given the production logging at INFO
-    logging.config.dictConfig(logging_config(log_format="json", level="INFO"))
-    try:
-        # then our lines at INFO are written, the SDK's HTTP client's only from WARNING
-        assert logging.getLogger("taskscore.scoring.ai").isEnabledFor(logging.INFO)
-        for client in ("httpx2", "httpx"):
-            assert not logging.getLogger(client).isEnabledFor(logging.INFO)
-            assert logging.getLogger(client).isEnabledFor(logging.WARNING)
-        # and DEBUG shows everything
-        logging.config.dictConfig(logging_config(log_format="json", level="DEBUG"))
-        assert logging.getLogger("httpx2").isEnabledFor(logging.DEBUG)
-    finally:
-        logging.config.dictConfig(settings.LOGGING)
 
 
 def test_secrets_are_redacted_from_every_log_line(log_output: io.StringIO) -> None:

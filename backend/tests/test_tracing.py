@@ -23,6 +23,7 @@ from conftest import test_process_env
 from taskscore.core import logs, tracing
 from taskscore.orgs.services import CreatedKey
 from taskscore.testing import traced_request
+from taskscore.testing.fake_ai import FakeAIServer
 from taskscore.testing.otlp_receiver import OtlpReceiver, ReceivedSpan
 from taskscore.testing.processes import BACKEND_DIR, free_port, start_gunicorn, start_worker
 
@@ -130,7 +131,7 @@ def test_a_request_its_queries_and_redis_commands_are_one_trace(
     )
     assert (summary["status"], summary["request_id"], summary["tracing"]) == (200, rid, True)
     assert summary["tracer_provider"] == "TracerProvider"
-    assert summary["instrumented"] == ["django", "httpx2", "psycopg", "redis"]
+    assert summary["instrumented"] == ["django", "psycopg", "redis"]
     # then the receiver has the request's span, named by its route, with the request id
     spans = receiver.wait_for(lambda spans: any(s.kind == "server" for s in spans))
     request = _one(spans, kind="server")
@@ -159,7 +160,7 @@ def test_a_request_its_queries_and_redis_commands_are_one_trace(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_job_continues_the_trace_of_its_request_down_to_the_ai_call(
-    owner_key: CreatedKey, receiver: OtlpReceiver, tmp_path: Path
+    owner_key: CreatedKey, receiver: OtlpReceiver, tmp_path: Path, fake_ai: FakeAIServer
 ) -> None:
     celery_app.control.purge()
     port = free_port()
@@ -180,6 +181,7 @@ def test_a_job_continues_the_trace_of_its_request_down_to_the_ai_call(
             lambda spans: (
                 any(s.name.startswith("run/") for s in spans)
                 and any(s.name == "ai.assess" for s in spans)
+                and any(s.kind == "server" for s in spans)
             )
         )
         web_log, worker_log = web.log(), worker.log()
@@ -211,6 +213,13 @@ def test_a_job_continues_the_trace_of_its_request_down_to_the_ai_call(
     assert ai_call.attributes["gen_ai.usage.input_tokens"] > 0
     http_call = _one(spans, kind="client", parent_span_id=ai_call.span_id)
     assert http_call.name == "POST"
+    assert http_call.attributes["http.request.method"] == "POST"
+    assert http_call.attributes["url.full"] == f"{fake_ai.url}/chat/completions"
+    assert http_call.attributes["http.response.status_code"] == 200
+    # and the AI server received the HTTP span's context (W3C traceparent)
+    [sent] = [r["traceparent"] for r in fake_ai.requests() if trace_id in r["traceparent"]]
+    assert sent.startswith(f"00-{trace_id}-{http_call.span_id}-")
+    assert int(sent.rsplit("-", 1)[1], 16) & 1  # sampled
     # and the request's and the job's log lines carry the request id and the trace id: the
     # access line and the AI call's line too
     lines = [

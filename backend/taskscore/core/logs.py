@@ -227,10 +227,5 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             # LOG_LEVEL: an operator sees when a node joined, and the tools that start workers
             # (the tests, the benchmarks) wait for the first of them.
             "celery.apps.worker": {"level": "DEBUG" if level == "DEBUG" else "INFO"},
-            # The OpenAI SDK's HTTP client logs each request at INFO ("HTTP Request: POST …");
-            # each AI call has its own line already ("AI assessment made", scoring.ai) with the
-            # criterion, model, tokens and latency: the client's lines only from WARNING.
-            "httpx2": {"level": "DEBUG" if level == "DEBUG" else "WARNING"},
-            "httpx": {"level": "DEBUG" if level == "DEBUG" else "WARNING"},
         },
     }

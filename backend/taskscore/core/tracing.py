@@ -18,9 +18,10 @@ On, `tracing_setup` installs in this process:
   before (gunicorn's `post_fork`, Celery's `worker_init`/`worker_process_init`: `celery_connect`);
 - the instrumentations: Django (a span per request named by its route, `/healthz`, `/readyz` and
   `/metrics` left out), Celery (publishing carries the trace in the message's headers, a job's
-  span continues it), psycopg (a span per query), Redis (a span per command), httpx2 (the
-  `openai` provider's HTTP requests), and the AI call itself (`ai_call_span`, around every
-  provider call in `integrations.ai.cache._ask`, whatever the provider);
+  span continues it), psycopg (a span per query), Redis (a span per command), the `openai`
+  provider's HTTP requests (`http_client_span`, which its own lean client calls), and the AI
+  call itself (`ai_call_span`, around every provider call in `integrations.ai.cache._ask`,
+  whatever the provider);
 - the request id (`core.request_context`) as the attribute `taskscore.request_id` of each request's
   and each job's span, and the current trace's id as `trace_id` on every log line written while
   a sampled span is current (`core.logs`), so that a log line leads to its trace and back.
@@ -131,7 +132,6 @@ def _environment() -> str:
 def _instrument() -> None:
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
@@ -144,7 +144,6 @@ def _instrument() -> None:
     signals.task_prerun.connect(_job_span_tag, weak=False, dispatch_uid="taskscore-trace-job")
     PsycopgInstrumentor().instrument(skip_dep_check=True)
     RedisInstrumentor().instrument()
-    HTTPX2ClientInstrumentor().instrument()
 
 
 def _sampler_without_orphans(configured: Sampler) -> Sampler:
@@ -265,6 +264,65 @@ def ai_call_span(*, provider: str, model: str) -> AbstractContextManager[AICallS
     if _tracer is None:
         return _NO_SPAN
     return _ai_call_span(provider, model)
+
+
+# ------------------------------------------------------------------------------ HTTP clients
+
+
+class HTTPClientSpan:
+    """An outgoing HTTP request's span: the headers that carry its context to the server, and its
+    answer's status once received. This base records nothing and adds no header (tracing off)."""
+
+    headers: Mapping[str, str] = {}
+
+    def finish(self, *, status: int) -> None:
+        """The answer's status (4xx and 5xx mark the span as an error)."""
+
+
+_NO_HTTP_SPAN = nullcontext(HTTPClientSpan())
+
+
+class _RecordedHTTPClientSpan(HTTPClientSpan):
+    def __init__(self, span: Span, headers: dict[str, str]) -> None:
+        self._span = span
+        self.headers = headers
+
+    def finish(self, *, status: int) -> None:
+        from opentelemetry.trace import Status, StatusCode
+
+        self._span.set_attribute("http.response.status_code", status)
+        if status >= 400:
+            self._span.set_status(Status(StatusCode.ERROR))
+
+
+@contextmanager
+def _http_client_span(method: str, url: str) -> Iterator[HTTPClientSpan]:
+    from opentelemetry.propagate import inject
+    from opentelemetry.trace import SpanKind
+
+    assert _tracer is not None
+    parts = urlsplit(url)
+    attributes: dict[str, str | int] = {
+        "http.request.method": method,
+        "url.full": parts._replace(query="", fragment="").geturl(),
+        "server.address": parts.hostname or "",
+    }
+    if parts.port is not None:
+        attributes["server.port"] = parts.port
+    with _tracer.start_as_current_span(method, kind=SpanKind.CLIENT, attributes=attributes) as span:
+        headers: dict[str, str] = {}
+        inject(headers)
+        yield _RecordedHTTPClientSpan(span, headers)
+
+
+def http_client_span(method: str, url: str) -> AbstractContextManager[HTTPClientSpan]:
+    """A context manager around one outgoing HTTP request (the AI provider's, which uses no
+    instrumented client): a CLIENT span named by the method, current while the request runs,
+    whose context the request carries (`.headers`, W3C `traceparent`), when tracing is on; else
+    nothing. An exception raised inside is recorded on the span."""
+    if _tracer is None:
+        return _NO_HTTP_SPAN
+    return _http_client_span(method, url)
 
 
 # ------------------------------------------------------------------------------ Celery

@@ -111,6 +111,7 @@ class FakeAIRequest(TypedDict):
     user: str
     response_format: Any
     authorization: str  # the Authorization header as sent
+    traceparent: str  # the W3C trace context header as sent (tracing on), else ""
     behaviour: str
 
 
@@ -281,6 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # The credential the client sent, for a test to check (the request log is in memory).
         request["authorization"] = self.headers.get("Authorization", "")
+        request["traceparent"] = self.headers.get("traceparent", "")
         behaviour, delay = state.begin(user_content, request)
         try:
             if state.stopping.wait(delay):
@@ -488,6 +490,7 @@ def _logged(request: dict[str, Any], user_content: str, behaviour: str) -> FakeA
         user=user_content,
         response_format=request.get("response_format"),
         authorization=str(request.get("authorization") or ""),
+        traceparent=str(request.get("traceparent") or ""),
         behaviour=behaviour,
     )
 

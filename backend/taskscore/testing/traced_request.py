@@ -40,14 +40,12 @@ def _tracer_provider() -> str | None:
 
 def _instrumented() -> list[str]:
     """The libraries whose calls are wrapped for tracing (Django: its middleware)."""
-    import httpx2
     import psycopg
     import redis
     from django.conf import settings
 
     wrapped = {
         "django": any("opentelemetry" in name for name in settings.MIDDLEWARE),
-        "httpx2": hasattr(httpx2.HTTPTransport.handle_request, "__wrapped__"),
         "psycopg": hasattr(psycopg.connect, "__wrapped__"),
         "redis": hasattr(redis.Redis.execute_command, "__wrapped__"),
     }

@@ -1,31 +1,29 @@
-"""The `openai` provider: one chat completion per assessment through the official OpenAI SDK.
+"""The `openai` provider: one chat completion per assessment, against any OpenAI-compatible
+server (`AIConfig.base_url`).
 
-Works with any OpenAI-compatible server (`AIConfig.base_url`). With `AIConfig.structured_output`
-the request asks for an answer that follows a strict JSON schema (structured outputs), otherwise
-for JSON mode; the answer is parsed strictly either way (`prompt.parse_assessment_output`). The
-SDK does not retry (the Celery job does, without blocking a worker thread in a sleep); every
-failure is mapped to a `RetryableAIError` or a `PermanentAIError`.
+With `AIConfig.structured_output` the request asks for an answer that follows a strict JSON schema
+(structured outputs), otherwise for JSON mode; the answer is parsed strictly either way
+(`prompt.parse_assessment_output`). Nothing is retried here (the Celery job does, without
+blocking a worker thread in a sleep); every failure is mapped to a `RetryableAIError` or a
+`PermanentAIError`.
 
-The lean path: the request goes through the SDK's client (base URL, credentials, timeouts, its
-errors) as a plain JSON body, and the answer is read into a small model of the fields used.
-`chat.completions.create` would walk its whole typed parameter set and validate the whole
-completion: about 1 ms of CPU per call, half of the call's cost in a scoring job
-(docs/performance.md).
+The request goes through `transport.JSONClient` (a kept-alive `http.client` connection per
+thread), not the official SDK: we build the request body and read the answer's few fields
+ourselves, and the SDK's client cost about 1 ms of CPU per call around that, a quarter of a
+scoring job's (ADR 0017, docs/performance.md).
 """
 
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import math
 import time
 from collections.abc import Mapping
+from typing import Any
 
-import httpx2 as httpx
-import openai
 import pydantic
-from openai.types.chat.completion_create_params import ResponseFormat
-from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 
 from taskscore.integrations.ai.base import (
     AIAssessment,
@@ -41,17 +39,19 @@ from taskscore.integrations.ai.prompt import (
     system_prompt,
     user_prompt,
 )
+from taskscore.integrations.ai.transport import JSONClient
 
-__all__ = ["InvalidAIOutput", "OpenAIProvider", "parse_retry_after"]
+__all__ = ["DEFAULT_BASE_URL", "InvalidAIOutput", "OpenAIProvider", "parse_retry_after"]
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Statuses that describe the server's state rather than our request: a later try may succeed.
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MAX_CONNECT_TIMEOUT_SECONDS = 5.0
 _MESSAGE_EXCERPT_CHARS = 300
 # The answer `parse_assessment_output` accepts, as a strict structured-outputs schema.
-_STRUCTURED_RESPONSE_FORMAT = ResponseFormatJSONSchema(
-    type="json_schema",
-    json_schema={
+_STRUCTURED_RESPONSE_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
         "name": "assessment",
         "strict": True,
         "schema": {
@@ -64,33 +64,36 @@ _STRUCTURED_RESPONSE_FORMAT = ResponseFormatJSONSchema(
             "additionalProperties": False,
         },
     },
-)
-_JSON_MODE_RESPONSE_FORMAT = ResponseFormatJSONObject(type="json_object")
+}
+_JSON_MODE_RESPONSE_FORMAT: dict[str, Any] = {"type": "json_object"}
 
 
 class OpenAIProvider:
-    """An `AIProvider` backed by a chat-completions endpoint. Thread-safe: one instance (and one
-    pooled HTTP client) serves every worker thread."""
+    """An `AIProvider` backed by a chat-completions endpoint. Thread-safe: one instance serves
+    every worker thread, each over its own kept-alive connection."""
 
     name = "openai"
 
     def __init__(self, config: AIConfig) -> None:
         self.model = config.model
         self._config = config
-        self._response_format: ResponseFormat = (
+        self._response_format = (
             _STRUCTURED_RESPONSE_FORMAT if config.structured_output else _JSON_MODE_RESPONSE_FORMAT
         )
         timeout = config.timeout_seconds
-        self._client = openai.OpenAI(
-            base_url=config.base_url or None,
-            # The SDK refuses to start without a key; local OpenAI-compatible servers need none.
-            api_key=config.api_key or "none",
-            timeout=openai.Timeout(timeout, connect=min(_MAX_CONNECT_TIMEOUT_SECONDS, timeout)),
-            max_retries=0,
+        headers = {"User-Agent": "taskscore"}
+        if config.api_key:
+            # Local OpenAI-compatible servers need none.
+            headers["Authorization"] = f"Bearer {config.api_key}"
+        self._client = JSONClient(
+            config.base_url or DEFAULT_BASE_URL,
+            timeout=timeout,
+            connect_timeout=min(_MAX_CONNECT_TIMEOUT_SECONDS, timeout),
+            headers=headers,
         )
 
     def close(self) -> None:
-        """Close the pooled HTTP connections."""
+        """Close the kept-alive connections."""
         self._client.close()
 
     def assess(self, *, rubric: Rubric, task_text: str) -> AIAssessment:
@@ -108,28 +111,22 @@ class OpenAIProvider:
             "temperature": 0,
             "response_format": self._response_format,
         }
+        body = json.dumps(request, ensure_ascii=False).encode()
         started = time.perf_counter()
         try:
-            # The raw response lets us validate the body ourselves: the SDK would hand back a
-            # plain string or an unvalidated object for a broken 200.
-            response = self._client.post(
-                "/chat/completions",
-                body=request,
-                cast_to=httpx.Response,
-                options={"security": {"bearer_auth": True}},
-            )
-            body = response.text
-        except openai.APITimeoutError as exc:
+            response = self._client.post("chat/completions", body)
+        except TimeoutError as exc:
             raise RetryableAIError(
                 f"OpenAI request timed out (timeout {self._config.timeout_seconds:g}s)"
             ) from exc
-        except openai.APIConnectionError as exc:
-            raise RetryableAIError(f"OpenAI connection error: {exc}") from exc
-        except openai.APIStatusError as exc:
-            raise _status_error(exc) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise RetryableAIError(f"OpenAI connection error: {type(exc).__name__}: {exc}") from exc
         latency_ms = round((time.perf_counter() - started) * 1000)
+        if response.status >= 400:
+            raise _status_error(response.status, response.headers, response.body)
+        text = response.body.decode("utf-8", errors="replace")
 
-        completion = _completion_from_body(body)
+        completion = _completion_from_body(text)
         if not completion.choices:
             raise RetryableAIError("OpenAI response has no choices")
         message = completion.choices[0].message
@@ -179,24 +176,33 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     return max(date.timestamp() - current, 0.0)
 
 
-def _status_error(exc: openai.APIStatusError) -> RetryableAIError | PermanentAIError:
-    status = exc.status_code
-    message = f"OpenAI returned HTTP {status}: {_server_message(exc)}"
+def _status_error(
+    status: int, headers: Mapping[str, str], body: bytes
+) -> RetryableAIError | PermanentAIError:
+    message = f"OpenAI returned HTTP {status}: {_server_message(status, body)}"
     if status in _RETRYABLE_STATUSES or status >= 500:
-        return RetryableAIError(message, retry_after=parse_retry_after(exc.response.headers))
+        return RetryableAIError(message, retry_after=parse_retry_after(headers))
     return PermanentAIError(message)
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    text: str
-    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
-        text = body["message"]
-    elif isinstance(body, str) and body.strip():
-        text = body
-    else:
-        text = exc.message
-    return excerpt(text, _MESSAGE_EXCERPT_CHARS)
+def _server_message(status: int, body: bytes) -> str:
+    """The error's message as the server put it: `{"error": {"message": ...}}` (OpenAI and most
+    compatible servers), a top-level `message`, or the body's text; else the status's name."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, Mapping):
+        error = data.get("error")
+        for holder in (error, data):
+            if isinstance(holder, Mapping) and isinstance(holder.get("message"), str):
+                return excerpt(holder["message"], _MESSAGE_EXCERPT_CHARS)
+        if isinstance(error, str) and error.strip():
+            return excerpt(error, _MESSAGE_EXCERPT_CHARS)
+    if text.strip():
+        return excerpt(text, _MESSAGE_EXCERPT_CHARS)
+    return http.client.responses.get(status, "error")
 
 
 class _Message(pydantic.BaseModel):

@@ -100,6 +100,7 @@ def test_the_request_log_records_messages_response_format_and_behaviour() -> Non
             "user": "a",
             "response_format": schema_format,
             "authorization": "",
+            "traceparent": "",
             "behaviour": "500",
         },
         {
@@ -112,6 +113,7 @@ def test_the_request_log_records_messages_response_format_and_behaviour() -> Non
             "user": "b",
             "response_format": None,
             "authorization": "",
+            "traceparent": "",
             "behaviour": "ok",
         },
     ]

@@ -1,4 +1,5 @@
-"""The OpenAI provider against the fake OpenAI server over loopback (the real SDK, no mocks)."""
+"""The OpenAI provider against the fake OpenAI server over loopback (its real HTTP client, no
+mocks)."""
 
 from __future__ import annotations
 
