@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -38,7 +39,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from common import bench_env, cpu_seconds, django_setup, emit, wait_until
+from common import bench_env, cpu_seconds, django_setup, emit, production_env, wait_until
 
 TASKS = int(os.environ.get("BENCH_TASKS", "3000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -100,6 +101,7 @@ def main() -> None:
     ai_port = free_port()
     env = bench_env(
         "scoring",
+        DJANGO_SECRET_KEY=secrets.token_hex(32),
         AI_PROVIDER="openai",
         AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
         AI_MODEL="fake-model",
@@ -117,8 +119,11 @@ def main() -> None:
     from taskscore.tasks.models import Task, TaskStatus
 
     fake_ai = start_fake_ai(port=ai_port, log_dir=log_dir, latency=LATENCY)
+    # The workers run as production runs them (DEBUG off: no query log kept per statement), at
+    # the benchmark's log level (WARNING: a job writes no line).
+    worker_env = production_env(env, log_level=env["LOG_LEVEL"])
     workers = [
-        start_worker(env, log_dir=log_dir, name=f"worker{i}", concurrency=CONCURRENCY)
+        start_worker(worker_env, log_dir=log_dir, name=f"worker{i}", concurrency=CONCURRENCY)
         for i in range(WORKERS)
     ]
     try:
