@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -113,7 +113,9 @@ class ScoreResult:
     breakdown: list[CriterionResult]
 
     def breakdown_as_json(self) -> list[dict[str, object]]:
-        return [asdict(item) for item in self.breakdown]
+        # Every field of a CriterionResult is a scalar: its attributes are its JSON, without
+        # asdict's deep copy of each value.
+        return [dict(vars(item)) for item in self.breakdown]
 
 
 def _clamp01(x: float) -> float:

@@ -39,8 +39,8 @@ def clear_provider_cache() -> None:
         _providers.clear()
 
 
-# Each provider's code, imported on demand: the SDK or the local model's dependencies are heavy
-# (the local ones optional), and a process loads only the one it is configured with.
+# Each provider's code, imported on demand: the local model's dependencies are heavy (and
+# optional), and a process loads only the one it is configured with.
 _IMPLEMENTATIONS = {
     "openai": ("taskscore.integrations.ai.openai_provider", "OpenAIProvider"),
     "local": ("taskscore.integrations.ai.judge.provider", "JudgeProvider"),
@@ -61,8 +61,9 @@ def provider_class(name: str) -> Callable[[AIConfig], AIProvider]:
 
 
 def provider_preload(config: AIConfig) -> None:
-    """Import the configured provider's code now, so that the first job does not: the OpenAI
-    SDK's import costs about half a second of CPU, during which a worker's other threads wait."""
+    """Import the configured provider's code now, so that the first job does not: an import
+    holds the GIL (the OpenAI SDK's took half a second, the local judge's numpy and tokenizers
+    more), during which a worker's other threads wait."""
     provider_class(config.provider)
 
 

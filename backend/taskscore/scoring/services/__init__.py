@@ -15,6 +15,7 @@ from taskscore.scoring.services.previews import (
 )
 from taskscore.scoring.services.scores import (
     score_preview,
+    score_row,
     task_score_record,
 )
 from taskscore.scoring.services.versions import (
@@ -39,6 +40,7 @@ __all__ = [
     "preview_runs_purge",
     "preview_runs_requeue_stuck",
     "score_preview",
+    "score_row",
     "scoring_model_create",
     "task_score_record",
     "version_activate",

@@ -64,6 +64,39 @@ def score_inputs(
     }
 
 
+def score_row(
+    *,
+    version: ScoringVersion,
+    result: ScoreResult,
+    run: AIRun | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    criteria: list[Criterion] | None = None,
+) -> dict[str, Any]:
+    """A score's `TaskScore` fields but its task and version: the value and breakdown, what the
+    AI spent on it, and the inputs it was computed from. `criteria`: the version's, when the
+    caller parsed them already."""
+    run = run or AIRun()
+    assessments = run.results.values()
+    spent = [a for a in assessments if not a.cached]
+    return {
+        "value": result.value,
+        "breakdown": result.breakdown_as_json(),
+        "ai_provider": ",".join(sorted({a.provider for a in assessments})),
+        "ai_model": ",".join(sorted({a.model for a in assessments}))[:200],
+        "ai_calls": len(spent),
+        "input_tokens": sum(a.input_tokens for a in spent),
+        "output_tokens": sum(a.output_tokens for a in spent),
+        "ai_latency_ms": sum(a.latency_ms for a in spent),
+        "cost_usd": sum((Decimal(str(a.cost_usd)) for a in spent), Decimal(0)),
+        "inputs": score_inputs(
+            version=version,
+            criteria=criteria if criteria is not None else criteria_parse(version.criteria),
+            attributes=attributes or {},
+            run=run,
+        ),
+    }
+
+
 def task_score_record(
     *,
     task_id: UUID | str,
@@ -78,34 +111,13 @@ def task_score_record(
 
     Call inside the caller's transaction: the savepoint keeps a duplicate from aborting it.
     Without it (`savepoint=False`, a caller that ruled the duplicate out under a lock), a
-    duplicate raises IntegrityError and the caller's transaction is rolled back.
+    duplicate raises IntegrityError and the caller's transaction is rolled back. (The scoring
+    job stores its score in the statement that finishes the task: `tasks.services.lifecycle`.)
     """
-    run = run or AIRun()
-    assessments = run.results.values()
-    spent = [a for a in assessments if not a.cached]
-    models = sorted({a.model for a in assessments})
-    inputs = score_inputs(
-        version=version,
-        criteria=criteria_parse(version.criteria),
-        attributes=attributes or {},
-        run=run,
-    )
+    row = score_row(version=version, result=result, run=run, attributes=attributes)
     try:
         with transaction.atomic(savepoint=savepoint):
-            TaskScore.objects.create(
-                task_id=task_id,
-                version=version,
-                value=result.value,
-                breakdown=result.breakdown_as_json(),
-                ai_provider=",".join(sorted({a.provider for a in assessments})),
-                ai_model=",".join(models)[:200],
-                ai_calls=len(spent),
-                input_tokens=sum(a.input_tokens for a in spent),
-                output_tokens=sum(a.output_tokens for a in spent),
-                ai_latency_ms=sum(a.latency_ms for a in spent),
-                cost_usd=sum((Decimal(str(a.cost_usd)) for a in spent), Decimal(0)),
-                inputs=inputs,
-            )
+            TaskScore.objects.create(task_id=task_id, version=version, **row)
     except IntegrityError:
         if not savepoint:
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -27,7 +28,7 @@ from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import NothingToScore, ai_criteria_count, score_compute
 from taskscore.scoring.models import ScoreOverride, ScoringVersion, TaskScore
 from taskscore.scoring.selectors import version_get_cached
-from taskscore.scoring.services import task_score_record, version_active_get_or_create
+from taskscore.scoring.services import score_row, version_active_get_or_create
 from taskscore.tasks.limits import (
     ATTRIBUTE_ABS_MAX,
     ATTRIBUTE_NAME,
@@ -146,10 +147,6 @@ def task_submit(
     return task
 
 
-def _columns(model: type[Task] | type[TaskScore]) -> str:
-    return ", ".join(connection.ops.quote_name(str(f.column)) for f in model._meta.concrete_fields)
-
-
 @dataclass(frozen=True)
 class _Claim:
     """A claimed task with what its job reads next, returned by the claim's own statement."""
@@ -157,6 +154,25 @@ class _Claim:
     task: Task
     rules: AIRules
     active_version_id: int | None
+
+
+@functools.cache
+def _claim_sql() -> str:
+    """The claim's statement (built once per process: the models' columns do not change)."""
+    task_columns = ", ".join(
+        f"t.{connection.ops.quote_name(str(f.column))}" for f in Task._meta.concrete_fields
+    )
+    return f"""UPDATE {Task._meta.db_table} AS t
+        SET status = %(scoring)s, claimed_at = %(now)s, attempts = t.attempts + 1,
+            updated_at = %(now)s
+        FROM {Organization._meta.db_table} AS o
+        WHERE t.id = %(id)s AND o.id = t.org_id
+          AND (t.status = %(queued)s OR (t.status = %(scoring)s AND t.claimed_at < %(expired)s))
+        RETURNING {task_columns}, o.ai_enabled AS org_ai_enabled,
+          o.ai_send_title AS org_ai_send_title,
+          o.ai_send_description AS org_ai_send_description,
+          (SELECT v.id FROM {ScoringVersion._meta.db_table} AS v
+           WHERE v.org_id = t.org_id AND v.is_active) AS org_active_version_id"""  # noqa: S608
 
 
 def _claim(*, task_id: uuid.UUID | str) -> _Claim | None:
@@ -169,25 +185,7 @@ def _claim(*, task_id: uuid.UUID | str) -> _Claim | None:
         "queued": TaskStatus.QUEUED,
         "scoring": TaskStatus.SCORING,
     }
-    task_columns = ", ".join(
-        f"t.{connection.ops.quote_name(str(f.column))}" for f in Task._meta.concrete_fields
-    )
-    claimed = list(
-        Task.objects.raw(
-            f"""UPDATE {Task._meta.db_table} AS t
-            SET status = %(scoring)s, claimed_at = %(now)s, attempts = t.attempts + 1,
-                updated_at = %(now)s
-            FROM {Organization._meta.db_table} AS o
-            WHERE t.id = %(id)s AND o.id = t.org_id
-              AND (t.status = %(queued)s OR (t.status = %(scoring)s AND t.claimed_at < %(expired)s))
-            RETURNING {task_columns}, o.ai_enabled AS org_ai_enabled,
-              o.ai_send_title AS org_ai_send_title,
-              o.ai_send_description AS org_ai_send_description,
-              (SELECT v.id FROM {ScoringVersion._meta.db_table} AS v
-               WHERE v.org_id = t.org_id AND v.is_active) AS org_active_version_id""",  # noqa: S608
-            params,
-        )
-    )
+    claimed = list(Task.objects.raw(_claim_sql(), params))
     if not claimed:
         return None
     task = claimed[0]
@@ -221,27 +219,51 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
     return None if claim is None else claim.task
 
 
-def _task_scored(*, task: Task, version: ScoringVersion, value: float) -> tuple[bool, bool] | None:
-    """End the claimed task as scored, with `value` as its current score unless this version
-    has scored it already (a duplicate job). One statement, which also locks the task's row until
-    the caller's transaction ends. None when the claim is no longer this job's (taken over, or
-    the task deleted); else (already scored with this version, has active overrides)."""
+@functools.cache
+def _scored_sql(names: tuple[str, ...]) -> str:
+    """`_task_scored`'s statement for a score row with these fields (built once per process)."""
+    fields = [TaskScore._meta.get_field(name) for name in names]
+    score_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    score_values = ", ".join(f"%(s_{name})s" for name in names)
+    return f"""WITH s AS (SELECT EXISTS (SELECT 1 FROM {TaskScore._meta.db_table}
+                                 WHERE task_id = %(id)s AND version_id = %(version)s) AS found),
+        ended AS (
+          UPDATE {Task._meta.db_table} AS t
+          SET status = %(scored)s, failure_reason = '', updated_at = %(now)s,
+              score_value = CASE WHEN s.found THEN t.score_value ELSE %(s_value)s END
+          FROM s
+          WHERE t.id = %(id)s AND t.status = %(scoring)s AND t.claimed_at = %(claim)s
+          RETURNING s.found, EXISTS (SELECT 1 FROM {ScoreOverride._meta.db_table} o
+                                     WHERE o.task_id = t.id AND o.cleared_at IS NULL)
+                    AS overridden),
+        stored AS (
+          INSERT INTO {TaskScore._meta.db_table} (task_id, version_id, created_at, {score_columns})
+          SELECT %(id)s, %(version)s, %(now)s, {score_values} FROM ended WHERE NOT found
+          RETURNING 1)
+        SELECT found, overridden FROM ended"""  # noqa: S608
+
+
+def _task_scored(
+    *, task: Task, version: ScoringVersion, row: dict[str, Any]
+) -> tuple[bool, bool] | None:
+    """End the claimed task as scored and store its score (`row`: `scoring.services.score_row`)
+    as its current one, unless this version has scored it already (a duplicate job). One
+    statement, which also locks the task's row until the caller's transaction ends. None when
+    the claim is no longer this job's (taken over, or the task deleted): nothing is written;
+    else (already scored with this version, has active overrides)."""
+    values = {
+        f"s_{name}": TaskScore._meta.get_field(name).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+        for name, value in row.items()
+    }
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""UPDATE {Task._meta.db_table} AS t
-            SET status = %(scored)s, failure_reason = '', updated_at = %(now)s,
-                score_value = CASE WHEN s.found THEN t.score_value ELSE %(value)s END
-            FROM (SELECT EXISTS (SELECT 1 FROM {TaskScore._meta.db_table}
-                                 WHERE task_id = %(id)s AND version_id = %(version)s) AS found) s
-            WHERE t.id = %(id)s AND t.status = %(scoring)s AND t.claimed_at = %(claim)s
-            RETURNING s.found, EXISTS (SELECT 1 FROM {ScoreOverride._meta.db_table} o
-                                       WHERE o.task_id = t.id AND o.cleared_at IS NULL)""",  # noqa: S608
-            {"id": task.pk, "version": version.pk, "value": value, "now": timezone.now(),
+            _scored_sql(tuple(row)),
+            {"id": task.pk, "version": version.pk, "now": timezone.now(),
              "claim": task.claimed_at, "scored": TaskStatus.SCORED,
-             "scoring": TaskStatus.SCORING},
+             "scoring": TaskStatus.SCORING, **values},
         )  # fmt: skip
-        row = cursor.fetchone()
-    return None if row is None else (bool(row[0]), bool(row[1]))
+        found = cursor.fetchone()
+    return None if found is None else (bool(found[0]), bool(found[1]))
 
 
 @dataclass
@@ -322,27 +344,21 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
             f"and they were skipped: {reasons}.",
         )
         return True
+    row = score_row(
+        version=version, criteria=criteria, result=result, run=run, attributes=task.attributes
+    )
     with transaction.atomic():
         # Still ours (a task deleted meanwhile, or taken over by another worker, gets nothing
-        # from this job), ended and locked in one statement until the score is stored.
-        ended = _task_scored(task=task, version=version, value=result.value)
+        # from this job): ended, its score stored and its row locked in one statement. The lock
+        # and the check keep a second score of this version out; a duplicate would still fail
+        # on the unique constraint and roll all of this back.
+        ended = _task_scored(task=task, version=version, row=row)
         if ended is None:
             return True
         already_scored, overridden = ended
-        if not already_scored:
-            # The row lock and the check above keep a second score of this version out; a
-            # duplicate would still fail on the unique constraint and roll all of this back.
-            task_score_record(
-                task_id=task.id,
-                version=version,
-                result=result,
-                run=run,
-                attributes=task.attributes,
-                savepoint=False,
-            )
-            if overridden:
-                # The newest score is the task's current one, with its overrides applied.
-                task_score_value_refresh(task_id=task.pk)
+        if not already_scored and overridden:
+            # The newest score is the task's current one, with its overrides applied.
+            task_score_value_refresh(task_id=task.pk)
     return True
 
 
