@@ -128,9 +128,12 @@ def test_a_rescore_keeps_the_override_until_it_is_cleared(alice: Actor) -> None:
     task_rescore(org_id=alice.org.pk, task_id=task.pk)
     task_score_run(task_id=task.pk)
 
-    # Then the new machine score is shown beside the kept override
+    # Then the new machine score is shown beside the kept override, which stays the task's
+    # current score (what the list sorts by)
     score = _get_task(alice.client, task)["score"]
     assert (score["value"], score["machine_value"]) == (90.0, pytest.approx(80.0))
+    task.refresh_from_db()
+    assert task.score_value == 90.0
 
     # And once cleared, the machine's new score counts again
     cleared = alice.client.delete(f"/api/v2/orgs/acme/tasks/{task.pk}/overrides/{override['id']}")

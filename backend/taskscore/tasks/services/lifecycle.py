@@ -220,8 +220,11 @@ def task_claim(*, task_id: uuid.UUID | str) -> Task | None:
 
 
 @functools.cache
-def _scored_sql(names: tuple[str, ...]) -> str:
+def _scored_sql(names: tuple[str, ...], unless_overridden: bool) -> str:
     """`_task_scored`'s statement for a score row with these fields (built once per process)."""
+    overrides = f"""SELECT 1 FROM {ScoreOverride._meta.db_table} o
+                   WHERE o.task_id = t.id AND o.cleared_at IS NULL"""  # noqa: S608
+    guard = f"AND NOT EXISTS ({overrides})" if unless_overridden else ""
     fields = [TaskScore._meta.get_field(name) for name in names]
     score_columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
     score_values = ", ".join(f"%(s_{name})s" for name in names)
@@ -232,10 +235,8 @@ def _scored_sql(names: tuple[str, ...]) -> str:
           SET status = %(scored)s, failure_reason = '', updated_at = %(now)s,
               score_value = CASE WHEN s.found THEN t.score_value ELSE %(s_value)s END
           FROM s
-          WHERE t.id = %(id)s AND t.status = %(scoring)s AND t.claimed_at = %(claim)s
-          RETURNING s.found, EXISTS (SELECT 1 FROM {ScoreOverride._meta.db_table} o
-                                     WHERE o.task_id = t.id AND o.cleared_at IS NULL)
-                    AS overridden),
+          WHERE t.id = %(id)s AND t.status = %(scoring)s AND t.claimed_at = %(claim)s {guard}
+          RETURNING s.found, EXISTS ({overrides}) AS overridden),
         stored AS (
           INSERT INTO {TaskScore._meta.db_table} (task_id, version_id, created_at, {score_columns})
           SELECT %(id)s, %(version)s, %(now)s, {score_values} FROM ended WHERE NOT found
@@ -244,20 +245,21 @@ def _scored_sql(names: tuple[str, ...]) -> str:
 
 
 def _task_scored(
-    *, task: Task, version: ScoringVersion, row: dict[str, Any]
+    *, task: Task, version: ScoringVersion, row: dict[str, Any], unless_overridden: bool = False
 ) -> tuple[bool, bool] | None:
     """End the claimed task as scored and store its score (`row`: `scoring.services.score_row`)
     as its current one, unless this version has scored it already (a duplicate job). One
     statement, which also locks the task's row until the caller's transaction ends. None when
-    the claim is no longer this job's (taken over, or the task deleted): nothing is written;
-    else (already scored with this version, has active overrides)."""
+    the claim is no longer this job's (taken over, or the task deleted), or with
+    `unless_overridden` when the task has active overrides: nothing is written; else (already
+    scored with this version, has active overrides)."""
     values = {
         f"s_{name}": TaskScore._meta.get_field(name).get_db_prep_save(value, connection)  # type: ignore[union-attr]
         for name, value in row.items()
     }
     with connection.cursor() as cursor:
         cursor.execute(
-            _scored_sql(tuple(row)),
+            _scored_sql(tuple(row), unless_overridden),
             {"id": task.pk, "version": version.pk, "now": timezone.now(),
              "claim": task.claimed_at, "scored": TaskStatus.SCORED,
              "scoring": TaskStatus.SCORING, **values},
@@ -347,17 +349,21 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
     row = score_row(
         version=version, criteria=criteria, result=result, run=run, attributes=task.attributes
     )
+    # Still ours (a task deleted meanwhile, or taken over by another worker, gets nothing from
+    # this job): ended and its score stored in one statement, which the task's row lock and its
+    # check keep to one score of this version (a duplicate would fail on the unique constraint
+    # and write nothing). A task without active overrides (nearly all): that statement alone,
+    # in autocommit, no BEGIN and COMMIT round trips.
+    if _task_scored(task=task, version=version, row=row, unless_overridden=True) is not None:
+        return True
     with transaction.atomic():
-        # Still ours (a task deleted meanwhile, or taken over by another worker, gets nothing
-        # from this job): ended, its score stored and its row locked in one statement. The lock
-        # and the check keep a second score of this version out; a duplicate would still fail
-        # on the unique constraint and roll all of this back.
+        # Overridden (or no longer ours: then nothing is written again): the newest score is
+        # the task's current one with its overrides applied, refreshed in the same transaction.
         ended = _task_scored(task=task, version=version, row=row)
         if ended is None:
             return True
         already_scored, overridden = ended
         if not already_scored and overridden:
-            # The newest score is the task's current one, with its overrides applied.
             task_score_value_refresh(task_id=task.pk)
     return True
 
