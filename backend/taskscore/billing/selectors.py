@@ -106,7 +106,8 @@ def usage_count(*, org_id: int, period_start: datetime) -> int:
     """The org's UsageRecords in the period, from the count Postgres keeps with them (one row,
     however many records: `UsageCount`)."""
     counted = UsageCount.objects.filter(org_id=org_id, period_start=period_start)
-    return counted.values_list("tasks", flat=True).first() or 0
+    # One row at most (unique per org and period): a slice, without .first()'s ORDER BY.
+    return next(iter(counted.values_list("tasks", flat=True)[:1]), 0)
 
 
 @dataclass(frozen=True)

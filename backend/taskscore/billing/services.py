@@ -94,11 +94,15 @@ def billing_account_get_or_create(*, org_id: int) -> OrgBilling:
 def billing_account_lock(*, org_id: int) -> OrgBilling:
     """The org's billing row, with its plans, locked FOR UPDATE until the caller's transaction
     ends. One statement when the row exists and its plans did not change while it waited."""
-    billing = (
-        OrgBilling.objects.select_for_update(of=("self",))
-        .select_related("plan", "granted_plan")
-        .filter(org_id=org_id)
-        .first()
+    # One row at most (org is unique): a slice, not .first(), whose ORDER BY the ORM would
+    # compile on every submission.
+    billing = next(
+        iter(
+            OrgBilling.objects.select_for_update(of=("self",))
+            .select_related("plan", "granted_plan")
+            .filter(org_id=org_id)[:1]
+        ),
+        None,
     )
     if billing is not None and _plans_joined(billing):
         return billing
