@@ -352,6 +352,14 @@ def main() -> None:
         for worker in workers:
             worker.stop()
         fake_ai.stop()
+        # The submit steps outrun the workers and the hang leaves jobs mid-call: this org's
+        # unfinished tasks are ended here, or a later run's sweeper in the shared bench database
+        # (make chaos) would score them and count their AI calls as its own.
+        from taskscore.tasks.models import Task, TaskStatus
+
+        Task.objects.filter(
+            org__slug=slug, status__in=(TaskStatus.QUEUED, TaskStatus.SCORING)
+        ).update(status=TaskStatus.FAILED, enqueued_at=None)
 
 
 if __name__ == "__main__":
