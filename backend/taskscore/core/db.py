@@ -1,8 +1,23 @@
-"""Database connection habits shared by the jobs."""
+"""Database connection habits shared by the app and the jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+import psycopg
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg.abc import AdaptContext
+from psycopg.adapt import Loader
+from psycopg.postgres import types as postgres_types
+from psycopg.pq import Format
+
+_TIMESTAMPTZ_OID = postgres_types["timestamptz"].oid
+# psycopg's own loader: compiled where its binary package is installed (requirements.txt).
+_PSYCOPG_TIMESTAMPTZ: type[Loader] = psycopg.adapters.get_loader(  # type: ignore[assignment]
+    _TIMESTAMPTZ_OID, Format.TEXT
+)
 
 
 def connection_release() -> None:
@@ -12,3 +27,40 @@ def connection_release() -> None:
     checks a connection out again."""
     if not connection.in_atomic_block:
         connection.close()
+
+
+class UTCTimestamptzLoader(Loader):
+    """`timestamptz` values read by psycopg's own loader, in a session whose time zone is UTC.
+
+    Django registers a loader that subclasses psycopg's pure-Python one, to label every value
+    with the connection's time zone; psycopg's compiled loader cannot be subclassed, so every
+    timestamp the ORM read was parsed in Python (~9 µs each: 1 ms of a page of 50 tasks' keys).
+    In a UTC session psycopg's own loader returns the same values, aware and labelled
+    `datetime.timezone.utc`. This one delegates to it."""
+
+    # Django's `create_cursor` compares it with the connection's time zone.
+    timezone = dt.UTC
+
+    def __init__(self, oid: int, context: AdaptContext | None = None):
+        super().__init__(oid, context)
+        # The compiled loader's own method, called directly for each value.
+        self.load = _PSYCOPG_TIMESTAMPTZ(oid, context).load  # type: ignore[method-assign]
+
+    def load(self, data: Any) -> dt.datetime:  # replaced on each instance
+        raise NotImplementedError
+
+
+def timestamptz_loader_install(
+    sender: type[BaseDatabaseWrapper], connection: BaseDatabaseWrapper, **kwargs: Any
+) -> None:
+    """`connection_created`: read `timestamptz` with `UTCTimestamptzLoader` on a Postgres
+    connection whose session is in UTC (Django's own setting with USE_TZ); any other keeps
+    Django's loader. A pooled connection keeps it across checkouts."""
+    if connection.vendor != "postgresql" or connection.timezone is not dt.UTC:
+        return
+    raw = connection.connection
+    if raw.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT) is UTCTimestamptzLoader:
+        return
+    if raw.info.parameter_status("TimeZone") != "UTC":
+        return
+    raw.adapters.register_loader(_TIMESTAMPTZ_OID, UTCTimestamptzLoader)
