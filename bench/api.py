@@ -23,7 +23,8 @@ measurement, which then measures polling a list that does not change.
 
 `ai_hang_p99_ratio`: p99 of GET task at half its maximum rate while the AI API hangs (every
 completion request waits 60 s; 300 submitted tasks hold the workers' threads on it), over the
-same measured just before without the fault.
+same measured just before without the fault; `ai_hang_cpu_s`, the CPU seconds the API, the
+workers, the fake AI, Postgres and Redis used during each of the two windows.
 
 `submit_task_api_only`: submissions again once the workers are stopped (as where they run on
 machines of their own): the API's own cost per submission, without the scoring that shares this
@@ -48,7 +49,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, production_env, wait_until
+from common import (
+    NO_RATE_LIMITS,
+    ROOT,
+    bench_env,
+    child_pids,
+    cpu_seconds,
+    django_setup,
+    emit,
+    production_env,
+    wait_until,
+)
 
 WEB_WORKERS = int(os.environ.get("BENCH_API_WEB_WORKERS", "2"))
 STEP_S = float(os.environ.get("BENCH_API_STEP_S", "3"))
@@ -166,6 +177,32 @@ def endpoint_figures(
     figures[f"{name}_p50_ms"] = half["p50_ms"]
     figures[f"{name}_p99_ms"] = half["p99_ms"]
     return rate, errors + half["errors"]
+
+
+def pids_named(*names: str) -> list[int]:
+    """The pids of the processes whose command is one of `names` (e.g. Postgres' backends)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in names:
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def cpu_by_process(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of processes (those gone since count as 0)."""
+    totals = {}
+    for name, pids in groups.items():
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_seconds(pid)
+            except OSError:
+                continue
+        totals[name] = total
+    return totals
 
 
 def http_json(url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -304,7 +341,26 @@ def main() -> None:
 
         # fault isolation: the AI hangs while the workers hold scoring jobs on it
         half_get = rates["get_task"] / 2
-        baseline = at_rate(api_port, get_task, half_get, "get_task baseline", ISOLATION_S)
+
+        def processes() -> dict[str, list[int]]:
+            return {
+                "api": [server.popen.pid, *child_pids(server.popen.pid)],
+                "workers": [worker.popen.pid for worker in workers],
+                "fake_ai": [fake_ai.popen.pid],
+                "postgres": pids_named("postgres"),
+                "redis": pids_named("redis-server"),
+            }
+
+        def cpu_during(measure: Any) -> tuple[dict[str, Any], dict[str, float]]:
+            """`measure()`, and the CPU seconds each group of processes used meanwhile."""
+            before = cpu_by_process(processes())
+            result = measure()
+            after = cpu_by_process(processes())
+            return result, {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+
+        baseline, baseline_cpu = cpu_during(
+            lambda: at_rate(api_port, get_task, half_get, "get_task baseline", ISOLATION_S)
+        )
         http_json(f"http://127.0.0.1:{ai_port}/_control/config", {"latency": "60:60"})
         for _ in range(3):
             hang_items = [
@@ -319,13 +375,19 @@ def main() -> None:
                       key_headers)  # fmt: skip
         wait_until(lambda: Task.objects.filter(org__slug=slug, status=TaskStatus.SCORING).count()
                    >= 150, timeout=30)  # fmt: skip
-        hanging = at_rate(api_port, get_task, half_get, "get_task with the AI hanging", ISOLATION_S)
+        hanging, hanging_cpu = cpu_during(
+            lambda: at_rate(
+                api_port, get_task, half_get, "get_task with the AI hanging", ISOLATION_S
+            )
+        )
         errors += baseline["errors"] + hanging["errors"]
         figures["get_task_p99_ms_ai_ok"] = baseline["p99_ms"]
         figures["get_task_p99_ms_ai_hanging"] = hanging["p99_ms"]
         figures["ai_hang_p99_ratio"] = (
             round(hanging["p99_ms"] / baseline["p99_ms"], 3) if baseline["p99_ms"] else None
         )
+        # Where the machine's CPU went in each window (a p99 moved by the fault shows its cause).
+        figures["ai_hang_cpu_s"] = {"ai_ok": baseline_cpu, "ai_hanging": hanging_cpu}
         http_json(f"http://127.0.0.1:{ai_port}/_control/config", {"latency": AI_LATENCY})
 
         # submissions with no worker on the machine (as when the workers run on machines of
