@@ -147,6 +147,10 @@ bench-scoring: $(PY_STAMP) services ## Scoring throughput vs Little's law with a
 bench-scoring-job: $(PY_STAMP) services ## One scoring job's CPU and SQL statements in-process, with its profile (JSON last line)
 	$(PY) bench/scoring_job.py
 
+.PHONY: bench-instructions
+bench-instructions: $(PY_STAMP) services ## CPU instructions per API request in-process, counted by callgrind: exact across noisy machines (JSON last line)
+	$(PY) bench/instructions.py
+
 .PHONY: bench-api
 bench-api: $(PY_STAMP) services ## API req/s and p50/p99 under open-model load vs a bare endpoint; polling clients; AI hang isolation (JSON last line)
 	$(PY) bench/api.py
@@ -186,9 +190,10 @@ backup-drill: $(PY_STAMP) services ## Dump, restore into a new database, compare
 
 # Each benchmark in turn (one JSON line each; a failing one stops the rest, as it should).
 .PHONY: bench
-bench: ## Every benchmark and fault run in turn: scoring, api, rbac, judge, scale, chaos, chaos-billing, lighthouse
+bench: ## Every benchmark and fault run in turn: scoring, api, instructions, rbac, judge, scale, chaos, chaos-billing, lighthouse
 	$(MAKE) bench-scoring
 	$(MAKE) bench-api
+	$(MAKE) bench-instructions
 	$(MAKE) bench-rbac
 	$(MAKE) bench-judge
 	$(MAKE) bench-scale
