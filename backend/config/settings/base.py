@@ -179,9 +179,11 @@ REPRESENTATION_CACHE_SECONDS = env_int("REPRESENTATION_CACHE_SECONDS", 60)
 REPRESENTATION_MEMORY_BYTES = env_int("REPRESENTATION_MEMORY_BYTES", 8_000_000)
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's, each loading a session's user in one statement built once
+# (taskscore/accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "taskscore.accounts.backends.ModelBackend",
+    "taskscore.accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

