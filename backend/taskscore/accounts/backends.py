@@ -20,15 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from taskscore.accounts.models import User
+from taskscore.core.db import model_columns, model_from_row
 
 
 @functools.cache
-def _user_sql() -> tuple[str, list[str]]:
-    """The user's row by primary key, and its fields' names in the row's order."""
-    fields = User._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
-    sql = f"SELECT {columns} FROM {User._meta.db_table} WHERE id = %s"  # noqa: S608
-    return sql, [field.attname for field in fields]
+def _user_sql() -> str:
+    return f"SELECT {model_columns(User)} FROM {User._meta.db_table} WHERE id = %s"  # noqa: S608
 
 
 def user_for_session(user_id: Any) -> User | None:
@@ -37,11 +34,10 @@ def user_for_session(user_id: Any) -> User | None:
         pk = User._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    sql, names = _user_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
+        cursor.execute(_user_sql(), [pk])
         row = cursor.fetchone()
-    return None if row is None else User.from_db(connection.alias, names, row)
+    return None if row is None else model_from_row(User, row)
 
 
 class _SessionUser(DjangoModelBackend):

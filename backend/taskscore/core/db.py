@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 from psycopg.abc import AdaptContext
 from psycopg.adapt import Loader
 from psycopg.postgres import types as postgres_types
 from psycopg.pq import Format
+
+M = TypeVar("M", bound=Model)
 
 _TIMESTAMPTZ_OID = postgres_types["timestamptz"].oid
 # psycopg's own loader: compiled where its binary package is installed (requirements.txt).
@@ -64,3 +69,30 @@ def timestamptz_loader_install(
     if raw.info.parameter_status("TimeZone") != "UTC":
         return
     raw.adapters.register_loader(_TIMESTAMPTZ_OID, UTCTimestamptzLoader)
+
+
+@functools.cache
+def _model_loading(model: type[Model]) -> tuple[list[str], list[Callable[..., Any] | None]]:
+    """The model's concrete fields' names in column order, and each one's `from_db_value`."""
+    fields = model._meta.concrete_fields
+    return [str(f.attname) for f in fields], [getattr(f, "from_db_value", None) for f in fields]
+
+
+def model_columns(model: type[Model], *, alias: str = "") -> str:
+    """The model's concrete columns, in the order `model_from_row` reads them (`alias.` first)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(
+        f"{prefix}{connection.ops.quote_name(str(f.column))}" for f in model._meta.concrete_fields
+    )
+
+
+def model_from_row(model: type[M], row: Sequence[Any]) -> M:
+    """An instance from a row of `model_columns(model)` (extra values after them are ignored),
+    its fields converted as the ORM converts them (a JSON field's text parsed): what a query
+    through the ORM builds, without building the query each time."""
+    names, converters = _model_loading(model)
+    values = [
+        value if convert is None or value is None else convert(value, None, connection)
+        for value, convert in zip(row, converters, strict=False)
+    ]
+    return model.from_db(connection.alias, names, values)

@@ -7,8 +7,10 @@ from django.db import connection
 from psycopg.postgres import types as postgres_types
 from psycopg.pq import Format
 
-from taskscore.core.db import UTCTimestamptzLoader
+from taskscore.core.db import UTCTimestamptzLoader, model_columns, model_from_row
 from taskscore.orgs.models import Organization
+from taskscore.tasks.models import Task
+from taskscore.testing.factories import OrganizationFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +51,22 @@ def test_a_model_keeps_its_timestamps_to_the_microsecond() -> None:
 
     assert read == written
     assert read.tzinfo is dt.UTC
+
+
+def test_a_model_read_from_a_row_equals_the_orms_own_read() -> None:
+    org = OrganizationFactory.create()
+    written = TaskFactory.create(org=org, attributes={"reach": 3.5, "effort": 2.0})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {model_columns(Task)}, 42 FROM tasks_task WHERE id = %s",  # noqa: S608
+            [written.pk],
+        )
+        row = cursor.fetchone()
+
+    task = model_from_row(Task, row)  # the value after the columns left alone
+
+    expected = Task.objects.get(pk=written.pk)
+    names = [f.attname for f in Task._meta.concrete_fields]
+    assert {n: getattr(task, n) for n in names} == {n: getattr(expected, n) for n in names}
+    assert task.attributes == {"reach": 3.5, "effort": 2.0}  # JSON parsed, as the ORM does
+    assert not task._state.adding

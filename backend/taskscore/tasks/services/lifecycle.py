@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, usage_reserve
 from taskscore.core import request_context
+from taskscore.core.db import model_columns, model_from_row
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
@@ -159,44 +160,42 @@ class _Claim:
 @functools.cache
 def _claim_sql() -> str:
     """The claim's statement (built once per process: the models' columns do not change)."""
-    task_columns = ", ".join(
-        f"t.{connection.ops.quote_name(str(f.column))}" for f in Task._meta.concrete_fields
-    )
     return f"""UPDATE {Task._meta.db_table} AS t
         SET status = %(scoring)s, claimed_at = %(now)s, attempts = t.attempts + 1,
             updated_at = %(now)s
         FROM {Organization._meta.db_table} AS o
         WHERE t.id = %(id)s AND o.id = t.org_id
           AND (t.status = %(queued)s OR (t.status = %(scoring)s AND t.claimed_at < %(expired)s))
-        RETURNING {task_columns}, o.ai_enabled AS org_ai_enabled,
-          o.ai_send_title AS org_ai_send_title,
-          o.ai_send_description AS org_ai_send_description,
+        RETURNING {model_columns(Task, alias="t")}, o.ai_enabled, o.ai_send_title,
+          o.ai_send_description,
           (SELECT v.id FROM {ScoringVersion._meta.db_table} AS v
-           WHERE v.org_id = t.org_id AND v.is_active) AS org_active_version_id"""  # noqa: S608
+           WHERE v.org_id = t.org_id AND v.is_active)"""  # noqa: S608
 
 
 def _claim(*, task_id: uuid.UUID | str) -> _Claim | None:
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.TASK_CLAIM_LEASE_SECONDS)
-    params = {
+    params: dict[str, Any] = {
         "id": uuid.UUID(str(task_id)),
         "now": now,
         "expired": lease_expired,
         "queued": TaskStatus.QUEUED,
         "scoring": TaskStatus.SCORING,
     }
-    claimed = list(Task.objects.raw(_claim_sql(), params))
-    if not claimed:
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    task = claimed[0]
-    extra = task.__dict__
+    task = model_from_row(Task, row)
+    enabled, send_title, send_description, active_version_id = row[-4:]
     rules = AIRules(
         org_id=task.org_id,
-        enabled=extra.pop("org_ai_enabled"),
-        send_title=extra.pop("org_ai_send_title"),
-        send_description=extra.pop("org_ai_send_description"),
+        enabled=enabled,
+        send_title=send_title,
+        send_description=send_description,
     )
-    claim = _Claim(task=task, rules=rules, active_version_id=extra.pop("org_active_version_id"))
+    claim = _Claim(task=task, rules=rules, active_version_id=active_version_id)
     if task.attempts > settings.TASK_MAX_ATTEMPTS:
         # Every earlier attempt died without an answer (a worker killed or crashing on it):
         # give up instead of taking workers down forever.
