@@ -3,6 +3,7 @@ sessions, usage reservation against the quota, and the metered-usage outbox."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from taskscore.audit.services import Actor, audit_record
@@ -50,6 +52,7 @@ from taskscore.billing.selectors import (
     trial_used,
     usage_period_start,
 )
+from taskscore.core.db import model_from_row
 from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
 from taskscore.orgs.models import Organization
@@ -91,19 +94,48 @@ def billing_account_get_or_create(*, org_id: int) -> OrgBilling:
     return rows.get(org_id=org_id)
 
 
+@functools.cache
+def _lock_sql() -> str:
+    """`billing_account_lock`'s statement as the ORM writes it, built once per process: its ~50
+    columns of three tables cost more to compile than the statement costs to run."""
+    locked = (
+        OrgBilling.objects.select_for_update(of=("self",))
+        .select_related("plan", "granted_plan")
+        .filter(org_id=0)[:1]  # one row at most (org is unique): no ORDER BY
+    )
+    sql, params = locked.query.sql_with_params()
+    assert params == (0,), params  # the org's id is the statement's only parameter
+    return sql
+
+
+def _billing_locked(org_id: int) -> OrgBilling | None:
+    """The row `_lock_sql` returns as the ORM's `select_related` builds it: the billing row with
+    its plan and granted plan cached (None where the join found none, its id left as read).
+    Refused outside a transaction, as the ORM refuses `select_for_update` (the lock would end at
+    once)."""
+    if connection.get_autocommit():
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [org_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    billing_end = len(OrgBilling._meta.concrete_fields)
+    plan_end = billing_end + len(Plan._meta.concrete_fields)
+    billing = model_from_row(OrgBilling, row[:billing_end])
+    plan, granted = row[billing_end:plan_end], row[plan_end:]
+    for name, values in (("plan", plan), ("granted_plan", granted)):
+        joined = None if values[0] is None else model_from_row(Plan, values)
+        OrgBilling._meta.get_field(name).set_cached_value(billing, joined)  # type: ignore[union-attr]
+    return billing
+
+
 def billing_account_lock(*, org_id: int) -> OrgBilling:
     """The org's billing row, with its plans, locked FOR UPDATE until the caller's transaction
     ends. One statement when the row exists and its plans did not change while it waited."""
-    # One row at most (org is unique): a slice, not .first(), whose ORDER BY the ORM would
-    # compile on every submission.
-    billing = next(
-        iter(
-            OrgBilling.objects.select_for_update(of=("self",))
-            .select_related("plan", "granted_plan")
-            .filter(org_id=org_id)[:1]
-        ),
-        None,
-    )
+    billing = _billing_locked(org_id)
     if billing is not None and _plans_joined(billing):
         return billing
     # No row yet, or a concurrent transaction changed its plans while this one waited for the

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from taskscore.audit.models import AuditEvent
@@ -252,3 +254,33 @@ def test_an_upgrade_counts_at_once_though_the_plan_is_kept_in_process_memory(
     # then the feature is allowed at once: a refusal is checked against Postgres
     org_feature_require(org_id=org.pk, feature=Feature.API_KEYS)
     assert plan_in_force_cached(org_id=org.pk).code == "pro"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_is_refused_outside_a_transaction(org: Organization) -> None:
+    billing_account_get_or_create(org_id=org.pk)
+    with transaction.atomic():
+        billing_account_lock(org_id=org.pk)  # its statement built and kept
+
+    with pytest.raises(TransactionManagementError):
+        billing_account_lock(org_id=org.pk)  # it would end at once
+
+
+@pytest.mark.parametrize("granted", [None, "business"])
+def test_the_lock_reads_the_row_and_its_plans_in_one_statement(
+    org: Organization, granted: str | None
+) -> None:
+    billing_account_get_or_create(org_id=org.pk)
+    grant = Plan.objects.get(code=granted) if granted else None
+    OrgBilling.objects.filter(org_id=org.pk).update(granted_plan=grant)
+
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        billing = billing_account_lock(org_id=org.pk)
+        plan, granted_plan = billing.plan, billing.granted_plan  # no query of their own
+
+    statements = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert [sql.endswith('FOR UPDATE OF "billing_orgbilling"') for sql in statements] == [True]
+    assert plan == Plan.objects.get(code="free")
+    assert plan.features == Plan.objects.get(code="free").features  # JSON read as the ORM reads it
+    assert granted_plan == grant
+    assert billing.granted_plan_id == (grant.pk if grant else None)
