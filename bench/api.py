@@ -37,7 +37,6 @@ BENCH_API_LOG_LEVEL (INFO).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import secrets
@@ -57,6 +56,7 @@ from common import (
     cpu_seconds,
     django_setup,
     emit,
+    org_create,
     production_env,
     wait_until,
 )
@@ -234,18 +234,12 @@ def main() -> None:
     # (throwaway ones), HTTPS known from the proxy's X-Forwarded-Proto that each request carries.
     server_env = production_env(env, log_level=os.environ.get("BENCH_API_LOG_LEVEL", "INFO"))
     worker_env = server_env | {"DATABASE_POOL_MAX_SIZE": "20"}
-    from django.core.management import call_command
     from django.test import Client
 
     from taskscore.accounts.models import User
 
-    out = io.StringIO()
     slug_seed = secrets.token_hex(3)
-    call_command(
-        "createorg", name=f"Bench {slug_seed}", owner_email=f"owner-{slug_seed}@bench.test",
-        plan="business", json=True, stdout=out,
-    )  # fmt: skip
-    created = json.loads(out.getvalue())
+    created = org_create(f"Bench {slug_seed}", f"owner-{slug_seed}@bench.test")
     slug, token = created["org"]["slug"], created["api_key"]["token"]
     session_client = Client()
     session_client.force_login(User.objects.get(pk=created["owner"]["id"]))

@@ -36,7 +36,6 @@ the database).
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import math
 import os
@@ -56,7 +55,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import NO_RATE_LIMITS, ROOT, bench_env, django_setup, emit, production_env, wait_until
+from common import (
+    NO_RATE_LIMITS,
+    ROOT,
+    bench_env,
+    django_setup,
+    emit,
+    org_create,
+    production_env,
+    wait_until,
+)
 
 TASKS = int(os.environ.get("CHAOS_CLUSTER_TASKS", "5000"))
 SUBMITTERS = int(os.environ.get("CHAOS_CLUSTER_SUBMITTERS", "16"))
@@ -188,7 +196,6 @@ def main() -> None:
     django_setup(env)
     # The servers and workers run as production does (as bench/api.py starts them).
     server_env = production_env(env, log_level=LOG_LEVEL)
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
 
@@ -198,13 +205,8 @@ def main() -> None:
     processes: dict[str, Process] = {}
     # Redis first: creating the key invalidates its (empty) permission-cache entry there.
     processes["redis"] = start_redis(port=redis_port, log_dir=log_dir)
-    out = io.StringIO()
     seed = secrets.token_hex(3)
-    call_command(
-        "createorg", name=f"Cluster {seed}", owner_email=f"owner-{seed}@bench.test",
-        plan="business", json=True, stdout=out,
-    )  # fmt: skip
-    created = json.loads(out.getvalue())
+    created = org_create(f"Cluster {seed}", f"owner-{seed}@bench.test")
     slug, token = created["org"]["slug"], created["api_key"]["token"]
 
     attempts: list[Attempt] = []

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +90,19 @@ def django_setup(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def org_create(name: str, owner_email: str, plan: str = "business") -> dict[str, Any]:
+    """An org on `plan` with its owner and an owner API key, made by `manage.py createorg` (as an
+    operator makes one): its JSON, with `org`, `owner` and `api_key` (the key's `token`)."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("createorg", name=name, owner_email=owner_email, plan=plan, json=True, stdout=out)
+    created: dict[str, Any] = json.loads(out.getvalue())
+    return created
 
 
 def cpu_seconds(pid: int) -> float:

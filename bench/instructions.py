@@ -19,7 +19,6 @@ BENCH_INSTRUCTIONS_N (100 requests per endpoint). Needs valgrind (every machine 
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -29,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import NO_RATE_LIMITS, bench_env, django_setup, emit, production_env
+from common import NO_RATE_LIMITS, bench_env, django_setup, emit, org_create, production_env
 
 N = int(os.environ.get("BENCH_INSTRUCTIONS_N", "100"))
 ENDPOINTS = ("bare", "get_task", "list_tasks", "poll", "submit_task")
@@ -47,21 +46,14 @@ def measure() -> None:
     """Under callgrind: set up, then each endpoint's N requests counted in a dump of its own."""
     env = bench_env("instructions", DJANGO_SECRET_KEY=secrets.token_hex(32), **NO_RATE_LIMITS)
     django_setup(production_env(env, log_level="WARNING") | {"MAIL_OUTBOX_DIR": ""})
-    import io
 
-    from django.core.management import call_command
     from django.test import Client
 
     from taskscore.accounts.models import User
     from taskscore.tasks.models import Task, TaskStatus
 
-    out = io.StringIO()
     seed = secrets.token_hex(3)
-    call_command(
-        "createorg", name=f"Instructions {seed}", owner_email=f"owner-{seed}@bench.test",
-        plan="business", json=True, stdout=out,
-    )  # fmt: skip
-    created = json.loads(out.getvalue())
+    created = org_create(f"Instructions {seed}", f"owner-{seed}@bench.test")
     slug = created["org"]["slug"]
     proxy: dict[str, Any] = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "127.0.0.1"}
     key = Client(**proxy, HTTP_AUTHORIZATION=f"Bearer {created['api_key']['token']}")

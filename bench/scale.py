@@ -46,7 +46,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import bench_env, django_setup, emit
+from common import bench_env, django_setup, emit, org_create
 
 BIG = int(os.environ.get("BENCH_SCALE_BIG", "1000000"))
 SMALL = int(os.environ.get("BENCH_SCALE_SMALL", "10000"))
@@ -285,7 +285,6 @@ def _load(org_id: int, version_id: int, count: int, variants: list[Any]) -> None
 
 
 def _prepare(count_big: int, count_small: int) -> dict[str, Any]:
-    from django.core.management import call_command
     from django.db import connection
 
     from taskscore.orgs.models import Organization
@@ -296,14 +295,10 @@ def _prepare(count_big: int, count_small: int) -> dict[str, Any]:
     loaded = "scale-big" in existing
     started = time.monotonic()
     if not loaded:
-        import io
         import json
 
         for label in ("big", "small"):
-            out = io.StringIO()
-            call_command("createorg", name=f"Scale {label}", owner_email=f"{label}@scale.example",
-                         plan="business", json=True, stdout=out)  # fmt: skip
-            created = json.loads(out.getvalue())
+            created = org_create(f"Scale {label}", f"{label}@scale.example")
             Organization.objects.filter(pk=created["org"]["id"]).update(slug=f"scale-{label}")
             orgs[label] = {
                 "id": created["org"]["id"],

@@ -48,7 +48,6 @@ SOAK_WEBHOOK_ORGS (150), SOAK_FAULT_GRACE_S (5), SOAK_DRAIN_TIMEOUT_S (300).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import secrets
@@ -67,6 +66,7 @@ from common import (
     child_pids,
     django_setup,
     emit,
+    org_create,
     production_env,
     rss_mb,
     wait_until,
@@ -166,7 +166,6 @@ def main() -> None:
     server_env = production_env(env, log_level="WARNING")
     worker_env = server_env | {"DATABASE_POOL_MAX_SIZE": "20"}
     from django.conf import settings
-    from django.core.management import call_command
     from django.db.models import Count
     from django.test import Client
 
@@ -179,13 +178,8 @@ def main() -> None:
 
     # Redis first: creating the key invalidates its (empty) permission-cache entry there.
     redis = start_redis(port=redis_port, log_dir=log_dir)
-    out = io.StringIO()
     run = secrets.token_hex(4)
-    call_command(
-        "createorg", name=f"Soak {run}", owner_email=f"owner-{run}@soak.test", plan="business",
-        json=True, stdout=out,
-    )  # fmt: skip
-    created = json.loads(out.getvalue())
+    created = org_create(f"Soak {run}", f"owner-{run}@soak.test")
     slug, token = created["org"]["slug"], created["api_key"]["token"]
     session_client = Client()
     session_client.force_login(User.objects.get(pk=created["owner"]["id"]))
