@@ -17,10 +17,9 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend as AllauthAuthenticationBackend
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from taskscore.accounts.models import User
-from taskscore.core.db import model_columns, model_from_row
+from taskscore.core.db import fixed_fetch, model_columns, model_from_row
 
 
 @functools.cache
@@ -34,9 +33,7 @@ def user_for_session(user_id: Any) -> User | None:
         pk = User._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_user_sql(), [pk])
-        row = cursor.fetchone()
+    row = fixed_fetch(_user_sql(), [pk])
     return None if row is None else model_from_row(User, row)
 
 

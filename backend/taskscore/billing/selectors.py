@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from taskscore.billing.models import (
     SubscriptionStatus,
     UsageCount,
 )
+from taskscore.core.db import fixed_fetch
 from taskscore.core.errors import NotFound
 
 FREE_PLAN = "free"
@@ -108,9 +108,7 @@ def usage_count(*, org_id: int, period_start: datetime) -> int:
     """The org's UsageRecords in the period, from the count Postgres keeps with them (one row,
     however many records: `UsageCount`)."""
     # One row at most (unique per org and period); every submission reads it: SQL built once.
-    with connection.cursor() as cursor:
-        cursor.execute(_usage_count_sql(), [org_id, period_start])
-        row = cursor.fetchone()
+    row = fixed_fetch(_usage_count_sql(), [org_id, period_start])
     return 0 if row is None else int(row[0])
 
 

@@ -52,7 +52,7 @@ from taskscore.billing.selectors import (
     trial_used,
     usage_period_start,
 )
-from taskscore.core.db import model_from_row
+from taskscore.core.db import fixed_fetch, model_from_row
 from taskscore.core.errors import Conflict, FieldError, ProblemType, ValidationFailed
 from taskscore.integrations.stripe import PermanentStripeError, RetryableStripeError
 from taskscore.orgs.models import Organization
@@ -117,9 +117,7 @@ def _billing_locked(org_id: int) -> OrgBilling | None:
         raise TransactionManagementError(
             "select_for_update cannot be used outside of a transaction."
         )
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(), [org_id])
-        row = cursor.fetchone()
+    row = fixed_fetch(_lock_sql(), [org_id])
     if row is None:
         return None
     billing_end = len(OrgBilling._meta.concrete_fields)
@@ -182,6 +180,10 @@ def billing_plan_grant(*, org_id: int, plan_code: str | None, caller: Caller) ->
 # ------------------------------------------------------------------------------ usage, quota
 
 
+_USAGE_INSERT_SQL = f"""INSERT INTO {UsageRecord._meta.db_table} (org_id, task_id, period_start,
+    created_at) VALUES (%s, %s, %s, %s) ON CONFLICT (task_id) DO NOTHING RETURNING id"""  # noqa: S608
+
+
 def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
     """Count one task against the org's quota for the current period, inside the caller's
     transaction (task submission; the lock refuses to run outside one), or raise
@@ -210,13 +212,7 @@ def usage_reserve(*, org_id: int, task_id: uuid.UUID) -> UsageRecord:
             limit=entitlement.quota,
         )
     # A task is counted once: a second call for it inserts nothing and returns the first record.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {UsageRecord._meta.db_table} (org_id, task_id, period_start, created_at)
-            VALUES (%s, %s, %s, %s) ON CONFLICT (task_id) DO NOTHING RETURNING id""",  # noqa: S608
-            [org_id, task_id, entitlement.period_start, now],
-        )
-        inserted = cursor.fetchone()
+    inserted = fixed_fetch(_USAGE_INSERT_SQL, [org_id, task_id, entitlement.period_start, now])
     if inserted is None:
         return UsageRecord.objects.get(task_id=task_id, org_id=org_id)
     record = UsageRecord(
@@ -251,7 +247,7 @@ WITH free AS (
     SELECT monthly_ai_calls AS calls_limit, sort_order FROM {Plan._meta.db_table}
     WHERE code = %(free)s
 ), account AS (
-    SELECT b.status = ANY(%(paid)s) AS paid,
+    SELECT b.status = ANY(%(paid)s::text[]) AS paid,
            b.current_period_start AS starts, b.current_period_end AS ends,
            p.monthly_ai_calls AS plan_limit, p.sort_order AS plan_order,
            g.monthly_ai_calls AS grant_limit, g.sort_order AS grant_order
@@ -281,6 +277,7 @@ WHERE (SELECT calls_limit FROM allowance) IS NULL
    OR u.calls + EXCLUDED.calls <= (SELECT calls_limit FROM allowance)
 RETURNING period_start
 """  # noqa: S608 - table names are the models', not input
+_PAID = sorted(status.value for status in PAID_STATUSES)
 
 
 def ai_calls_reserve(*, org_id: int, calls: int) -> AIReservation | None:
@@ -295,13 +292,11 @@ def ai_calls_reserve(*, org_id: int, calls: int) -> AIReservation | None:
     if calls <= 0:
         period_start = usage_period_start(billing_account_of(org_id=org_id))
         return AIReservation(org_id=org_id, period_start=period_start, calls=0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RESERVE_SQL,
-            {"org": org_id, "calls": calls, "now": timezone.now(), "free": FREE_PLAN,
-             "paid": sorted(status.value for status in PAID_STATUSES)},
-        )  # fmt: skip
-        row = cursor.fetchone()
+    row = fixed_fetch(
+        _RESERVE_SQL,
+        {"org": org_id, "calls": calls, "now": timezone.now(), "free": FREE_PLAN,
+         "paid": _PAID},
+    )  # fmt: skip
     if row is None:
         return None
     return AIReservation(org_id=org_id, period_start=row[0], calls=calls)

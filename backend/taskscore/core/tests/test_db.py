@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from psycopg.postgres import types as postgres_types
 from psycopg.pq import Format
 
-from taskscore.core.db import UTCTimestamptzLoader, model_columns, model_from_row
+from taskscore.core.db import UTCTimestamptzLoader, fixed_fetch, model_columns, model_from_row
 from taskscore.orgs.models import Organization
 from taskscore.tasks.models import Task
 from taskscore.testing.factories import OrganizationFactory, TaskFactory
@@ -70,3 +72,59 @@ def test_a_model_read_from_a_row_equals_the_orms_own_read() -> None:
     assert {n: getattr(task, n) for n in names} == {n: getattr(expected, n) for n in names}
     assert task.attributes == {"reach": 3.5, "effort": 2.0}  # JSON parsed, as the ORM does
     assert not task._state.adding
+
+
+_ORG_NAME_SQL = "SELECT name FROM orgs_organization WHERE id = %(id)s"
+_ORG_SLUG_SQL = "UPDATE orgs_organization SET slug = %s WHERE id = %s"
+_ORG_RENAME_SQL = "UPDATE orgs_organization SET name = %s WHERE id = %s RETURNING name"
+
+
+def test_a_fixed_statement_reads_what_djangos_cursor_reads() -> None:
+    org = OrganizationFactory.create(name="Acme")
+
+    assert fixed_fetch(_ORG_NAME_SQL, {"id": org.pk}) == ("Acme",)
+    assert fixed_fetch(_ORG_NAME_SQL, {"id": 0}) is None
+    now = dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
+    assert fixed_fetch("SELECT %s::timestamptz, %s", [now, 7]) == (now, 7)
+    assert fixed_fetch("SELECT generate_series(1, %s)", [3], many=True) == [(1,), (2,), (3,)]
+
+
+def test_a_fixed_statement_keeps_its_cursor_with_the_connection() -> None:
+    org = OrganizationFactory.create()
+    fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+    kept = dict(connection.connection._taskscore_fixed_cursors)
+    fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+
+    assert connection.connection._taskscore_fixed_cursors[_ORG_NAME_SQL] is (kept[_ORG_NAME_SQL])
+
+
+def test_a_fixed_statement_runs_in_the_callers_transaction() -> None:
+    org = OrganizationFactory.create(name="Before")
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        assert fixed_fetch(_ORG_RENAME_SQL, ["After", org.pk]) == ("After",)
+        assert Organization.objects.get(pk=org.pk).name == "After"
+        transaction.savepoint_rollback(sid)
+
+    assert Organization.objects.get(pk=org.pk).name == "Before"
+
+
+def test_a_fixed_statements_error_is_djangos_and_a_broken_transaction_refuses_it() -> None:
+    org = OrganizationFactory.create()
+    other = OrganizationFactory.create()
+    with transaction.atomic():
+        # django.db's IntegrityError, as the jobs' retries and the callers expect; an error
+        # inside an atomic block without a savepoint breaks the transaction, as the ORM's do.
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            fixed_fetch(_ORG_SLUG_SQL, [other.slug, org.pk])
+        with pytest.raises(TransactionManagementError):
+            fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+
+
+def test_a_fixed_statement_is_counted_with_the_requests_queries() -> None:
+    org = OrganizationFactory.create(name="Acme")
+    with CaptureQueriesContext(connection) as queries:
+        fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+
+    assert len(queries.captured_queries) == 1
+    assert f"WHERE id = {org.pk}" in queries.captured_queries[0]["sql"]

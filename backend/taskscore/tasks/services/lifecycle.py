@@ -12,13 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, usage_reserve
 from taskscore.core import request_context
-from taskscore.core.db import model_columns, model_from_row
+from taskscore.core.db import fixed_fetch, model_columns, model_from_row
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
@@ -182,9 +182,7 @@ def _claim(*, task_id: uuid.UUID | str) -> _Claim | None:
         "queued": TaskStatus.QUEUED,
         "scoring": TaskStatus.SCORING,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), params)
-        row = cursor.fetchone()
+    row = fixed_fetch(_claim_sql(), params)
     if row is None:
         return None
     task = model_from_row(Task, row)
@@ -252,18 +250,16 @@ def _task_scored(
     the claim is no longer this job's (taken over, or the task deleted), or with
     `unless_overridden` when the task has active overrides: nothing is written; else (already
     scored with this version, has active overrides)."""
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once, not per field (core.db.fixed_fetch)
     values = {
-        f"s_{name}": TaskScore._meta.get_field(name).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+        f"s_{name}": TaskScore._meta.get_field(name).get_db_prep_save(value, db)  # type: ignore[union-attr]
         for name, value in row.items()
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _scored_sql(tuple(row), unless_overridden),
-            {"id": task.pk, "version": version.pk, "now": timezone.now(),
-             "claim": task.claimed_at, "scored": TaskStatus.SCORED,
-             "scoring": TaskStatus.SCORING, **values},
-        )  # fmt: skip
-        found = cursor.fetchone()
+    found = fixed_fetch(
+        _scored_sql(tuple(row), unless_overridden),
+        {"id": task.pk, "version": version.pk, "now": timezone.now(), "claim": task.claimed_at,
+         "scored": TaskStatus.SCORED, "scoring": TaskStatus.SCORING, **values},
+    )  # fmt: skip
     return None if found is None else (bool(found[0]), bool(found[1]))
 
 
