@@ -338,4 +338,6 @@ class AIResultCache:
 
 
 def _encoded(assessment: AIAssessment) -> str:
-    return json.dumps(dataclasses.asdict(assessment), sort_keys=True)
+    # Its fields are plain values: `vars` gives what `dataclasses.asdict` would, without a deep
+    # copy of each (asdict cost a job ~0.14M CPU instructions).
+    return json.dumps(vars(assessment), sort_keys=True)
