@@ -48,6 +48,7 @@ from redis.retry import Retry
 
 from taskscore.core import metrics
 from taskscore.core.errors import ProblemType, ServiceUnavailable
+from taskscore.core.resp import RespClient
 from taskscore.rbac.catalog import CATALOG_VERSION
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ def keys_of(principal: str) -> tuple[str, str, str, str]:
 def clients_reset() -> None:
     """Forget the Redis clients and scripts made so far (tests restart the server under them)."""
     _redis.cache_clear()
+    _resp.cache_clear()
     _fill_script.cache_clear()
     _release_script.cache_clear()
 
@@ -134,6 +136,12 @@ def _redis(url: str) -> Redis:
 
 def redis_client() -> Redis:
     return _redis(settings.RBAC_REDIS_URL)
+
+
+@functools.cache
+def _resp(url: str) -> RespClient:
+    # The check's one read, on every request: the lean client (core.resp), same server.
+    return RespClient.of(_redis(url))
 
 
 @functools.cache
@@ -203,7 +211,7 @@ def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | 
     entry_key, generation_key, change_key, fill_key = keys_of(principal)
     client = redis_client()
     try:
-        raw = client.mget([entry_key, generation_key, change_key])
+        raw = _resp(settings.RBAC_REDIS_URL).call("MGET", entry_key, generation_key, change_key)
     except RedisError:
         logger.warning("permission cache unreachable; reading Postgres", exc_info=True)
         metrics.rbac_cache_count(result="unavailable")

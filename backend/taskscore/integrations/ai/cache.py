@@ -29,6 +29,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from taskscore.core import metrics, tracing
+from taskscore.core.resp import RespClient
 from taskscore.integrations.ai.base import (
     AIAssessment,
     AIProvider,
@@ -157,8 +158,8 @@ def _ask(provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessmen
 class AIResultCache:
     """Caches provider assessments in Redis, with one provider call per key at a time.
 
-    Safe to share between threads: it holds no per-call state, and a `redis.Redis` client draws
-    connections from its pool.
+    Safe to share between threads: it holds no per-call state; the `redis.Redis` client draws
+    connections from its pool, the lean one (`core.resp`) keeps one per thread.
     """
 
     def __init__(
@@ -185,8 +186,11 @@ class AIResultCache:
         # cost every assessment the client's connect timeouts and retries, and a warning each.
         self._skip_redis_until = 0.0
         self._release_lock = redis.register_script(_RELEASE_LOCK)
-        self._get_or_lock = redis.register_script(_GET_OR_LOCK)
-        self._store_and_release = redis.register_script(_STORE_AND_RELEASE)
+        # Each assessment's lookup, its waits and its store go through the lean client (the
+        # same server): redis-py costs a job more CPU than the round trips (core.resp).
+        self._resp = RespClient.of(redis)
+        self._get_or_lock = self._resp.script(_GET_OR_LOCK)
+        self._store_and_release = self._resp.script(_STORE_AND_RELEASE)
 
     def assess(
         self, provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str
@@ -289,7 +293,7 @@ class AIResultCache:
                 return None
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.5, self._max_poll_interval_seconds)
-            stored, lock = self._redis.mget([key, lock_key])
+            stored, lock = self._resp.call("MGET", key, lock_key)
             if stored is not None:
                 hit = self._decode(key, stored)
                 if hit is not None:

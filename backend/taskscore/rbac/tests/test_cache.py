@@ -18,6 +18,8 @@ from redis.connection import AbstractConnection
 
 from taskscore.accounts.models import User
 from taskscore.core.errors import NotFound
+from taskscore.core.resp import RespClient
+from taskscore.core.resp import _Connection as resp_connection
 from taskscore.orgs import principals
 from taskscore.orgs.keys import key_generate
 from taskscore.orgs.models import Membership, Organization
@@ -54,7 +56,7 @@ def _clean_cache() -> Iterator[None]:
 
 
 class RoundTrips:
-    """Counts what the permission cache's client sends: command names, and requests written to
+    """Counts what the permission cache's clients send: command names, and requests written to
     a socket (a pipeline is one request)."""
 
     def __init__(self) -> None:
@@ -81,8 +83,22 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
         counter.requests += 1
         send(self, command, check_health)
 
+    # The lean client's (core.resp) commands and writes, counted the same way.
+    call: Callable[..., Any] = RespClient.call
+    request: Callable[..., Any] = resp_connection.request
+
+    def counting_call(self: RespClient, *args: Any) -> Any:
+        counter.commands.append(str(args[0]).upper())
+        return call(self, *args)
+
+    def counting_request(self: Any, payload: bytes) -> Any:
+        counter.requests += 1
+        return request(self, payload)
+
     monkeypatch.setattr(client, "execute_command", counting_execute)
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counting_send)
+    monkeypatch.setattr(RespClient, "call", counting_call)
+    monkeypatch.setattr(resp_connection, "request", counting_request)
     return counter
 
 
