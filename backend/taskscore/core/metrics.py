@@ -136,7 +136,18 @@ RefusalKind = Literal["rate_limit", "quota", "ai_budget"]
 # Label children by their values: `labels()` validates and locks on every call, a dict lookup
 # does not. Bounded by the label sets themselves (routes × methods × statuses).
 _http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_children: dict[tuple[Any, tuple[str, ...]], Any] = {}
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _child(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, kept: what a job or a request records goes through here (the
+    label sets are closed: configured providers and models, fixed outcomes and job names)."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
 
 
 def http_request_observe(*, method: str, route: str, status: int, seconds: float) -> None:
@@ -167,22 +178,22 @@ def ai_call_observe(
     cost_usd: float = 0.0,
 ) -> None:
     """One call to an AI provider (not a cache hit)."""
-    AI_REQUESTS.labels(provider=provider, model=model, outcome=outcome).inc()
-    AI_REQUEST_DURATION.labels(provider=provider).observe(seconds)
+    _child(AI_REQUESTS, provider, model, outcome).inc()
+    _child(AI_REQUEST_DURATION, provider).observe(seconds)
     if input_tokens:
-        AI_TOKENS.labels(provider=provider, direction="input").inc(input_tokens)
+        _child(AI_TOKENS, provider, "input").inc(input_tokens)
     if output_tokens:
-        AI_TOKENS.labels(provider=provider, direction="output").inc(output_tokens)
+        _child(AI_TOKENS, provider, "output").inc(output_tokens)
     if cost_usd:
-        AI_COST.labels(provider=provider).inc(cost_usd)
+        _child(AI_COST, provider).inc(cost_usd)
 
 
 def ai_cache_count(*, result: Literal["hit", "miss"]) -> None:
-    AI_CACHE.labels(result=result).inc()
+    _child(AI_CACHE, result).inc()
 
 
 def rbac_cache_count(*, result: CacheResult) -> None:
-    RBAC_CACHE.labels(result=result).inc()
+    _child(RBAC_CACHE, result).inc()
 
 
 def webhook_event_count(*, event_type: str, outcome: str) -> None:
@@ -196,7 +207,7 @@ def webhook_lag_observe(*, created: int | float) -> None:
 
 
 def refusal_count(*, kind: RefusalKind) -> None:
-    REFUSALS.labels(kind=kind).inc()
+    _child(REFUSALS, kind).inc()
 
 
 # ------------------------------------------------------------------------------ HTTP middleware
@@ -350,9 +361,9 @@ def _on_job_end(
     job = str(task.name)
     # task_postrun's state covers task_failure and task_retry too (FAILURE, RETRY): one
     # signal per run, so a failed or retried run is never counted twice.
-    CELERY_JOBS.labels(task=job, outcome=(state or "unknown").lower()).inc()
+    _child(CELERY_JOBS, job, (state or "unknown").lower()).inc()
     if started is not None:
-        CELERY_JOB_DURATION.labels(task=job).observe(time.perf_counter() - started)
+        _child(CELERY_JOB_DURATION, job).observe(time.perf_counter() - started)
 
 
 # How many ports above METRICS_WORKER_PORT a worker tries when several run on one host.

@@ -144,6 +144,8 @@ class AIRun:
     provider: str = ""
     model: str = ""
     prompt_version: str = ""
+    # The provider `ai_prepare` chose, for `ai_assess` (looking it up costs ~50k instructions).
+    assessor: AIProvider | None = field(default=None, repr=False, compare=False)
 
     @property
     def to_rate(self) -> tuple[str, ...]:
@@ -205,6 +207,7 @@ def ai_prepare(*, rules: AIRules, criteria: list[Criterion], title: str, descrip
         provider=provider.name,
         model=provider.model,
         prompt_version=PROMPT_VERSION if provider.name == "openai" else "",
+        assessor=provider,
     )
 
 
@@ -214,7 +217,7 @@ def ai_assess(
     """Rate the prepared text on each AI criterion not yet rated or skipped, through the cache.
     Calls the AI; no database. Provider errors propagate; the answers received before the error
     are in `into` (to account for them)."""
-    provider = ai_provider()
+    provider = run.assessor or ai_provider()
     cache = ai_result_cache()
     results = into if into is not None else {}
     results.update(run.results)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from taskscore.core.errors import NotFound
 from taskscore.integrations.ai.judge.metrics import Agreement, agreement
 from taskscore.scoring.criteria import criteria_parse
-from taskscore.scoring.engine import AICriterion
+from taskscore.scoring.engine import AICriterion, Criterion
 from taskscore.scoring.models import (
     HumanRating,
     LabelSource,
@@ -35,6 +35,24 @@ def version_get_cached(*, version_id: int) -> ScoringVersion:
             _versions.clear()
         _versions[version_id] = version
     return version
+
+
+_criteria: dict[int, list[Criterion]] = {}
+
+
+def version_criteria(version: ScoringVersion) -> list[Criterion]:
+    """The version's criteria parsed (`criteria_parse`; ValueError when they are invalid), once
+    per version and process: a version's criteria never change, and each scoring job reads
+    them (their validation cost a job ~0.1M CPU instructions). A new list each call."""
+    if version.pk is None:
+        return criteria_parse(version.criteria)
+    parsed = _criteria.get(version.pk)
+    if parsed is None:
+        parsed = criteria_parse(version.criteria)
+        if len(_criteria) >= _VERSIONS_KEPT:
+            _criteria.clear()
+        _criteria[version.pk] = parsed
+    return list(parsed)
 
 
 def version_active_get(*, org_id: int) -> ScoringVersion | None:

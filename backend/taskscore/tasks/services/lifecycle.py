@@ -28,7 +28,7 @@ from taskscore.scoring.ai import SKIP_EXPLANATIONS, ai_run_criteria
 from taskscore.scoring.criteria import criteria_parse
 from taskscore.scoring.engine import NothingToScore, ai_criteria_count, score_compute
 from taskscore.scoring.models import ScoreOverride, ScoringVersion, TaskScore
-from taskscore.scoring.selectors import version_get_cached
+from taskscore.scoring.selectors import version_criteria, version_get_cached
 from taskscore.scoring.services import score_row, version_active_get_or_create
 from taskscore.tasks.limits import (
     ATTRIBUTE_ABS_MAX,
@@ -297,7 +297,7 @@ def task_score_run(*, task_id: uuid.UUID | str) -> bool:
         else version_active_get_or_create(org_id=task.org_id)
     )
     try:
-        criteria = criteria_parse(version.criteria)
+        criteria = version_criteria(version)
     except ValueError as exc:
         task_finish(task, status=TaskStatus.FAILED, reason=f"Scoring version is invalid: {exc}")
         return True
