@@ -4,6 +4,7 @@ a connection the server closed, proxies from the environment and TLS through a C
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import select
 import socket
@@ -331,3 +332,120 @@ def test_an_https_origin_is_reached_through_a_connect_tunnel(
     assert proxy.seen == [(f"CONNECT 127.0.0.1:{origin.port} HTTP/1.0", _basic("user:p@ss"))]
     assert [a["connection"] for a in answers] == [1, 1]
     assert answers[0]["path"] == "/v1/chat/completions"
+
+
+# ------------------------------------------------------------------------------ framing
+
+
+class _Scripted:
+    """A server on loopback that answers each request with the next of `answers` (raw bytes),
+    closing the connection after an answer marked so; records how many connections came."""
+
+    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+        self.answers = list(answers)
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn, conn.makefile("rb") as reader:
+                while self.answers:
+                    head = b""
+                    while not head.endswith(b"\r\n\r\n"):
+                        line = reader.readline()
+                        if not line:
+                            break
+                        head += line
+                    if not head:
+                        break
+                    length = next(
+                        int(h.split(b":")[1]) for h in head.split(b"\r\n")
+                        if h.lower().startswith(b"content-length")
+                    )  # fmt: skip
+                    reader.read(length)
+                    answer, close = self.answers.pop(0)
+                    conn.sendall(answer)
+                    if close:
+                        break
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _scripted(answers: list[tuple[bytes, bool]]) -> tuple[_Scripted, JSONClient]:
+    server = _Scripted(answers)
+    return server, _client(f"http://127.0.0.1:{server.port}/v1")
+
+
+def test_answers_are_read_by_length_in_chunks_and_after_a_100_continue() -> None:
+    server, client = _scripted(
+        [
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX-A: 1\r\nx-a: 2\r\n\r\n{\"a\":1}", False),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             b"4;ext=1\r\n{\"b\"\r\n3\r\n:2}\r\n0\r\nX-Trailer: t\r\n\r\n", False),
+            (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many\r\nContent-Length: 2\r\n"
+             b"Retry-After: 3\r\n\r\n{}", False),
+        ]
+    )  # fmt: skip
+    try:
+        first = client.post("x", b"{}")
+        chunked = client.post("x", b"{}")
+        limited = client.post("x", b"{}")
+    finally:
+        client.close()
+        server.close()
+
+    assert (first.status, first.body, first.headers["x-a"]) == (200, b'{"a":1}', "1, 2")
+    assert (chunked.status, chunked.body) == (200, b'{"b":2}')
+    assert (limited.status, limited.headers["retry-after"], limited.body) == (429, "3", b"{}")
+    assert server.connections == 1  # all three on one kept-alive connection
+
+
+def test_an_answer_that_ends_its_connection_is_not_followed_on_it() -> None:
+    server, client = _scripted(
+        [
+            (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", True),
+            (b"HTTP/1.0 200 OK\r\n\r\n{\"to the end\":1}", True),  # framed by the close
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", False),
+        ]
+    )  # fmt: skip
+    try:
+        assert client.post("x", b"{}").body == b"{}"
+        assert client.post("x", b"{}").body == b'{"to the end":1}'
+        assert client.post("x", b"{}").status == 200
+    finally:
+        client.close()
+        server.close()
+
+    assert server.connections == 3
+
+
+def test_a_server_that_closes_without_answering_or_mid_answer_is_an_error() -> None:
+    server, client = _scripted(
+        [
+            (b"", True),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}", True),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", False),
+        ]
+    )
+    try:
+        with pytest.raises(http.client.RemoteDisconnected):
+            client.post("x", b"{}")
+        with pytest.raises(http.client.IncompleteRead):
+            client.post("x", b"{}")
+        assert client.post("x", b"{}").body == b"{}"  # a new connection after each failure
+    finally:
+        client.close()
+        server.close()
+
+
+def test_a_header_that_would_split_the_request_is_refused() -> None:
+    with pytest.raises(ValueError, match="Invalid HTTP header"):
+        _client("http://127.0.0.1:9/v1", Authorization="Bearer x\r\nX-Injected: 1")
