@@ -14,6 +14,11 @@ in turn), `list_tasks` (50 items), `poll` (the list with a browser session and I
 304, as the web app polls), `submit_task` (POST; no worker runs, the org's new tasks are ended
 afterwards). Prints `<endpoint>_instructions` (per request) and each one's `_ratio_to_bare`.
 
+And one scoring job, `scoring_job_instructions`: `task_score_run` in this process (no Celery) on
+a task of its own with a distinct title, against a fake OpenAI-compatible server on loopback
+that answers at once (run natively: valgrind follows no child) — the claim, the allowance, the
+AI call through the result cache, the score and the end of the task.
+
 BENCH_INSTRUCTIONS_N (100 requests per endpoint). Needs valgrind (every machine kind has it).
 """
 
@@ -44,8 +49,20 @@ def callgrind(*args: str) -> None:
 
 def measure() -> None:
     """Under callgrind: set up, then each endpoint's N requests counted in a dump of its own."""
-    env = bench_env("instructions", DJANGO_SECRET_KEY=secrets.token_hex(32), **NO_RATE_LIMITS)
+    from taskscore.testing.processes import free_port, start_fake_ai
+
+    ai_port = free_port()
+    env = bench_env(
+        "instructions",
+        DJANGO_SECRET_KEY=secrets.token_hex(32),
+        AI_PROVIDER="openai",
+        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
+        AI_MODEL="fake-model",
+        AI_TIMEOUT_SECONDS="10",
+        **NO_RATE_LIMITS,
+    )
     django_setup(production_env(env, log_level="WARNING") | {"MAIL_OUTBOX_DIR": ""})
+    fake_ai = start_fake_ai(port=ai_port, log_dir=Path(tempfile.mkdtemp(prefix="bench-instr-")))
 
     from django.test import Client
 
@@ -96,7 +113,28 @@ def measure() -> None:
                 request(name, n)
             callgrind("--instr=off")
             callgrind(f"--dump={name}")
+        from taskscore.tasks.services import task_score_run
+
+        org_id = Task.objects.filter(org__slug=slug).values_list("org_id", flat=True)[0]
+        jobs = [
+            str(task.pk)
+            for task in Task.objects.bulk_create(
+                Task(org_id=org_id, title=f"Job {i} {seed}: export reports", description="",
+                     attributes={"reach": 100})
+                for i in range(60 + N)
+            )
+        ]  # fmt: skip
+        for task_id in jobs[:60]:  # warm: connections, the provider, the version's criteria
+            assert task_score_run(task_id=task_id)
+        callgrind("--zero")
+        callgrind("--instr=on")
+        for task_id in jobs[60:]:
+            task_score_run(task_id=task_id)
+        callgrind("--instr=off")
+        callgrind("--dump=scoring_job")
+        assert Task.objects.filter(pk__in=jobs, status=TaskStatus.SCORED).count() == len(jobs)
     finally:
+        fake_ai.stop()
         Task.objects.filter(
             org__slug=slug, status__in=(TaskStatus.QUEUED, TaskStatus.SCORING)
         ).update(status=TaskStatus.FAILED, enqueued_at=None)
@@ -134,6 +172,7 @@ def main() -> None:
         figures[f"{name}_instructions"] = counted[name] // N
     for name in ENDPOINTS[1:]:
         figures[f"{name}_ratio_to_bare"] = round(counted[name] / counted["bare"], 3)
+    figures["scoring_job_instructions"] = counted["scoring_job"] // N
     shutil.rmtree(directory, ignore_errors=True)
     emit(figures)
 
