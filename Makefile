@@ -148,7 +148,7 @@ bench-scoring-job: $(PY_STAMP) services ## One scoring job's CPU and SQL stateme
 	$(PY) bench/scoring_job.py
 
 .PHONY: bench-instructions
-bench-instructions: $(PY_STAMP) services ## CPU instructions per API request in-process, counted by callgrind: exact across noisy machines (JSON last line)
+bench-instructions: $(PY_STAMP) services ## CPU instructions per API request and per scoring job in-process, counted by callgrind: exact across noisy machines (JSON last line)
 	$(PY) bench/instructions.py
 
 .PHONY: bench-api
