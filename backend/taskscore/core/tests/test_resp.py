@@ -4,10 +4,14 @@ that die under it."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -152,3 +156,65 @@ def test_each_thread_and_each_forked_child_has_its_own_connection(redis: Redis) 
     assert ids[0] != main_id
     assert child_id not in (main_id, ids[0])
     assert client.call("CLIENT", "ID") == main_id  # still the parent's own, working
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server of its own on loopback speaking TLS only, with a password: its port and
+    the certificate that signs it."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+         "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+         "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
+         "--requirepass", "s3cret", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield port, cert
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_tls_a_password_and_a_database_come_from_a_rediss_url(
+    tls_redis: tuple[int, Path],
+) -> None:
+    port, cert = tls_redis
+    url = f"rediss://:s3cret@127.0.0.1:{port}/2"
+    redis = Redis.from_url(url, ssl_ca_certs=str(cert), socket_timeout=2)
+    client = RespClient.of(redis)
+
+    assert client.call("SET", "k", "over tls") == b"OK"
+    assert redis.get("k") == b"over tls"
+    assert client.call("CLIENT", "INFO").split(b" db=")[1].startswith(b"2 ")
+    unverified = RespClient.of(Redis.from_url(url, socket_timeout=2))  # the system's CAs only
+    with pytest.raises(RedisConnectionError):
+        unverified.call("PING")
+    wrong_password = RespClient.of(
+        Redis.from_url(f"rediss://:nope@127.0.0.1:{port}/0", ssl_ca_certs=str(cert))
+    )
+    with pytest.raises(RedisConnectionError, match="refused"):
+        wrong_password.call("PING")
+    redis.close()
