@@ -56,6 +56,7 @@ from common import (
     cpu_seconds,
     django_setup,
     emit,
+    fake_ai_env,
     org_create,
     production_env,
     wait_until,
@@ -222,10 +223,7 @@ def main() -> None:
     env = bench_env(
         "api",
         DJANGO_SECRET_KEY=secrets.token_hex(32),
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
-        AI_MODEL="fake-model",
-        AI_TIMEOUT_SECONDS="60",
+        **fake_ai_env(ai_port, timeout_s=60),
         **NO_RATE_LIMITS,
         MAIL_OUTBOX_DIR="",
     )

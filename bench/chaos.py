@@ -25,7 +25,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import bench_env, django_setup, emit
+from common import bench_env, django_setup, emit, fake_ai_env
 
 TASKS = int(os.environ.get("CHAOS_TASKS", "2000"))
 SUBMITTERS = int(os.environ.get("CHAOS_SUBMITTERS", "8"))
@@ -52,10 +52,7 @@ def main() -> None:
         "chaos",
         REDIS_URL=broker,
         CELERY_BROKER_URL=broker,
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
-        AI_MODEL="fake-model",
-        AI_TIMEOUT_SECONDS="5",
+        **fake_ai_env(ai_port, timeout_s=5),
         TASK_REQUEUE_AFTER_SECONDS="10",
         TASK_CLAIM_LEASE_SECONDS="15",
         TASK_SWEEP_INTERVAL_SECONDS="3",

@@ -71,6 +71,17 @@ def bench_env(name: str, **overrides: str) -> dict[str, str]:
     return env
 
 
+def fake_ai_env(port: int, *, timeout_s: float) -> dict[str, str]:
+    """Settings that point the app at the fake OpenAI-compatible server on loopback `port`
+    (`taskscore.testing.processes.start_fake_ai`), answering within `timeout_s`."""
+    return {
+        "AI_PROVIDER": "openai",
+        "AI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "AI_MODEL": "fake-model",
+        "AI_TIMEOUT_SECONDS": f"{timeout_s:g}",
+    }
+
+
 def django_setup(env: dict[str, str]) -> None:
     """Configure Django in this process with `env`, creating and migrating the bench database."""
     os.environ.update(env)

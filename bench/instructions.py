@@ -33,7 +33,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import NO_RATE_LIMITS, bench_env, django_setup, emit, org_create, production_env
+from common import (
+    NO_RATE_LIMITS,
+    bench_env,
+    django_setup,
+    emit,
+    fake_ai_env,
+    org_create,
+    production_env,
+)
 
 N = int(os.environ.get("BENCH_INSTRUCTIONS_N", "100"))
 ENDPOINTS = ("bare", "get_task", "list_tasks", "poll", "submit_task")
@@ -55,10 +63,7 @@ def measure() -> None:
     env = bench_env(
         "instructions",
         DJANGO_SECRET_KEY=secrets.token_hex(32),
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
-        AI_MODEL="fake-model",
-        AI_TIMEOUT_SECONDS="10",
+        **fake_ai_env(ai_port, timeout_s=10),
         **NO_RATE_LIMITS,
     )
     django_setup(production_env(env, log_level="WARNING") | {"MAIL_OUTBOX_DIR": ""})

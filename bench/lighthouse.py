@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import ROOT, bench_env, django_setup, emit, wait_until
+from common import ROOT, bench_env, django_setup, emit, fake_ai_env, wait_until
 
 from taskscore.testing.processes import (
     Process,
@@ -207,10 +207,8 @@ def main() -> None:
     }
     env = bench_env(
         "lighthouse",
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
+        **fake_ai_env(ai_port, timeout_s=30),
         AI_API_KEY="fake",
-        AI_MODEL="fake-model",
         WEB_ORIGIN=webs["current"],
         CSRF_TRUSTED_ORIGINS=",".join(webs[build] for build in builds),
         RATE_LIMITS_ENABLED="false",

@@ -39,7 +39,15 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from common import bench_env, cpu_seconds, django_setup, emit, production_env, wait_until
+from common import (
+    bench_env,
+    cpu_seconds,
+    django_setup,
+    emit,
+    fake_ai_env,
+    production_env,
+    wait_until,
+)
 
 TASKS = int(os.environ.get("BENCH_TASKS", "3000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -102,10 +110,7 @@ def main() -> None:
     env = bench_env(
         "scoring",
         DJANGO_SECRET_KEY=secrets.token_hex(32),
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
-        AI_MODEL="fake-model",
-        AI_TIMEOUT_SECONDS="10",
+        **fake_ai_env(ai_port, timeout_s=10),
         DATABASE_POOL_MAX_SIZE=os.environ.get("BENCH_DB_POOL", "20"),
     )
     django_setup(env)

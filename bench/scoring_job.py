@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import bench_env, django_setup, emit
+from common import bench_env, django_setup, emit, fake_ai_env
 
 TASKS = int(os.environ.get("BENCH_TASKS", "300"))
 
@@ -29,10 +29,7 @@ def main() -> None:
     ai_port = free_port()
     env = bench_env(
         "scoring-job",
-        AI_PROVIDER="openai",
-        AI_BASE_URL=f"http://127.0.0.1:{ai_port}/v1",
-        AI_MODEL="fake-model",
-        AI_TIMEOUT_SECONDS="10",
+        **fake_ai_env(ai_port, timeout_s=10),
     )
     django_setup(env)
     from django.db import connection
