@@ -204,6 +204,13 @@ def _trusted(raw: list[Any]) -> Any:
     return grant
 
 
+def _release_fill(client: Redis, fill_key: str, token: str) -> None:
+    """Drop the fill lock if it is still ours; a lost lock expires by itself."""
+    with contextlib.suppress(RedisError):
+        if client.get(fill_key) == token.encode():
+            client.delete(fill_key)
+
+
 def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | None:
     """The principal's grant: from Redis when current, else from `loader` (one SQL query).
     Each lookup is counted once (core.metrics): a hit, a miss (read from Postgres), or
@@ -244,14 +251,24 @@ def grant_lookup(principal: str, loader: Callable[[], Grant | None]) -> Grant | 
                 return cached  # type: ignore[no-any-return]
         metrics.rbac_cache_count(result="miss")
         return loader()
+    # Another filler may have stored the entry and let go of the lock between our read and our
+    # lock: read again under the lock, so that a late miss does not load a second time.
+    try:
+        cached = _trusted(
+            _resp(settings.RBAC_REDIS_URL).call("MGET", entry_key, generation_key, change_key)
+        )
+    except RedisError:
+        cached = _MISS
+    if cached is not _MISS:
+        _release_fill(client, fill_key, token)
+        metrics.rbac_cache_count(result="hit")
+        return cached  # type: ignore[no-any-return]
     metrics.rbac_cache_count(result="miss")
     try:
         grant = loader()
     except BaseException:
         # Let the next caller load at once rather than wait out the fill lock.
-        with contextlib.suppress(RedisError):
-            if client.get(fill_key) == token.encode():
-                client.delete(fill_key)
+        _release_fill(client, fill_key, token)
         raise
     try:
         _fill_script(settings.RBAC_REDIS_URL)(

@@ -103,6 +103,43 @@ def test_a_stampede_of_misses_loads_from_postgres_at_most_twice(
     assert len(calls) <= 2, f"{len(calls)} loads for 20 concurrent misses"
 
 
+def test_a_miss_that_locks_after_another_fill_reads_that_fill_instead_of_loading(
+    org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stampede's window, forced: this lookup reads a miss, then another lookup loads, fills
+    and lets go of the fill lock before this one takes it. Taking the free lock must not mean a
+    second load: the entry is read again under the lock."""
+    m = MembershipFactory.create(org=org, role=role_builtin("admin"))
+    loads: list[str] = []
+    real = principals.member_grant_load
+
+    def counting(user_id: int, org_slug: str) -> cache.Grant | None:
+        loads.append(threading.current_thread().name)
+        return real(user_id, org_slug)
+
+    monkeypatch.setattr(principals, "member_grant_load", counting)
+    client = cache.redis_client()
+    real_set = client.set
+    interleaved: list[bool] = []
+
+    def set_after_another_fill(*args: Any, **kwargs: Any) -> Any:
+        if not interleaved:  # only this lookup's lock; the other's goes straight through
+            interleaved.append(True)
+            other, outcome = run_thread(
+                lambda: principal_for_user(m.user_id, org_slug=org.slug).permissions
+            )
+            assert PERMISSION in joined(other, outcome)
+            fill_key = cache.keys_of(cache.member_principal(m.user_id, org.slug))[3]
+            assert not client.exists(fill_key), "the other lookup let go of its fill lock"
+        return real_set(*args, **kwargs)
+
+    monkeypatch.setattr(client, "set", set_after_another_fill)
+    assert PERMISSION in principal_for_user(m.user_id, org_slug=org.slug).permissions
+    assert interleaved
+    assert len(loads) == 1, f"loaded by {loads}"
+    assert threading.current_thread().name not in loads
+
+
 # ---------------------------------------------------------------------------------- fill races
 
 
