@@ -140,6 +140,10 @@ DATABASES = {
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
 )
+# The hot paths' fixed statements (taskscore.core.db.fixed_fetch) are prepared once per
+# connection; false for a pooler in transaction mode that cannot keep prepared statements
+# (pgbouncer before 1.21, or its max_prepared_statements 0).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASE_POOL_MAX_SIZE:
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,

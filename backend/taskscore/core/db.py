@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
@@ -116,8 +117,12 @@ def fixed_fetch(sql: str, params: Sequence[Any] | Mapping[str, Any], *, many: bo
 
     Here the statement runs on a psycopg cursor kept with the connection for this SQL, which
     keeps its parsed query and adapters from one call to the next, with the parameters bound by
-    the server (sent apart from the SQL, not quoted into it; not prepared, so a pooler in
-    transaction mode is no trouble). As Django's cursor does: the same connection and
+    the server (sent apart from the SQL, not quoted into it), and prepared on the connection the
+    first time (a named statement of the extended protocol): Postgres then plans it once, not on
+    every call, which was half its CPU per scoring job (docs/performance.md).
+    `DATABASE_PREPARED_STATEMENTS=false` sends it unprepared, for a pooler in transaction mode
+    that cannot keep prepared statements (pgbouncer before 1.21, or `max_prepared_statements`
+    0). As Django's cursor does: the same connection and
     transaction, errors raised as Django's (`django.db.DatabaseError`), refused in a broken
     transaction, logged in `connection.queries_log` while Django logs queries (DEBUG, tests'
     query counts). A parameter the server cannot type from its context (a None, say) needs a
@@ -140,7 +145,17 @@ def fixed_fetch(sql: str, params: Sequence[Any] | Mapping[str, Any], *, many: bo
     logged = db.queries_logged
     started = time.monotonic() if logged else 0.0
     with db.wrap_database_errors:
-        cursor.execute(sql, params, prepare=False)
+        if settings.DATABASE_PREPARED_STATEMENTS:
+            # Django turns psycopg's preparing off for the connection (`prepare_threshold` None),
+            # which also refuses `prepare=True`: turned on for this execution only, so Django's
+            # own queries are neither prepared nor counted towards it.
+            raw.prepare_threshold = 0
+            try:
+                cursor.execute(sql, params, prepare=True)
+            finally:
+                raw.prepare_threshold = None
+        else:
+            cursor.execute(sql, params, prepare=False)
         result = cursor.fetchall() if many else cursor.fetchone()
     if logged:
         db.queries_log.append(

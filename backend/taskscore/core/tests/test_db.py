@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -77,6 +78,7 @@ def test_a_model_read_from_a_row_equals_the_orms_own_read() -> None:
 _ORG_NAME_SQL = "SELECT name FROM orgs_organization WHERE id = %(id)s"
 _ORG_SLUG_SQL = "UPDATE orgs_organization SET slug = %s WHERE id = %s"
 _ORG_RENAME_SQL = "UPDATE orgs_organization SET name = %s WHERE id = %s RETURNING name"
+_ORG_RESLUG_SQL = "UPDATE orgs_organization SET slug = %s WHERE id = %s RETURNING slug"
 
 
 def test_a_fixed_statement_reads_what_djangos_cursor_reads() -> None:
@@ -128,3 +130,56 @@ def test_a_fixed_statement_is_counted_with_the_requests_queries() -> None:
 
     assert len(queries.captured_queries) == 1
     assert f"WHERE id = {org.pk}" in queries.captured_queries[0]["sql"]
+
+
+def _prepared_here() -> list[str]:
+    """The statements prepared on this connection, as Postgres holds them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_fixed_statement_is_prepared_once_on_its_connection_and_djangos_queries_never() -> None:
+    org = OrganizationFactory.create(name="Acme")
+    for _ in range(3):
+        assert fixed_fetch(_ORG_NAME_SQL, {"id": org.pk}) == ("Acme",)
+    Organization.objects.get(pk=org.pk)  # Django's own query, on the same connection
+
+    prepared = _prepared_here()
+    assert prepared.count("SELECT name FROM orgs_organization WHERE id = $1") == 1
+    assert not any('"orgs_organization"' in statement for statement in prepared)
+    # Preparing stays off for Django's queries on this connection, as Django set it.
+    assert connection.connection.prepare_threshold is None
+
+
+def test_a_prepared_fixed_statement_runs_again_after_an_error_and_a_rollback() -> None:
+    org = OrganizationFactory.create(name="Acme")
+    other = OrganizationFactory.create()
+    assert fixed_fetch(_ORG_RESLUG_SQL, ["fresh-slug", org.pk]) == ("fresh-slug",)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fixed_fetch(_ORG_RESLUG_SQL, [other.slug, org.pk])
+
+    assert fixed_fetch(_ORG_RESLUG_SQL, ["fresher-slug", org.pk]) == ("fresher-slug",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fixed_statement_survives_psycopgs_rollback_which_drops_its_prepared_statements() -> None:
+    org = OrganizationFactory.create(name="Acme")
+    fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+    transaction.set_autocommit(False)
+    try:
+        fixed_fetch(_ORG_NAME_SQL, {"id": org.pk})
+        transaction.rollback()  # psycopg forgets its prepared statements and deallocates them
+    finally:
+        transaction.set_autocommit(True)
+
+    assert fixed_fetch(_ORG_NAME_SQL, {"id": org.pk}) == ("Acme",)
+
+
+def test_fixed_statements_are_sent_unprepared_when_the_setting_says_so(settings: Any) -> None:
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    org = OrganizationFactory.create(name="Acme")
+    before = _prepared_here()
+
+    assert fixed_fetch(_ORG_NAME_SQL, {"id": org.pk}) == ("Acme",)
+    assert _prepared_here() == before
