@@ -1,23 +1,31 @@
 """`make bench-scoring`: how many AI-bound scoring jobs one worker host keeps in flight.
 
-A fake OpenAI-compatible server answers after a latency uniform in 0.2–2.0 s. TASKS tasks (30%
-of them exact duplicates of earlier ones) are inserted and their jobs enqueued at once; workers
-(threads pool) score them. Little's law bounds throughput at in_flight / mean latency; `ratio`
-says how close the pipeline gets. With the result cache, duplicates cost no AI call, so
-`ai_calls` should equal `unique_prompts`.
+A fake OpenAI-compatible server answers after a latency uniform in 0.2–2.0 s. TASKS tasks (30% of
+them exact duplicates of earlier ones) are inserted and their jobs published to a queue that no
+worker consumes yet; the clock starts when the workers (threads pool) are told to consume it
+(Celery's `add_consumer`), so the pipeline is measured from a full queue, not at the pace this
+driver publishes (`enqueue_jobs_per_s`, measured apart; before 2026-12-03 the jobs were published
+with the clock running, and on two cores the driver fed the workers slower than they scored). With
+the result cache, duplicates cost no AI call, so `ai_calls` should equal `unique_prompts`, and a job
+waits on the AI only when it makes the call: at least `mean latency × unique_prompts / tasks` on
+average. Little's law bounds throughput at in_flight over that wait (`littles_law_bound`); `ratio`
+says how close the pipeline gets, and `slots_busy` how much of the time the in-flight slots held a
+job (from its claim to its end). (Before 2026-12-03 the bound was in_flight / mean latency, as if
+every job waited on the AI: looser by the duplicate share, so that the ratios reported before then
+read some 1.4× higher than they would against this one.)
 
 CPU per job: before the tasks, as many no-op jobs (`core.noop`: the scoring job's signature and
-delivery options, doing nothing) go through the same workers and broker; the workers' CPU time
-(user + system, from /proc) over each phase divided by its jobs gives `noop_cpu_ms_per_task`
-(Celery's own bookkeeping) and `cpu_ms_per_task`, and `cpu_ratio_to_noop` compares them in the
-same run. A phase ends when the queue and the broker's unacked set hold none of its jobs (they
-ack late).
+delivery options, doing nothing) go through the same workers and broker; the workers' CPU time (user
++ system, from /proc) over each phase divided by its jobs gives `noop_cpu_ms_per_task` (Celery's own
+bookkeeping) and `cpu_ms_per_task`, and `cpu_ratio_to_noop` compares them in the same run. A phase
+ends when the queue and the broker's unacked set hold none of its jobs (they ack late).
 
-Profile: with BENCH_PROFILE=1, py-spy samples the first worker (every thread, idle ones left
-out) through the scoring phase (BENCH_PROFILE=gil: only the thread holding the GIL, i.e. where
-the worker's Python spends CPU); the collapsed stacks go to the log directory and the top frames
-by own time and by total time are printed before the JSON line (docs/performance.md keeps them).
-Sampling costs the worker CPU, so the figures of a profiled run are not the benchmark's.
+Profile: with BENCH_PROFILE=1, py-spy samples the first worker (every thread, idle ones left out)
+through the scoring phase (BENCH_PROFILE=gil: only the thread holding the GIL, i.e. where the
+worker's Python spends CPU; BENCH_PROFILE=idle: every thread, waiting included); the collapsed
+stacks go to the log directory and the top frames by own time and by total time are printed before
+the JSON line (docs/performance.md keeps them). Sampling costs the worker CPU, so the figures of a
+profiled run are not the benchmark's.
 
 Environment knobs: BENCH_PROFILE (off), BENCH_TASKS (3000), BENCH_WORKERS (worker processes,
 2), BENCH_CONCURRENCY (threads per worker, 100), BENCH_DUPLICATES (0.3), BENCH_LATENCY
@@ -69,12 +77,17 @@ def queue_drained(queue: str) -> bool:
     return waiting == 0 and unacked == 0
 
 
+# BENCH_PROFILE=gil: only the thread holding the GIL; =idle: every thread, waiting included,
+# stacks labelled by thread (where Celery's main thread, which fetches and acks, spends its time).
+PROFILE_MODES = {"gil": ["--gil"], "idle": ["--idle", "--threads"]}
+
+
 def profile_start(pid: int, out: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
         [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
          "--output", str(out), "--nonblocking",
-         *(["--gil"] if os.environ.get("BENCH_PROFILE") == "gil" else [])],
+         *PROFILE_MODES.get(os.environ.get("BENCH_PROFILE", ""), [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -114,6 +127,9 @@ def main() -> None:
         DATABASE_POOL_MAX_SIZE=os.environ.get("BENCH_DB_POOL", "20"),
     )
     django_setup(env)
+    from django.db.models import F, Sum
+
+    from config.celery import app as celery_app
     from taskscore.billing.services import billing_plan_grant, plans_seed
     from taskscore.core.jobs import noop
     from taskscore.orgs.models import Organization
@@ -161,12 +177,23 @@ def main() -> None:
         noop_elapsed = time.monotonic() - noop_started
         noop_cpu = sum(cpu_seconds(pid) for pid in pids) - noop_before
 
+        # The scoring jobs wait in a queue of their own that no worker consumes yet, all of them
+        # published before the clock starts: on two cores, this driver's publishing (Celery's
+        # apply_async, ~1 ms of CPU a message) competed with the workers and fed them slower
+        # than they scored (3,000 messages over 19 of the run's 23 s).
+        scoring_queue = f"{env['CELERY_QUEUE']}-scoring"
+        enqueue_started = time.monotonic()
+        for task in tasks:
+            task_score.apply_async((str(task.pk),), queue=scoring_queue)
+        enqueued = time.monotonic() - enqueue_started
+
         profile = log_dir / "worker0.collapsed"
         sampler = profile_start(pids[0], profile) if os.environ.get("BENCH_PROFILE") else None
         cpu_before = {pid: cpu_seconds(pid) for pid in pids}
         started = time.monotonic()
-        for task in tasks:
-            task_score.delay(str(task.pk))
+        consuming = celery_app.control.add_consumer(scoring_queue, reply=True, timeout=10)
+        if len(consuming) != WORKERS:
+            raise RuntimeError(f"{len(consuming)} of {WORKERS} workers took the queue: {consuming}")
         done = wait_until(
             lambda: (
                 not Task.objects.filter(
@@ -183,12 +210,18 @@ def main() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{ai_port}/_control/stats") as response:
             stats = json.load(response)
         scored = Task.objects.filter(org=org, status=TaskStatus.SCORED).count()
+        # How full the in-flight slots were: each job's time from its claim to its end, over the
+        # run's slot-seconds (what is missing was spent between jobs: fetching, acking, waiting).
+        busy = Task.objects.filter(org=org, status=TaskStatus.SCORED).aggregate(
+            busy=Sum(F("updated_at") - F("claimed_at"))
+        )["busy"]
         spent = TaskScore.objects.filter(task__org=org, ai_calls__gt=0)
         latencies = [s.ai_latency_ms / 1000 for s in spent]
         low, high = (float(x) for x in LATENCY.split(":"))
         mean_latency = (low + high) / 2
         in_flight = WORKERS * CONCURRENCY
-        bound = in_flight / mean_latency
+        ai_wait_per_job = mean_latency * unique / TASKS
+        bound = in_flight / ai_wait_per_job
         rate = scored / elapsed
         emit(
             {
@@ -202,10 +235,15 @@ def main() -> None:
                 "ai_latency_measured_mean_s": round(sum(latencies) / len(latencies), 3)
                 if latencies
                 else None,
+                "ai_wait_per_job_s": round(ai_wait_per_job, 3),
                 "elapsed_s": round(elapsed, 2),
+                "enqueue_jobs_per_s": round(TASKS / enqueued, 1),
                 "tasks_per_s": round(rate, 1),
                 "littles_law_bound": round(bound, 1),
                 "ratio": round(rate / bound, 3),
+                "slots_busy": round(busy.total_seconds() / (elapsed * in_flight), 3)
+                if busy
+                else None,
                 "worker_cpu_percent": round(100 * cpu / elapsed, 1),
                 "cpu_ms_per_task": round(1000 * cpu / TASKS, 2),
                 "noop_cpu_ms_per_task": round(1000 * noop_cpu / TASKS, 2),
