@@ -45,7 +45,9 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common import (
     bench_env,
@@ -75,6 +77,28 @@ def queue_drained(queue: str) -> bool:
     # leaves entries there): count this queue's, [message, exchange, routing key] each.
     unacked = sum(json.loads(value)[2] == queue for value in redis.hvals("unacked"))
     return waiting == 0 and unacked == 0
+
+
+class Steady:
+    """When the queue first held no job, and how many tasks were scored by then."""
+
+    def __init__(self, redis: Any, queue: str, started: float) -> None:
+        self.redis = redis
+        self.queue = queue
+        self.started = started
+        self.elapsed = 0.0
+        self.scored = 0
+
+    def observe(self, scored: Callable[[], int]) -> bool:
+        """True once the queue has been seen empty (its figures kept from that first time)."""
+        if not self.elapsed and int(self.redis.llen(self.queue)) == 0:
+            self.elapsed = time.monotonic() - self.started
+            self.scored = scored()
+        return bool(self.elapsed)
+
+    @property
+    def rate(self) -> float:
+        return self.scored / self.elapsed if self.elapsed else 0.0
 
 
 # BENCH_PROFILE=gil: only the thread holding the GIL; =idle: every thread, waiting included,
@@ -128,6 +152,7 @@ def main() -> None:
     )
     django_setup(env)
     from django.db.models import F, Sum
+    from redis import Redis
 
     from config.celery import app as celery_app
     from taskscore.billing.services import billing_plan_grant, plans_seed
@@ -194,9 +219,16 @@ def main() -> None:
         consuming = celery_app.control.add_consumer(scoring_queue, reply=True, timeout=10)
         if len(consuming) != WORKERS:
             raise RuntimeError(f"{len(consuming)} of {WORKERS} workers took the queue: {consuming}")
+        # The steady state: until the queue is empty, every slot a worker frees has a job to take
+        # (in_flight are offered); after it, the last in_flight jobs drain and the slots empty
+        # one by one, whatever the pipeline. Seen every 0.1 s; the tasks scored by then counted.
+        steady = Steady(Redis.from_url(celery_app.conf.broker_url), scoring_queue, started)
         done = wait_until(
             lambda: (
-                not Task.objects.filter(
+                steady.observe(
+                    lambda: Task.objects.filter(org=org, status=TaskStatus.SCORED).count()
+                )
+                and not Task.objects.filter(
                     org=org, status__in=[TaskStatus.QUEUED, TaskStatus.SCORING]
                 ).exists()
             ),
@@ -241,6 +273,9 @@ def main() -> None:
                 "tasks_per_s": round(rate, 1),
                 "littles_law_bound": round(bound, 1),
                 "ratio": round(rate / bound, 3),
+                "steady_s": round(steady.elapsed, 2),
+                "steady_tasks_per_s": round(steady.rate, 1),
+                "steady_ratio": round(steady.rate / bound, 3),
                 "slots_busy": round(busy.total_seconds() / (elapsed * in_flight), 3)
                 if busy
                 else None,
