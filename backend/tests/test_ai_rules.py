@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import Actor
@@ -237,6 +238,51 @@ def test_over_budget_the_attributes_are_scored_and_the_ai_is_skipped_for_budget(
     assert breakdown["clarity"]["value"] is None
     assert tasks[2].score_value == pytest.approx(30.0)
     assert ai_allowance(org_id=alice.org.pk).calls == 2
+
+
+def test_a_cached_answer_is_given_when_the_allowance_is_used_up(
+    alice: Actor, fake_ai: FakeAIServer
+) -> None:
+    # Given a plan allowing 1 AI call a month, spent on a task's answer
+    _allow(1)
+    _activate(alice.org, [REACH, CLARITY])
+    title = f"Same text {uuid.uuid4().hex[:6]}"
+    first = _scored(alice.org, title=title)
+
+    # When a task with the same text is scored, and then one with a new text
+    again = _scored(alice.org, title=title)
+    other = _scored(alice.org)
+
+    # Then the cache's answer costs nothing and is given; the new text is skipped for budget
+    assert len(fake_ai.requests()) == 1
+    assert _score(again).ai_calls == 0
+    clarity = {item["key"]: item for item in _score(again).breakdown}["clarity"]
+    assert clarity["skipped"] is None
+    assert again.score_value == first.score_value
+    assert {i["key"]: i for i in _score(other).breakdown}["clarity"]["skipped"] == "budget"
+    assert ai_allowance(org_id=alice.org.pk).calls == 1
+
+
+def test_only_the_calls_made_touch_the_allowance(alice: Actor) -> None:
+    # Given a version with one AI criterion
+    _activate(alice.org, [CLARITY])
+    title = f"Same text {uuid.uuid4().hex[:6]}"
+
+    # When a task is scored (a call made), then one with the same text (the cache answers)
+    with CaptureQueriesContext(connection) as miss:
+        _scored(alice.org, title=title)
+    with CaptureQueriesContext(connection) as hit:
+        _scored(alice.org, title=title)
+
+    # Then the call was reserved in one statement and nothing given back; the cached answer
+    # neither reserved nor settled anything (the allowance's row is every job's lock)
+    def usage(queries: CaptureQueriesContext) -> list[str]:
+        return [q["sql"] for q in queries.captured_queries if "billing_aiusage" in q["sql"]]
+
+    assert len(usage(miss)) == 1
+    assert usage(miss)[0].lstrip().upper().startswith(("WITH", "INSERT"))
+    assert usage(hit) == []
+    assert ai_allowance(org_id=alice.org.pk).calls == 1
 
 
 def test_a_version_of_ai_criteria_only_fails_the_task_saying_why(alice: Actor) -> None:

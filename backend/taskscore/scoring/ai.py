@@ -19,7 +19,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from taskscore.billing.services import ai_calls_reserve, ai_calls_settle
+from taskscore.billing.services import AIReservation, ai_calls_reserve, ai_calls_settle
 from taskscore.core import metrics
 from taskscore.core.db import connection_release
 from taskscore.core.request_context import submit_in_context
@@ -211,16 +211,64 @@ def ai_prepare(*, rules: AIRules, criteria: list[Criterion], title: str, descrip
     )
 
 
+class AllowanceUsedUp(Exception):
+    """The org's monthly allowance cannot cover the AI calls a run still has to make."""
+
+
+class _Allowance:
+    """A scoring job's AI calls, reserved from the org's monthly allowance only when the first
+    of them is about to be made (`take`, the result cache's `before_call`): an answer the cache
+    has, or that another job's call brings, costs nothing and touches no allowance. That first
+    call reserves every call the run may still make (its AI criteria not yet answered), so one
+    statement serves the run; refused, that call and every later one of the run raise
+    `AllowanceUsedUp` (their criteria skipped for the budget) and nothing is reserved. `settle`
+    gives back what was reserved and not made."""
+
+    def __init__(self, *, org_id: int, run: AIRun, received: dict[str, AIAssessment]) -> None:
+        self.org_id = org_id
+        self.run = run
+        self.received = received
+        self.reservation: AIReservation | None = None
+        self.refused = False
+
+    def take(self) -> None:
+        if self.reservation is not None:
+            return
+        if self.refused:
+            raise AllowanceUsedUp
+        calls = sum(key not in self.received for key in self.run.to_rate)
+        reservation = ai_calls_reserve(org_id=self.org_id, calls=calls)
+        if reservation is None:
+            self.refused = True
+            metrics.refusal_count(kind="ai_budget")
+            raise AllowanceUsedUp
+        self.reservation = reservation
+        connection_release()  # before the call (see `ai_run_criteria`)
+
+    def settle(self, made: AIRun) -> None:
+        if self.reservation is not None:
+            ai_calls_settle(
+                reservation=self.reservation, used=made.calls_made, cost_usd=made.cost_usd
+            )
+
+
 def ai_assess(
-    run: AIRun, criteria: list[Criterion], *, into: dict[str, AIAssessment] | None = None
+    run: AIRun,
+    criteria: list[Criterion],
+    *,
+    into: dict[str, AIAssessment] | None = None,
+    allowance: _Allowance | None = None,
 ) -> AIRun:
     """Rate the prepared text on each AI criterion not yet rated or skipped, through the cache.
-    Calls the AI; no database. Provider errors propagate; the answers received before the error
-    are in `into` (to account for them)."""
+    Calls the AI; no database (except `allowance`'s reservation). Provider errors propagate; the
+    answers received before the error are in `into` (to account for them). With `allowance`,
+    each call the cache cannot spare is reserved first, and a criterion whose call the allowance
+    refuses is skipped for the budget (the criteria the cache answers are still rated)."""
     provider = run.assessor or ai_provider()
     cache = ai_result_cache()
     results = into if into is not None else {}
     results.update(run.results)
+    skipped = dict(run.skipped)
     wanted = set(run.to_rate)
     for criterion in criteria:
         if isinstance(criterion, AICriterion) and criterion.key in wanted:
@@ -228,7 +276,12 @@ def ai_assess(
                 assessment = cache.assess(
                     provider, rubric=criterion.as_rubric(), task_text=run.text,
                     scope=run.cache_scope,
+                    before_call=allowance.take if allowance is not None else None,
+                    before_wait=connection_release if allowance is not None else None,
                 )  # fmt: skip
+            except AllowanceUsedUp:
+                skipped[criterion.key] = Skip.BUDGET
+                continue
             except AIError as exc:
                 logger.warning(
                     "AI call failed: %s", type(exc).__name__,
@@ -245,7 +298,7 @@ def ai_assess(
                        "output_tokens": assessment.output_tokens},
             )  # fmt: skip
             results[criterion.key] = assessment
-    return replace(run, results=results)
+    return replace(run, results=results, skipped=skipped)
 
 
 # Web requests that rate a sample (the sample preview) hand the AI calls to these threads and
@@ -296,11 +349,14 @@ def ai_run_criteria(
 ) -> AIRun:
     """Rate a task on each AI criterion under the org's rules (`ai_prepare`) and allowance.
 
-    The calls are reserved against the org's monthly allowance first; when it cannot cover them
-    all, every AI criterion is skipped for the budget. Reserved calls that the cache answered,
-    or that were not made because the provider failed, are given back. Provider errors
-    propagate. `within` (a web request): back after that many seconds at the most, the AI
-    criteria not yet rated skipped as slow (`ai_assess_within`); their calls are charged.
+    A job (`within` None): the calls are reserved against the org's monthly allowance when the
+    first one the result cache cannot answer is about to be made (`_Allowance`); answers from
+    the cache cost nothing and need none. When the allowance cannot cover the calls still to be
+    made, their criteria are skipped for the budget. Reserved calls not made (a later criterion
+    answered by the cache, a provider failure) are given back. Provider errors propagate.
+    `within` (a web request): every call reserved first (all or none: every AI criterion skipped
+    for the budget), then back after that many seconds at the most, the AI criteria not yet rated
+    skipped as slow (`ai_assess_within`); their calls are charged, since they go on.
     `rules`: the org's AI rules when the caller read them already (else they are read here)."""
     run = ai_prepare(
         rules=rules if rules is not None else ai_rules(org_id=org_id),
@@ -310,21 +366,28 @@ def ai_run_criteria(
     )
     if not run.to_rate:
         return run
+    received: dict[str, AIAssessment] = {}
+    done: AIRun | None = None
+    # No database connection is held while the AI answers (a worker's threads would otherwise
+    # queue for its pool's few connections behind the AI). A job keeps its connection through a
+    # lookup the cache answers at once, and gives it back before it waits on the network: after
+    # its reservation (`_Allowance.take`) or before waiting on another job's call (`before_wait`).
+    if within is None:
+        allowance = _Allowance(org_id=org_id, run=run, received=received)
+        try:
+            done = ai_assess(run, criteria, into=received, allowance=allowance)
+            return done
+        finally:
+            # On a provider error, what was received before it.
+            allowance.settle(done or replace(run, results=dict(received)))
     reservation = ai_calls_reserve(org_id=org_id, calls=len(run.to_rate))
     if reservation is None:
         metrics.refusal_count(kind="ai_budget")
         return run.skip_all(Skip.BUDGET)
-    # The rules and the reservation were read; no connection is held while the AI answers (a
-    # worker's threads would otherwise queue for its pool's few connections behind the AI).
-    connection_release()
-    received: dict[str, AIAssessment] = {}
-    done: AIRun | None = None
+    connection_release()  # before the calls
     late = 0
     try:
-        if within is None:
-            done = ai_assess(run, criteria, into=received)
-        else:
-            done, late = ai_assess_within(run, criteria, within=within, into=received)
+        done, late = ai_assess_within(run, criteria, within=within, into=received)
         return done
     finally:
         # On a provider error, what was received before it; a late call is charged as made.

@@ -9,6 +9,9 @@ Single flight: on a miss, the caller that wins `SET lock NX PX` asks the provide
 answer; the others poll for it. If the lock disappears without a result (the owner failed or
 died), they race for it again; after `wait_timeout_seconds` a waiter asks the provider itself.
 Redis trouble never fails an assessment: the cache logs a warning and asks the provider directly.
+A caller's `before_call` runs just before any provider call this cache makes for it, and only
+then: a scoring job reserves its AI allowance there, so an answer from the cache costs nothing
+(and `before_wait` before it waits on another caller's call).
 
 Every provider call made through the cache is measured here (`_ask`: count by outcome, latency,
 tokens and cost, `taskscore.core.metrics`; a span when tracing is on, `taskscore.core.tracing`),
@@ -24,6 +27,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -121,10 +125,18 @@ def _counted_hit(assessment: AIAssessment) -> AIAssessment:
     return assessment
 
 
-def _ask(provider: AIProvider, *, rubric: Rubric, task_text: str) -> AIAssessment:
+def _ask(
+    provider: AIProvider,
+    *,
+    rubric: Rubric,
+    task_text: str,
+    before_call: Callable[[], None] | None,
+) -> AIAssessment:
     """`provider.assess`, counted as a cache miss and measured: outcome, latency, and for an
     answer its tokens and cost; traced as a span `ai.assess` when tracing is on. Errors
-    propagate."""
+    propagate. `before_call` runs first: what it raises propagates, and no call is made."""
+    if before_call is not None:
+        before_call()
     metrics.ai_cache_count(result="miss")
     outcome: metrics.AIOutcome = "error"
     assessment: AIAssessment | None = None
@@ -193,14 +205,26 @@ class AIResultCache:
         self._store_and_release = self._resp.script(_STORE_AND_RELEASE)
 
     def assess(
-        self, provider: AIProvider, *, rubric: Rubric, task_text: str, scope: str
+        self,
+        provider: AIProvider,
+        *,
+        rubric: Rubric,
+        task_text: str,
+        scope: str,
+        before_call: Callable[[], None] | None = None,
+        before_wait: Callable[[], None] | None = None,
     ) -> AIAssessment:
         """The cached assessment (`cached=True`, nothing spent) or a fresh one from `provider`.
 
-        Provider errors propagate and nothing is cached for them.
+        Provider errors propagate and nothing is cached for them. `before_call` runs just before
+        this lookup calls the provider, and only then (never for an answer the cache has or
+        another caller's call brings): the caller's chance to pay for the call (its allowance);
+        what it raises propagates, no call is made, and waiters on this key are let go.
+        `before_wait` runs before this lookup waits for another caller's call to bring the answer
+        (a job gives its database connection back there, as before its own call).
         """
         if time.monotonic() < self._skip_redis_until:
-            return _ask(provider, rubric=rubric, task_text=task_text)
+            return _ask(provider, rubric=rubric, task_text=task_text, before_call=before_call)
         key = cache_key(
             provider, rubric=rubric, task_text=task_text, scope=scope, key_prefix=self._key_prefix
         )
@@ -221,12 +245,14 @@ class AIResultCache:
                     )
                 is_owner = bool(owner)
                 if not is_owner:
+                    if before_wait is not None:
+                        before_wait()
                     hit = self._wait(key, lock_key, deadline)
             except RedisError as exc:
                 self._redis_failed(exc)
-                return _ask(provider, rubric=rubric, task_text=task_text)
+                return _ask(provider, rubric=rubric, task_text=task_text, before_call=before_call)
             if is_owner:
-                return self._compute(provider, rubric, task_text, key, lock_key, token)
+                return self._compute(provider, rubric, task_text, key, lock_key, token, before_call)
             if hit is not None:
                 return _counted_hit(hit)
             if time.monotonic() >= deadline:
@@ -235,7 +261,9 @@ class AIResultCache:
                     key,
                     self._wait_timeout_seconds,
                 )
-                assessment = _ask(provider, rubric=rubric, task_text=task_text)
+                assessment = _ask(
+                    provider, rubric=rubric, task_text=task_text, before_call=before_call
+                )
                 self._store(key, assessment, only_if_absent=True)
                 return assessment
             # The lock vanished without a result (its owner failed): race for it again.
@@ -264,9 +292,10 @@ class AIResultCache:
         key: str,
         lock_key: str,
         token: str,
+        before_call: Callable[[], None] | None,
     ) -> AIAssessment:
         try:
-            assessment = _ask(provider, rubric=rubric, task_text=task_text)
+            assessment = _ask(provider, rubric=rubric, task_text=task_text, before_call=before_call)
         except BaseException:
             # Released on failure too, so that waiters stop waiting and try for themselves.
             self._release(lock_key, token)

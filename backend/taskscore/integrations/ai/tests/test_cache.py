@@ -72,6 +72,90 @@ def test_twenty_concurrent_askers_share_one_provider_call(
     assert sum(not r.cached for r in results) == 1
 
 
+class Refused(Exception):
+    pass
+
+
+def test_before_call_runs_only_for_the_call_the_cache_cannot_spare(
+    ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
+) -> None:
+    # given twenty askers of one question, one of them to make the call, each counting its
+    # `before_call` (what a job pays its allowance with) and its `before_wait`
+    ai_server.configure(latency=(0.3, 0.3))
+    cache = AIResultCache(redis_client, key_prefix=key_prefix)
+    provider = make_provider()
+    start = threading.Barrier(20)
+    paid: list[int] = []
+    waited: list[int] = []
+
+    def ask(n: int) -> AIAssessment:
+        start.wait()
+        return cache.assess(
+            provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE,
+            before_call=lambda: paid.append(n), before_wait=lambda: waited.append(n),
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(ask, range(20)))
+    # and one more asker after the answer is stored
+    later = cache.assess(
+        provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, before_call=lambda: paid.append(99)
+    )
+
+    # then only the asker that called the provider paid, before its call; the other nineteen
+    # waited for it, each told once before waiting; the later one neither paid nor waited
+    assert ai_server.stats().calls == 1
+    assert len(paid) == 1
+    assert not results[paid[0]].cached
+    assert sorted(waited) == sorted(set(range(20)) - set(paid))
+    assert later.cached
+
+
+def test_a_refusing_before_call_makes_no_call_and_lets_the_waiters_go(
+    ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
+) -> None:
+    # given an asker whose `before_call` refuses (its allowance is used up)
+    cache = AIResultCache(redis_client, key_prefix=key_prefix)
+    provider = make_provider()
+    key = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, key_prefix=key_prefix)
+
+    def refuse() -> None:
+        raise Refused
+
+    # when it asks
+    started = time.monotonic()
+    with pytest.raises(Refused):
+        cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, before_call=refuse)
+
+    # then no call was made and the lock is gone at once (a waiter would not wait out its
+    # expiry); the next asker, able to pay, makes the call
+    assert ai_server.stats().calls == 0
+    assert redis_client.exists(key, f"{key}:lock") == 0
+    assert time.monotonic() - started < 1.0
+    assert not cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE).cached
+    assert ai_server.stats().calls == 1
+
+
+def test_before_call_runs_when_redis_is_unreachable_too(
+    ai_server: FakeAIServer, make_provider: MakeProvider
+) -> None:
+    closed = Redis(
+        host="127.0.0.1", port=9, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+    cache = AIResultCache(closed)
+    provider = make_provider()
+    paid: list[str] = []
+
+    for _ in range(2):  # the first finds Redis down, the second skips it
+        cache.assess(
+            provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE,
+            before_call=lambda: paid.append("call"),
+        )  # fmt: skip
+
+    assert ai_server.stats().calls == 2
+    assert paid == ["call", "call"]
+
+
 def test_different_questions_are_different_keys(make_provider: MakeProvider) -> None:
     provider = make_provider()
     base = cache_key(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
