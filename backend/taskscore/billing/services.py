@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Greatest
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -308,11 +307,22 @@ def ai_calls_settle(*, reservation: AIReservation, used: int, cost_usd: Decimal)
     unused = max(0, reservation.calls - used)
     if unused == 0 and not cost_usd:
         return
-    AIUsage.objects.filter(org_id=reservation.org_id, period_start=reservation.period_start).update(
-        calls=Greatest(F("calls") - unused, 0),
-        cost_usd=F("cost_usd") + cost_usd,
-        updated_at=timezone.now(),
-    )
+    # A fixed statement (core.db.fixed_fetch): with a priced provider every call made settles
+    # its cost here, and the ORM's update cost a job ~1M CPU instructions more.
+    fixed_fetch(
+        _SETTLE_SQL,
+        {"unused": unused, "cost": cost_usd, "now": timezone.now(), "org": reservation.org_id,
+         "period": reservation.period_start},
+    )  # fmt: skip
+
+
+_SETTLE_SQL = f"""
+UPDATE {AIUsage._meta.db_table}
+SET calls = GREATEST(calls - %(unused)s::integer, 0), cost_usd = cost_usd + %(cost)s::numeric,
+    updated_at = %(now)s
+WHERE org_id = %(org)s AND period_start = %(period)s
+RETURNING 1
+"""  # noqa: S608 - the table name is the model's, not input
 
 
 def ai_calls_require(*, org_id: int, calls: int) -> AIAllowance:
