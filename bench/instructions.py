@@ -17,7 +17,8 @@ afterwards). Prints `<endpoint>_instructions` (per request) and each one's `_rat
 And one scoring job, `scoring_job_instructions`: `task_score_run` in this process (no Celery) on
 a task of its own with a distinct title, against a fake OpenAI-compatible server on loopback
 that answers at once (run natively: valgrind follows no child) — the claim, the allowance, the
-AI call through the result cache, the score and the end of the task.
+AI call through the result cache, the score and the end of the task. Then as many jobs on tasks
+with the same titles, answered by the cache (`scoring_job_cached_instructions`: a duplicate).
 
 BENCH_INSTRUCTIONS_N (100 requests per endpoint). Needs valgrind (every machine kind has it).
 """
@@ -137,6 +138,21 @@ def measure() -> None:
             task_score_run(task_id=task_id)
         callgrind("--instr=off")
         callgrind("--dump=scoring_job")
+        # The same titles again: each job's answer is in the result cache (a duplicate task).
+        cached = [
+            str(task.pk)
+            for task in Task.objects.bulk_create(
+                Task(org_id=org_id, title=title, description="", attributes={"reach": 100})
+                for title in Task.objects.filter(pk__in=jobs[60:]).values_list("title", flat=True)
+            )
+        ]
+        callgrind("--zero")
+        callgrind("--instr=on")
+        for task_id in cached:
+            task_score_run(task_id=task_id)
+        callgrind("--instr=off")
+        callgrind("--dump=scoring_job_cached")
+        jobs += cached
         assert Task.objects.filter(pk__in=jobs, status=TaskStatus.SCORED).count() == len(jobs)
     finally:
         fake_ai.stop()
@@ -178,6 +194,7 @@ def main() -> None:
     for name in ENDPOINTS[1:]:
         figures[f"{name}_ratio_to_bare"] = round(counted[name] / counted["bare"], 3)
     figures["scoring_job_instructions"] = counted["scoring_job"] // N
+    figures["scoring_job_cached_instructions"] = counted["scoring_job_cached"] // N
     shutil.rmtree(directory, ignore_errors=True)
     emit(figures)
 
