@@ -9,8 +9,10 @@ with the clock running, and on two cores the driver fed the workers slower than 
 the result cache, duplicates cost no AI call, so `ai_calls` should equal `unique_prompts`, and a job
 waits on the AI only when it makes the call: at least `mean latency × unique_prompts / tasks` on
 average. Little's law bounds throughput at in_flight over that wait (`littles_law_bound`); `ratio`
-says how close the pipeline gets, and `slots_busy` how much of the time the in-flight slots held a
-job (from its claim to its end). (Before 2026-12-03 the bound was in_flight / mean latency, as if
+says how close the pipeline gets over the whole run, `steady_ratio` while the queue still held jobs
+(in_flight offered: the bound's own condition; after it, the last in_flight jobs drain one by
+one), and `slots_busy` how much of the time the in-flight slots held a job (from its claim to its
+end). (Before 2026-12-03 the bound was in_flight / mean latency, as if
 every job waited on the AI: looser by the duplicate share, so that the ratios reported before then
 read some 1.4× higher than they would against this one.)
 
