@@ -40,3 +40,12 @@ def _provider_preloaded(**_: Any) -> None:
     from taskscore.scoring.ai import ai_provider_preload
 
     ai_provider_preload()
+
+
+@signals.worker_ready.connect(weak=False)
+def _startup_objects_frozen(**_: Any) -> None:
+    """Once the worker is ready, what it loaded stays out of the garbage collector's full
+    collections (their pauses hold every thread of the pool)."""
+    from taskscore.core.startup import startup_objects_freeze
+
+    startup_objects_freeze()

@@ -63,6 +63,14 @@ def post_fork(server: Any, worker: Any) -> None:
     tracing_setup(WEB_SERVICE)
 
 
+def post_worker_init(worker: Any) -> None:
+    """The app is loaded: what it loaded stays out of the garbage collector's full collections
+    (a pause in the middle of a request)."""
+    from taskscore.core.startup import startup_objects_freeze
+
+    startup_objects_freeze()
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     from taskscore.core.tracing import tracing_shutdown
 
