@@ -52,31 +52,11 @@ def test_hit_after_miss_costs_one_call_and_nothing_the_second_time(
     assert redis_client.exists(f"{key}:lock") == 0
 
 
-def test_twenty_concurrent_askers_share_one_provider_call(
-    ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
-) -> None:
-    ai_server.configure(latency=(0.3, 0.3))
-    cache = AIResultCache(redis_client, key_prefix=key_prefix)
-    provider = make_provider()
-    start = threading.Barrier(20)
-
-    def ask(_: int) -> AIAssessment:
-        start.wait()
-        return cache.assess(provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE)
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(ask, range(20)))
-
-    assert ai_server.stats().calls == 1
-    assert {r.rating for r in results} == {expected_rating(user_prompt(TASK))}
-    assert sum(not r.cached for r in results) == 1
-
-
 class Refused(Exception):
     pass
 
 
-def test_before_call_runs_only_for_the_call_the_cache_cannot_spare(
+def test_twenty_concurrent_askers_share_one_call_and_only_its_maker_pays(
     ai_server: FakeAIServer, make_provider: MakeProvider, redis_client: Redis, key_prefix: str
 ) -> None:
     # given twenty askers of one question, one of them to make the call, each counting its
@@ -102,9 +82,12 @@ def test_before_call_runs_only_for_the_call_the_cache_cannot_spare(
         provider, rubric=RUBRIC, task_text=TASK, scope=SCOPE, before_call=lambda: paid.append(99)
     )
 
-    # then only the asker that called the provider paid, before its call; the other nineteen
-    # waited for it, each told once before waiting; the later one neither paid nor waited
+    # then one call answered all twenty; only the asker that made it paid, before its call;
+    # the other nineteen waited for it, each told once before waiting; the later one neither
+    # paid nor waited
     assert ai_server.stats().calls == 1
+    assert {r.rating for r in results} == {expected_rating(user_prompt(TASK))}
+    assert sum(not r.cached for r in results) == 1
     assert len(paid) == 1
     assert not results[paid[0]].cached
     assert sorted(waited) == sorted(set(range(20)) - set(paid))
