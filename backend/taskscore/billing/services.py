@@ -308,7 +308,8 @@ def ai_calls_settle(*, reservation: AIReservation, used: int, cost_usd: Decimal)
     if unused == 0 and not cost_usd:
         return
     # A fixed statement (core.db.fixed_fetch): with a priced provider every call made settles
-    # its cost here, and the ORM's update cost a job ~1M CPU instructions more.
+    # its cost here, and the ORM's update cost a job ~2M CPU instructions more (4.65M → 2.60M a
+    # job, `make bench-instructions` with AI_PRICE_* set).
     fixed_fetch(
         _SETTLE_SQL,
         {"unused": unused, "cost": cost_usd, "now": timezone.now(), "org": reservation.org_id,
