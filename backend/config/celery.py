@@ -12,7 +12,7 @@ from taskscore.core import metrics, request_context, tracing
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("taskscore")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("config.celery_settings:CONFIG", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
 # A job enqueued during a request logs with that request's id (X-Request-ID).
 request_context.celery_connect()
