@@ -25,7 +25,7 @@ from taskscore.tasks import search as title_search
 from taskscore.tasks.models import Task, TaskStatus, TaskWord
 from taskscore.tasks.selectors import TaskSort, task_list, task_list_version
 from taskscore.tasks.services import TaskInput, task_submit, tasks_submit_batch
-from taskscore.testing.factories import TaskFactory
+from taskscore.testing.factories import OrganizationFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,18 @@ def test_what_a_search_finds(org: Organization, q: str, found: set[str]) -> None
     _titles(org, TITLES)
     for sort in SORTS:
         assert _all(org, q, sort) == _expected(org, found, sort), sort
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_the_unfiltered_list_in_each_order_and_each_pages_version(
+    org: Organization, sort: TaskSort
+) -> None:
+    # The first page's version comes from a fixed statement, the next pages' from the ORM's
+    # keyset query: each equals its page's (`_all`), unscored tasks last in either direction.
+    _titles(org, TITLES)
+    other = OrganizationFactory.create()
+    _titles(other, ["Another org's task"])
+    assert _all(org, None, sort) == _expected(org, set(TITLES), sort)
 
 
 @pytest.mark.parametrize("q", ["#", " - ", "%", "%_", "(  )"])
