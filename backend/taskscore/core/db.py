@@ -12,7 +12,7 @@ import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import NOT_PROVIDED, Model
 from psycopg.abc import AdaptContext
 from psycopg.adapt import Loader
 from psycopg.postgres import types as postgres_types
@@ -100,6 +100,34 @@ def model_from_row(model: type[M], row: Sequence[Any]) -> M:
         for value, convert in zip(row, converters, strict=False)
     ]
     return model.from_db(DEFAULT_DB_ALIAS, names, values)
+
+
+@functools.cache
+def _insert_plan(model: type[Model]) -> tuple[str, tuple[Any, ...]]:
+    """The model's INSERT of every concrete field as a fixed statement, and those fields."""
+    fields = tuple(model._meta.concrete_fields)
+    if any(f.db_returning or f.generated or f.db_default is not NOT_PROVIDED for f in fields):
+        raise TypeError(f"{model.__name__} has a value the database makes; insert it by the ORM")
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING 1", fields  # noqa: S608
+
+
+def model_insert(instance: M) -> M:
+    """Insert a new `instance` as `Model.save()` would (each field's `pre_save`, then its value
+    prepared as the ORM prepares it: the timestamps of `auto_now`, a JSON field's adapter), by a
+    fixed statement: the ORM's insert of a task cost ~1M instructions. No signals are sent (no
+    model saved this way has receivers); a model whose values the database makes (a serial key,
+    a `db_default`, a generated column) is refused."""
+    sql, fields = _insert_plan(type(instance))
+    db = connections[DEFAULT_DB_ALIAS]
+    params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+    fixed_fetch(sql, params)
+    instance._state.adding = False
+    instance._state.db = DEFAULT_DB_ALIAS
+    return instance
 
 
 # The attribute of a psycopg connection holding its cursors for fixed statements, one per

@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from psycopg.postgres import types as postgres_types
 from psycopg.pq import Format
 
-from taskscore.core.db import UTCTimestamptzLoader, fixed_fetch, model_columns, model_from_row
+from taskscore.core.db import (
+    UTCTimestamptzLoader,
+    fixed_fetch,
+    model_columns,
+    model_from_row,
+    model_insert,
+)
 from taskscore.orgs.models import Organization
 from taskscore.tasks.models import Task
 from taskscore.testing.factories import OrganizationFactory, TaskFactory
@@ -73,6 +79,51 @@ def test_a_model_read_from_a_row_equals_the_orms_own_read() -> None:
     assert {n: getattr(task, n) for n in names} == {n: getattr(expected, n) for n in names}
     assert task.attributes == {"reach": 3.5, "effort": 2.0}  # JSON parsed, as the ORM does
     assert not task._state.adding
+
+
+def test_a_model_inserted_by_a_fixed_statement_reads_back_as_the_orms_own_insert() -> None:
+    org = OrganizationFactory.create()
+    fields = {
+        "org_id": org.pk,
+        "title": "Fixed insert",
+        "description": "",
+        "attributes": {"reach": 3.5, "tags": ["a", "b"], "note": None},
+        "enqueued_at": dt.datetime(2026, 3, 1, 6, 30, 0, 123456, tzinfo=dt.UTC),
+    }
+    before = dt.datetime.now(dt.UTC)
+    with CaptureQueriesContext(connection) as queries:
+        inserted = model_insert(Task(**fields))
+    by_orm = Task.objects.create(**fields)
+
+    assert len(queries) == 1
+    assert not inserted._state.adding
+    assert before <= inserted.created_at <= inserted.updated_at  # auto_now_add and auto_now
+    names = [f.attname for f in Task._meta.concrete_fields]
+    read, expected = Task.objects.get(pk=inserted.pk), Task.objects.get(pk=by_orm.pk)
+    assert {n: getattr(read, n) for n in names} == {n: getattr(inserted, n) for n in names}
+    differ = {"id", "created_at", "updated_at"}  # each insert's own
+    assert {n: getattr(read, n) for n in names if n not in differ} == {
+        n: getattr(expected, n) for n in names if n not in differ
+    }
+    assert read.status == "queued"  # the model's default
+
+
+def test_a_fixed_insert_runs_in_the_callers_transaction() -> None:
+    org = OrganizationFactory.create()
+    task = Task(org_id=org.pk, title="Rolled back", attributes={})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _insert_then_fail(task)
+    assert not Task.objects.filter(pk=task.pk).exists()
+
+
+def _insert_then_fail(task: Task) -> None:
+    model_insert(task)
+    raise RuntimeError
+
+
+def test_a_fixed_insert_refuses_a_model_whose_key_the_database_makes() -> None:
+    with pytest.raises(TypeError, match="the database makes"):
+        model_insert(Organization(name="Serial key", slug="serial-key"))
 
 
 _ORG_NAME_SQL = "SELECT name FROM orgs_organization WHERE id = %(id)s"

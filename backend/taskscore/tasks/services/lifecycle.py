@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from taskscore.billing.services import ai_calls_require, usage_reserve
 from taskscore.core import request_context
-from taskscore.core.db import fixed_fetch, model_columns, model_from_row
+from taskscore.core.db import fixed_fetch, model_columns, model_from_row, model_insert
 from taskscore.core.errors import Conflict, FieldError, ValidationFailed
 from taskscore.core.queue import enqueue, enqueue_on_commit
 from taskscore.integrations.ai.base import PermanentAIError, RetryableAIError
@@ -132,14 +132,16 @@ def task_submit(
 ) -> Task:
     """Store a task `queued` and schedule its scoring once the transaction commits."""
     clean = _validate(data)
-    task = Task.objects.create(
-        org_id=org_id,
-        title=clean.title,
-        description=clean.description,
-        attributes=clean.attributes,
-        created_by_id=user_id,
-        created_by_api_key_id=api_key_id,
-        enqueued_at=timezone.now(),
+    task = model_insert(
+        Task(
+            org_id=org_id,
+            title=clean.title,
+            description=clean.description,
+            attributes=clean.attributes,
+            created_by_id=user_id,
+            created_by_api_key_id=api_key_id,
+            enqueued_at=timezone.now(),
+        )
     )
     # Counts against the plan's quota (402 and nothing written when over it); locks the org's
     # billing row, so two submissions at the limit cannot both pass.
