@@ -16,7 +16,8 @@ def database_from_url(url: str, *, conn_max_age: int) -> dict[str, Any]:
     if not name:
         raise ImproperlyConfigured("DATABASE_URL names no database.")
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's Postgres backend, its pool's check of a lent connection without a round trip.
+        "ENGINE": "taskscore.core.postgres",
         "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
